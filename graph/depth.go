@@ -1,0 +1,62 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// depthLimit refuses operations nested deeper than max before they run, so
+// a deep query cannot fan out into unbounded work. Complexity bounds width;
+// this bounds depth. Introspection's own nesting is exempt.
+type depthLimit struct{ max int }
+
+var (
+	_ graphql.HandlerExtension        = depthLimit{}
+	_ graphql.OperationContextMutator = depthLimit{}
+)
+
+func (depthLimit) ExtensionName() string { return "DepthLimit" }
+
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if d.max <= 0 || oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.max {
+		err := gqlerror.Errorf("operation is nested %d levels deep, more than the limit of %d", depth, d.max)
+		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+// selectionDepth is the deepest field nesting under set. Fragments count by
+// what they contain; seen guards against the cycles validation also refuses.
+func selectionDepth(set ast.SelectionSet, seen int) int {
+	if seen > 100 {
+		return seen
+	}
+	deepest := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.Name) > 1 && s.Name[:2] == "__" {
+				continue
+			}
+			d = 1 + selectionDepth(s.SelectionSet, seen+1)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, seen+1)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d = selectionDepth(s.Definition.SelectionSet, seen+1)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}

@@ -1,0 +1,131 @@
+// Package app assembles the services and both APIs into one http.Handler.
+// server.go and the end-to-end tests build the server through it alike.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/uptrace/bun"
+
+	"fastcms/graph"
+	"fastcms/internal/auth"
+	"fastcms/internal/config"
+	"fastcms/internal/httpx"
+	"fastcms/internal/mail"
+	"fastcms/internal/notify"
+	"fastcms/resolvers"
+	"fastcms/rest"
+)
+
+// Version is the server version reported by /health.
+const Version = "0.1.0"
+
+// Options are the parts tests may replace: the clock, the mail transport
+// (an SMTP server is external) and the bcrypt cost.
+type Options struct {
+	Log        *slog.Logger
+	Mail       mail.Sender
+	BcryptCost int
+	Now        func() time.Time
+}
+
+// App is a running FastCMS instance over one database.
+type App struct {
+	Handler http.Handler
+	Auth    *auth.Service
+
+	hub      *notify.Hub
+	shutdown context.CancelFunc
+	draining atomic.Bool
+}
+
+// New wires the services over db (already migrated) and builds the router.
+func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Mail == nil {
+		opts.Mail = mail.New(cfg.SMTP, log)
+	}
+	hub, err := notify.Start(cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	authSvc, err := auth.New(db, hub, opts.Mail, log, auth.Options{
+		Secret: cfg.JWTSecret, AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+		PublicURL: cfg.PublicURL, BcryptCost: opts.BcryptCost, Now: opts.Now,
+	})
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
+	shutdownCtx, shutdown := context.WithCancel(context.Background())
+	a := &App{Auth: authSvc, hub: hub, shutdown: shutdown}
+	cors := httpx.CORS{Origins: cfg.CORSOrigins}
+
+	mux := http.NewServeMux()
+	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
+	rest.Register(mux, rest.Deps{
+		Auth: authSvc, Ping: ping, Version: Version,
+		Ready: func(ctx context.Context) error {
+			if a.draining.Load() {
+				return context.Canceled
+			}
+			return ping(ctx)
+		},
+	})
+	gql := graph.NewServer(graph.Options{
+		Resolvers:     &resolvers.Resolver{Auth: authSvc},
+		Auth:          authSvc,
+		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
+		Shutdown:      shutdownCtx,
+		MaxDepth:      12,
+		MaxComplexity: 5000,
+		Log:           log,
+	})
+	mux.Handle("/graphql", withClient(gql))
+	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))
+
+	var h http.Handler = mux
+	h = httpx.WithAuth(authSvc, h)
+	h = httpx.WithBodyLimit(cfg.MaxBodyBytes, h)
+	h = cors.Wrap(h)
+	h = httpx.WithLogging(log, h)
+	h = httpx.WithRequestID(h)
+	a.Handler = h
+	return a, nil
+}
+
+// withClient hands the resolvers the caller's address and user agent.
+func withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := auth.Client{UserAgent: r.UserAgent(), IP: httpx.ClientIP(r)}
+		next.ServeHTTP(w, r.WithContext(resolvers.WithClient(r.Context(), c)))
+	})
+}
+
+// sameOrigin accepts websockets from non-browser clients (no Origin) and
+// from pages served by this host.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin == "" || origin == "http://"+r.Host || origin == "https://"+r.Host
+}
+
+// Drain marks the instance not ready and closes its websockets; call it
+// when shutdown begins, before http.Server.Shutdown waits for requests.
+func (a *App) Drain() {
+	a.draining.Store(true)
+	a.shutdown()
+}
+
+// Close releases what New started.
+func (a *App) Close() error {
+	a.shutdown()
+	return a.hub.Close()
+}

@@ -1,0 +1,177 @@
+// Package apptest runs the real server (app.New over the real router) on an
+// httptest.Server against the package's pgtest database, with a client that
+// speaks REST and GraphQL and records exact responses.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fastcms/internal/app"
+	"fastcms/internal/config"
+	"fastcms/internal/mail"
+	"fastcms/internal/pgtest"
+)
+
+// Secret is the JWT secret of test servers, so tests can forge tokens.
+const Secret = "test-secret-test-secret-test-secret-0123"
+
+// Server is one running instance.
+type Server struct {
+	*httptest.Server
+	App    *app.App
+	Config *config.Config
+	Mail   *Mailbox
+}
+
+// Option adjusts the configuration or options before the server starts.
+type Option func(*config.Config, *app.Options)
+
+// WithNow replaces the server's clock.
+func WithNow(now func() time.Time) Option {
+	return func(_ *config.Config, o *app.Options) { o.Now = now }
+}
+
+// Start runs a server on the package's test database and stops it when tb ends.
+func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	cfg, err := config.Load(nil, func(string) string { return "" })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.DatabaseURL = pgtest.URL()
+	cfg.JWTSecret = []byte(Secret)
+	cfg.MaxBodyBytes = 64 << 10
+	box := &Mailbox{}
+	o := app.Options{Mail: box, BcryptCost: 4, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(cfg, &o)
+	}
+	db := pgtest.Open(tb)
+	a, err := app.New(cfg, db, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	tb.Cleanup(func() {
+		a.Drain()
+		srv.Close()
+		a.Close()
+	})
+	return &Server{Server: srv, App: a, Config: cfg, Mail: box}
+}
+
+// Response is a whole HTTP response, read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic value.
+func (r *Response) JSON(tb testing.TB) map[string]any {
+	tb.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		tb.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return v
+}
+
+// Do sends a request. body may be nil, a string (sent as is) or any value
+// (sent as JSON); token, when not empty, goes in the Authorization header.
+func (s *Server) Do(tb testing.TB, method, path string, body any, token string, headers ...string) *Response {
+	tb.Helper()
+	var rd io.Reader
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, contentType = strings.NewReader(b), "application/json"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd, contentType = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// GraphQL posts one operation and returns the decoded result.
+func (s *Server) GraphQL(tb testing.TB, query string, vars map[string]any, token string) (*Response, map[string]any) {
+	tb.Helper()
+	r := s.Do(tb, http.MethodPost, "/graphql", map[string]any{"query": query, "variables": vars}, token)
+	return r, r.JSON(tb)
+}
+
+// Mailbox records the mails the server sends, in place of an SMTP server.
+type Mailbox struct {
+	mu   sync.Mutex
+	msgs []mail.Message
+}
+
+// Send records m.
+func (b *Mailbox) Send(_ context.Context, m mail.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.msgs = append(b.msgs, m)
+	return nil
+}
+
+// Last returns the newest mail to addr with subject, or fails tb.
+func (b *Mailbox) Last(tb testing.TB, addr, subject string) mail.Message {
+	tb.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.msgs) - 1; i >= 0; i-- {
+		if b.msgs[i].To == addr && b.msgs[i].Subject == subject {
+			return b.msgs[i]
+		}
+	}
+	tb.Fatalf("no mail %q to %s", subject, addr)
+	return mail.Message{}
+}
+
+// Token extracts the one-time token from a mail's body.
+func Token(tb testing.TB, m mail.Message) string {
+	tb.Helper()
+	const marker = "send this token to the API: "
+	i := strings.Index(m.Body, marker)
+	if i < 0 {
+		tb.Fatalf("no token in mail: %s", m.Body)
+	}
+	rest := m.Body[i+len(marker):]
+	return strings.Fields(rest)[0]
+}

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"fastcms/dbmodel"
+	"fastcms/internal/apierr"
+)
+
+// Me returns the caller's account.
+func (s *Service) Me(ctx context.Context, p *Principal) (*dbmodel.User, error) {
+	return s.GetUser(ctx, p.UserID)
+}
+
+// UpdateMeInput holds the fields a user may change on their own account; nil
+// means unchanged.
+type UpdateMeInput struct {
+	Name   *string
+	Email  *string
+	Avatar *string
+}
+
+// UpdateMe changes the caller's profile. A new email is unverified and gets
+// a verification mail.
+func (s *Service) UpdateMe(ctx context.Context, p *Principal, in UpdateMeInput) (*dbmodel.User, error) {
+	return s.updateUser(ctx, p.UserID, UpdateUserInput{Name: in.Name, Email: in.Email, Avatar: in.Avatar})
+}
+
+// DeleteMe deletes the caller's account. The last admin cannot, because that
+// would reopen first-admin setup to anyone.
+func (s *Service) DeleteMe(ctx context.Context, p *Principal) error {
+	return s.deleteUser(ctx, p.UserID)
+}
+
+// ChangePassword replaces the caller's password after checking the old one,
+// and ends every other session.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
+	user, err := s.GetUser(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	if !checkPassword(user.PasswordHash, oldPassword) {
+		return apierr.InvalidField("old_password", "is incorrect")
+	}
+	if why := passwordProblem(newPassword); why != "" {
+		return apierr.InvalidField("new_password", why)
+	}
+	if confirm != newPassword {
+		return apierr.InvalidField("new_password_confirm", "does not match new_password")
+	}
+	hash, err := s.hashPassword(newPassword)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {
+		if _, err := tx.NewUpdate().Model((*dbmodel.User)(nil)).Set("password_hash = ?", hash).Set("updated = ?", s.opts.Now()).
+			Where("id = ?", p.UserID).Exec(ctx); err != nil {
+			return nil, err
+		}
+		return []string{p.UserID}, revokeSessionsTx(ctx, tx, p.UserID, p.SessionID, s.opts.Now())
+	})
+}
+
+func avatarProblem(avatar string) string {
+	if utf8.RuneCountInString(avatar) > 2048 {
+		return "must be at most 2048 characters"
+	}
+	return ""
+}

@@ -1,0 +1,139 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"fastcms/dbmodel"
+	"fastcms/internal/apierr"
+	"fastcms/internal/mail"
+)
+
+// Lifetimes of mailed tokens.
+const (
+	resetTTL  = time.Hour
+	verifyTTL = 24 * time.Hour
+)
+
+const (
+	kindReset  = "password_reset"
+	kindVerify = "verify_email"
+)
+
+// mailToken stores a one-time token for user and mails its link. Mail
+// failures are logged, not returned: the account change already happened.
+func (s *Service) mailToken(ctx context.Context, user *dbmodel.User, kind string, ttl time.Duration, subject, path string) {
+	token, hash := randomToken()
+	now := s.opts.Now()
+	row := &dbmodel.UserToken{TokenHash: hash, UserID: user.ID, Kind: kind, Email: user.Email, ExpiresAt: now.Add(ttl), Created: now}
+	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+		s.log.Error("storing a mail token", "err", err, "kind", kind)
+		return
+	}
+	link := fmt.Sprintf("%s%s?token=%s", s.opts.PublicURL, path, url.QueryEscape(token))
+	body := fmt.Sprintf("Open this link: %s\n\nOr send this token to the API: %s\n\nIt expires in %s.", link, token, ttl)
+	if err := s.mail.Send(ctx, mail.Message{To: user.Email, Subject: subject, Body: body}); err != nil {
+		s.log.Error("sending mail", "err", err, "kind", kind)
+	}
+}
+
+func (s *Service) sendVerification(ctx context.Context, user *dbmodel.User) {
+	if user.Verified {
+		return
+	}
+	s.mailToken(ctx, user, kindVerify, verifyTTL, "Verify your email", "/verify-email")
+}
+
+// RequestVerification mails a new verification link. It says nothing about
+// whether the email exists.
+func (s *Service) RequestVerification(ctx context.Context, email string) error {
+	user, err := s.userByEmail(ctx, email)
+	if err != nil || user == nil {
+		return err
+	}
+	s.sendVerification(ctx, user)
+	return nil
+}
+
+// RequestPasswordReset mails a reset link. It answers the same whether or
+// not the email exists, so it cannot be used to probe for accounts.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	user, err := s.userByEmail(ctx, email)
+	if err != nil || user == nil {
+		return err
+	}
+	s.mailToken(ctx, user, kindReset, resetTTL, "Reset your password", "/reset-password")
+	return nil
+}
+
+func (s *Service) userByEmail(ctx context.Context, email string) (*dbmodel.User, error) {
+	email, why := normalizeEmail(email)
+	if why != "" {
+		return nil, apierr.InvalidField("email", why)
+	}
+	user := &dbmodel.User{}
+	err := s.db.NewSelect().Model(user).Where("lower(email) = ?", email).Scan(ctx)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return user, err
+}
+
+// ResetPassword sets a new password with a mailed token, and ends every
+// session: whoever knew the old password is logged out.
+func (s *Service) ResetPassword(ctx context.Context, token, password, confirm string) error {
+	if why := passwordProblem(password); why != "" {
+		return apierr.InvalidField("password", why)
+	}
+	if confirm != password {
+		return apierr.InvalidField("password_confirm", "does not match password")
+	}
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.useToken(ctx, token, kindReset, func(tx bun.Tx, userID string) error {
+		now := s.opts.Now()
+		if _, err := tx.NewUpdate().Model((*dbmodel.User)(nil)).Set("password_hash = ?", hash).Set("updated = ?", now).
+			Where("id = ?", userID).Exec(ctx); err != nil {
+			return err
+		}
+		return revokeSessionsTx(ctx, tx, userID, "", now)
+	})
+}
+
+// VerifyEmail marks the address a verification token was sent to as verified.
+func (s *Service) VerifyEmail(ctx context.Context, token string) error {
+	return s.useToken(ctx, token, kindVerify, func(tx bun.Tx, userID string) error {
+		_, err := tx.NewUpdate().Model((*dbmodel.User)(nil)).Set("verified = true").Set("updated = ?", s.opts.Now()).
+			Where("id = ?", userID).Exec(ctx)
+		return err
+	})
+}
+
+// useToken spends a one-time token of kind and runs apply in the same
+// transaction. A token dies once used, on expiry, and when the account's
+// email is no longer the one it was sent to.
+func (s *Service) useToken(ctx context.Context, token, kind string, apply func(tx bun.Tx, userID string) error) error {
+	if token == "" {
+		return apierr.InvalidField("token", "is required")
+	}
+	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {
+		var userID string
+		err := tx.NewRaw(`UPDATE user_tokens t SET used_at = ? FROM users u
+			WHERE t.token_hash = ? AND t.kind = ? AND t.used_at IS NULL AND t.expires_at > ?
+			AND u.id = t.user_id AND lower(u.email) = t.email RETURNING t.user_id`,
+			s.opts.Now(), hashToken(token), kind, s.opts.Now()).Scan(ctx, &userID)
+		if isNoRows(err) {
+			return nil, apierr.BadRequest("invalid or expired token")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{userID}, apply(tx, userID)
+	})
+}

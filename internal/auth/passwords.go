@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+const defaultBcryptCost = bcrypt.DefaultCost
+
+// prehash lets passwords up to 100 characters (up to 400 bytes) through
+// bcrypt, which reads only 72 bytes: every byte of the password counts.
+func prehash(password string) []byte {
+	sum := sha256.Sum256([]byte(password))
+	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
+}
+
+func (s *Service) hashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword(prehash(password), s.opts.BcryptCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when the email is unknown, so a login takes
+// as long for an unknown email as for a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword(prehash("not a password"), defaultBcryptCost)
+
+// checkPassword is constant-time in the password (bcrypt compares in constant time).
+func checkPassword(hash, password string) bool {
+	if hash == "" {
+		bcrypt.CompareHashAndPassword(dummyHash, prehash(password)) //nolint:errcheck // only spends the time
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), prehash(password)) == nil
+}
+
+// passwordProblem says what is wrong with a new password, or "".
+func passwordProblem(password string) string {
+	n := utf8.RuneCountInString(password)
+	if n < 8 || n > 100 {
+		return "must be 8 to 100 characters"
+	}
+	var letter, digit bool
+	for _, r := range password {
+		letter = letter || unicode.IsLetter(r)
+		digit = digit || unicode.IsDigit(r)
+	}
+	if !letter || !digit {
+		return "must contain a letter and a digit"
+	}
+	return ""
+}
+
+// normalizeEmail trims and lower-cases an email and says what is wrong with it, or "".
+func normalizeEmail(email string) (string, string) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return email, "is required"
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > 254 || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		return email, "must be a valid email address"
+	}
+	return email, ""
+}
+
+func nameProblem(name string) string {
+	if utf8.RuneCountInString(name) > 100 {
+		return "must be at most 100 characters"
+	}
+	return ""
+}

@@ -1,0 +1,105 @@
+// Package auth owns accounts, sessions and tokens: registration, login,
+// refresh-token rotation with reuse detection, logout everywhere, mailed
+// one-time tokens, and the admin's user management. REST and GraphQL both
+// call it, so both answer alike.
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/uptrace/bun"
+
+	"fastcms/internal/apierr"
+	"fastcms/internal/mail"
+	"fastcms/internal/notify"
+)
+
+// notifyChannel carries the id of a user whose role, email or sessions
+// changed, so every instance drops its cached view of that user.
+const notifyChannel = "fastcms_auth"
+
+// Options configures the service.
+type Options struct {
+	Secret     []byte
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// PublicURL prefixes the links in mails.
+	PublicURL string
+	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.
+	BcryptCost int
+	// Now defaults to time.Now; tests move it.
+	Now func() time.Time
+}
+
+// Service is the auth service. It is safe for concurrent use.
+type Service struct {
+	db    *bun.DB
+	opts  Options
+	mail  mail.Sender
+	log   *slog.Logger
+	cache *principalCache
+}
+
+// New builds the service and subscribes its cache to changes made by other
+// instances through hub.
+func New(db *bun.DB, hub *notify.Hub, sender mail.Sender, log *slog.Logger, opts Options) (*Service, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = defaultBcryptCost
+	}
+	s := &Service{db: db, opts: opts, mail: sender, log: log}
+	s.cache = newPrincipalCache(s.loadPrincipal, opts.Now)
+	if _, err := hub.Subscribe(notifyChannel, s.cache.drop); err != nil {
+		return nil, err
+	}
+	hub.OnReconnect(s.cache.flush)
+	return s, nil
+}
+
+// changed tells every instance, at commit of tx, that userID's cached view is stale.
+func changed(ctx context.Context, tx bun.IDB, userID string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, userID)
+	return err
+}
+
+// inTx runs fn in a transaction and then drops the cached view of the users
+// it reports as changed, so this instance is consistent before the NOTIFY
+// round trip completes.
+func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) (changedUsers []string, err error)) error {
+	var users []string
+	err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		users, err = fn(tx)
+		if err != nil {
+			return err
+		}
+		for _, id := range users {
+			if err := changed(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, id := range users {
+		s.cache.drop(id)
+	}
+	return err
+}
+
+// uniqueEmail turns a unique violation on users' email into a 409.
+func uniqueEmail(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "users_email_key" {
+		return apierr.Conflict("a user with this email already exists")
+	}
+	return err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,139 @@
+// Package config reads the server's settings from the environment and flags.
+// Every setting has a default, so `go run .` works with no configuration.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultDatabaseURL is the local PostgreSQL that a developer machine runs.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/fastcms?sslmode=disable"
+
+// Config is the whole server configuration. Values that can change at run
+// time (maintenance mode, rate limits) live in the settings table instead.
+type Config struct {
+	Addr            string
+	DatabaseURL     string
+	DataDir         string
+	JWTSecret       []byte
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	CORSOrigins     []string
+	LogLevel        slog.Level
+	MaxBodyBytes    int64
+	PublicURL       string
+	SMTP            SMTP
+}
+
+// SMTP configures outgoing mail; with no Host, mail is written to the log.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+}
+
+// Load parses args (without the program name) over the environment given by
+// getenv. Flags win over environment variables.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	env := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	addr := ":8000"
+	if port := env("PORT", ""); port != "" {
+		addr = ":" + port
+	}
+	fset := flag.NewFlagSet("fastcms", flag.ContinueOnError)
+	c := &Config{}
+	fset.StringVar(&c.Addr, "addr", addr, "listen address (env PORT gives :PORT)")
+	fset.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", DefaultDatabaseURL), "PostgreSQL URL (env DATABASE_URL)")
+	fset.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory for generated secrets, files and a private cluster (env DATA_DIR)")
+	logLevel := fset.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	if err := fset.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	var err error
+	if c.AccessTokenTTL, err = duration(env("ACCESS_TOKEN_TTL", "15m")); err != nil {
+		return nil, fmt.Errorf("ACCESS_TOKEN_TTL: %w", err)
+	}
+	if c.RefreshTokenTTL, err = duration(env("REFRESH_TOKEN_TTL", "720h")); err != nil {
+		return nil, fmt.Errorf("REFRESH_TOKEN_TTL: %w", err)
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(env("MAX_BODY_BYTES", "1048576"), 10, 64); err != nil || c.MaxBodyBytes <= 0 {
+		return nil, fmt.Errorf("MAX_BODY_BYTES must be a positive number of bytes")
+	}
+	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	c.PublicURL = strings.TrimRight(env("PUBLIC_URL", "http://localhost"+c.Addr), "/")
+	c.SMTP = SMTP{Host: env("SMTP_HOST", ""), Username: env("SMTP_USERNAME", ""), Password: env("SMTP_PASSWORD", ""), From: env("SMTP_FROM", "fastcms@localhost")}
+	if c.SMTP.Port, err = strconv.Atoi(env("SMTP_PORT", "587")); err != nil {
+		return nil, fmt.Errorf("SMTP_PORT: %w", err)
+	}
+	if s := env("JWT_SECRET", ""); s != "" {
+		if len(s) < 32 {
+			return nil, errors.New("JWT_SECRET must be at least 32 characters")
+		}
+		c.JWTSecret = []byte(s)
+	}
+	return c, nil
+}
+
+func duration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = errors.New("must be positive")
+	}
+	return d, err
+}
+
+// EnsureJWTSecret fills JWTSecret from DataDir/jwt_secret, generating and
+// keeping a random one on first start, so tokens survive restarts without a
+// secret ever being hard-coded.
+func (c *Config) EnsureJWTSecret() error {
+	if len(c.JWTSecret) > 0 {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "jwt_secret")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		c.JWTSecret = []byte(strings.TrimSpace(string(b)))
+		return nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	secret := hex.EncodeToString(raw)
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	c.JWTSecret = []byte(secret)
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package database opens PostgreSQL through bun over lib/pq, creates the
+// database on first start, runs the embedded migrations, and can start a
+// private cluster when only PostgreSQL's binaries are installed.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Open connects to url, creating the named database if it does not exist yet.
+func Open(ctx context.Context, dsn string) (*bun.DB, error) {
+	if err := ensureDatabase(ctx, dsn); err != nil {
+		return nil, err
+	}
+	sqldb, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(32)
+	sqldb.SetMaxIdleConns(32)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// ensureDatabase creates the database named in dsn through the maintenance
+// database "postgres" when connecting to it fails with "does not exist".
+func ensureDatabase(ctx context.Context, dsn string) error {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = db.PingContext(ctx)
+	var pqErr *pq.Error
+	if err == nil || !errors.As(err, &pqErr) || pqErr.Code != "3D000" {
+		return err
+	}
+	name, adminDSN, err := WithDatabase(dsn, "postgres")
+	if err != nil {
+		return err
+	}
+	admin, err := sql.Open("postgres", adminDSN)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
+	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // created meanwhile by another instance
+		return nil
+	}
+	return err
+}
+
+// WithDatabase returns the database name of a postgres:// URL and the same URL
+// pointing at the database other instead.
+func WithDatabase(dsn, other string) (name, otherDSN string, err error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", "", fmt.Errorf("database URL must be postgres://…: %q", dsn)
+	}
+	name = strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return "", "", fmt.Errorf("database URL names no database: %q", dsn)
+	}
+	u.Path = "/" + other
+	return name, u.String(), nil
+}

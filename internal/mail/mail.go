@@ -1,0 +1,59 @@
+// Package mail sends the product's few messages (verification, password
+// reset). Without an SMTP host it writes them to the log, so the flows work on
+// a developer machine.
+package mail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/smtp"
+	"strconv"
+	"strings"
+
+	"fastcms/internal/config"
+)
+
+// Message is one plain-text mail.
+type Message struct {
+	To      string
+	Subject string
+	Body    string
+}
+
+// Sender delivers messages.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// New returns an SMTP sender when cfg names a host, else a log sender.
+func New(cfg config.SMTP, log *slog.Logger) Sender {
+	if cfg.Host == "" {
+		return logSender{log}
+	}
+	return smtpSender{cfg}
+}
+
+type logSender struct{ log *slog.Logger }
+
+func (s logSender) Send(_ context.Context, m Message) error {
+	s.log.Info("mail (no SMTP configured)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	return nil
+}
+
+type smtpSender struct{ cfg config.SMTP }
+
+func (s smtpSender) Send(_ context.Context, m Message) error {
+	if strings.ContainsAny(m.To+m.Subject, "\r\n") {
+		return fmt.Errorf("mail: header injection refused")
+	}
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+	var auth smtp.Auth
+	if s.cfg.Username != "" {
+		auth = smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.cfg.Host)
+	}
+	body := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+		s.cfg.From, m.To, m.Subject, m.Body)
+	return smtp.SendMail(addr, auth, s.cfg.From, []string{m.To}, []byte(body))
+}
