@@ -38,10 +38,3 @@ func deref(s *string) string {
 func done(err error) (bool, error) {
 	return err == nil, err
 }
-
-func derefInt(n *int) int {
-	if n == nil {
-		return 0
-	}
-	return *n
-}

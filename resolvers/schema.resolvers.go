@@ -176,7 +176,7 @@ func (r *queryResolver) Users(ctx context.Context, pageNum *int, perPage *int, s
 	if _, err := auth.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	req, err := page.New(derefInt(pageNum), derefInt(perPage), skipTotal != nil && *skipTotal)
+	req, err := page.New(pageNum, perPage, skipTotal != nil && *skipTotal)
 	if err != nil {
 		return nil, err
 	}

@@ -13,16 +13,16 @@ import (
 // pageRequest reads page, per_page and skipTotal from the query string.
 func pageRequest(r *http.Request) (page.Request, error) {
 	q := r.URL.Query()
-	num := func(name string) (int, error) {
+	num := func(name string) (*int, error) {
 		v := q.Get(name)
 		if v == "" {
-			return 0, nil
+			return nil, nil
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return 0, apierr.BadRequest("%s must be a whole number", name)
+			return nil, apierr.BadRequest("%s must be a whole number", name)
 		}
-		return n, nil
+		return &n, nil
 	}
 	p, err := num("page")
 	if err != nil {

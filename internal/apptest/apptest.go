@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"fastcms/internal/app"
 	"fastcms/internal/config"
 	"fastcms/internal/mail"
@@ -31,7 +33,12 @@ type Server struct {
 	App    *app.App
 	Config *config.Config
 	Mail   *Mailbox
+	db     *bun.DB
 }
+
+// DB is the server's database handle, for arranging states no API reaches
+// (an expired session, say).
+func (s *Server) DB(testing.TB) *bun.DB { return s.db }
 
 // Option adjusts the configuration or options before the server starts.
 type Option func(*config.Config, *app.Options)
@@ -67,7 +74,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		srv.Close()
 		a.Close()
 	})
-	return &Server{Server: srv, App: a, Config: cfg, Mail: box}
+	return &Server{Server: srv, App: a, Config: cfg, Mail: box, db: db}
 }
 
 // Response is a whole HTTP response, read.

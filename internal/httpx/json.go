@@ -90,7 +90,7 @@ func decodeError(err error) error {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return apierr.BadRequest("request body must be a JSON %s", typeErr.Type)
+			return apierr.BadRequest("request body must be a JSON %s", jsonKind(typeErr.Type.Kind().String()))
 		}
 		return apierr.InvalidField(field, fmt.Sprintf("must be a %s", jsonKind(typeErr.Type.Kind().String())))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

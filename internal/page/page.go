@@ -17,13 +17,15 @@ type Request struct {
 	SkipTotal bool
 }
 
-// New validates page (≥1, 0 meaning 1) and perPage (1–100, 0 meaning 20).
-func New(pageNum, perPage int, skipTotal bool) (Request, error) {
-	if pageNum == 0 {
-		pageNum = 1
+// New validates page (≥1, default 1) and perPage (1–100, default 20); nil
+// means not given.
+func New(pageArg, perPageArg *int, skipTotal bool) (Request, error) {
+	pageNum, perPage := 1, DefaultPerPage
+	if pageArg != nil {
+		pageNum = *pageArg
 	}
-	if perPage == 0 {
-		perPage = DefaultPerPage
+	if perPageArg != nil {
+		perPage = *perPageArg
 	}
 	if pageNum < 1 {
 		return Request{}, apierr.BadRequest("page must be 1 or more")
