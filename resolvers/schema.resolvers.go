@@ -10,7 +10,6 @@ import (
 	"fastcms/graph"
 	"fastcms/graph/model"
 	"fastcms/internal/auth"
-	"fastcms/internal/page"
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
@@ -172,23 +171,8 @@ func (r *queryResolver) SetupNeeded(ctx context.Context) (bool, error) {
 	return r.Auth.NeedsSetup(ctx)
 }
 
-func (r *queryResolver) Users(ctx context.Context, pageNum *int, perPage *int, skipTotal *bool) (*model.UserPage, error) {
-	if _, err := auth.RequireAdmin(ctx); err != nil {
-		return nil, err
-	}
-	req, err := page.New(pageNum, perPage, skipTotal != nil && *skipTotal)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Auth.ListUsers(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]*model.User, len(res.Items))
-	for i := range res.Items {
-		items[i] = toUser(&res.Items[i])
-	}
-	return &model.UserPage{Items: items, Total: res.Total, Page: res.Page, PerPage: res.PerPage, TotalPages: res.TotalPages}, nil
+func (r *queryResolver) Users(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.UserPage, error) {
+	return r.listUsers(ctx, page, perPage, skipTotal)
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
@@ -202,11 +186,11 @@ func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error
 	return toUser(u), nil
 }
 
-// Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
-// Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
+type (
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)
