@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: starts (or installs) PostgreSQL, then runs every
+# package's tests with the race detector. Each test package gets its own
+# database cloned from a migrated template (internal/pgtest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh
+go test -race -count=1 "$@" ./...
