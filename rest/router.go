@@ -8,15 +8,19 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
 	"fastcms/internal/httpx"
+	"fastcms/internal/records"
 )
 
 // Deps are the services the routes call.
 type Deps struct {
-	Auth    *auth.Service
-	Ping    func(ctx context.Context) error
-	Ready   func(ctx context.Context) error
-	Version string
+	Auth        *auth.Service
+	Collections *collections.Service
+	Records     *records.Service
+	Ping        func(ctx context.Context) error
+	Ready       func(ctx context.Context) error
+	Version     string
 }
 
 // Register adds every REST route to mux, and a catch-all that answers
@@ -56,6 +60,18 @@ func Register(mux *http.ServeMux, d Deps) {
 	route("GET /api/v1/admin/users/{id}", h.getUser)
 	route("PATCH /api/v1/admin/users/{id}", h.updateUser)
 	route("DELETE /api/v1/admin/users/{id}", h.deleteUser)
+
+	route("GET /api/v1/collections", h.listCollections)
+	route("POST /api/v1/collections", h.createCollection)
+	route("GET /api/v1/collections/{collection}", h.getCollection)
+	route("PATCH /api/v1/collections/{collection}", h.updateCollection)
+	route("DELETE /api/v1/collections/{collection}", h.deleteCollection)
+
+	route("GET /api/v1/collections/{collection}/records", h.listRecords)
+	route("POST /api/v1/collections/{collection}/records", h.createRecord)
+	route("GET /api/v1/collections/{collection}/records/{id}", h.getRecord)
+	route("PATCH /api/v1/collections/{collection}/records/{id}", h.updateRecord)
+	route("DELETE /api/v1/collections/{collection}/records/{id}", h.deleteRecord)
 
 	route("/", func(w http.ResponseWriter, r *http.Request) error {
 		return apierr.NotFound("no route for %s %s", r.Method, r.URL.Path)

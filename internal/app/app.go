@@ -14,10 +14,12 @@ import (
 
 	"fastcms/graph"
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
 	"fastcms/internal/config"
 	"fastcms/internal/httpx"
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
+	"fastcms/internal/records"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -65,6 +67,13 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		hub.Close()
 		return nil, err
 	}
+	registry, err := collections.NewRegistry(context.Background(), db, hub, log)
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
+	collectionSvc := collections.NewService(db, registry, log)
+	recordSvc := records.New(db, registry)
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a := &App{Auth: authSvc, hub: hub, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
@@ -72,7 +81,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
 	rest.Register(mux, rest.Deps{
-		Auth: authSvc, Ping: ping, Version: Version,
+		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Ping: ping, Version: Version,
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return context.Canceled

@@ -1,0 +1,110 @@
+package records
+
+import (
+	"strings"
+
+	"fastcms/internal/apierr"
+	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+	"fastcms/internal/query"
+)
+
+// action names what a rule guards, for messages.
+type action string
+
+const (
+	actList   action = "list"
+	actView   action = "view"
+	actCreate action = "create"
+	actUpdate action = "update"
+	actDelete action = "delete"
+)
+
+// scope is one request's view of one collection: who asks, which fields
+// they see, and how rules and filters compile for them.
+type scope struct {
+	snap *collections.Snapshot
+	c    *collections.Collection
+	p    *auth.Principal
+	opts query.Options
+}
+
+func newScope(snap *collections.Snapshot, c *collections.Collection, p *auth.Principal, data map[string]any) *scope {
+	var authMap map[string]any
+	if p != nil {
+		authMap = map[string]any{"id": p.UserID, "email": p.Email, "role": p.Role, "verified": p.Verified}
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	return &scope{snap: snap, c: c, p: p, opts: query.Options{Alias: alias, Request: query.Request{Auth: authMap, Data: data}}}
+}
+
+// fields is what the caller may read and filter on: hidden fields are for admins.
+func (s *scope) fields() query.Fields { return s.snap.QueryFields(s.c, s.p.IsAdmin()) }
+
+func (s *scope) visible(name string) *collections.Field {
+	f := s.c.Field(name)
+	if f == nil || (f.Hidden && !s.p.IsAdmin()) {
+		return nil
+	}
+	return f
+}
+
+// shown are the data fields the caller sees, in definition order.
+func (s *scope) shown() []*collections.Field {
+	out := make([]*collections.Field, 0, len(s.c.Fields))
+	for _, f := range s.c.Fields {
+		if !f.Hidden || s.p.IsAdmin() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// rule compiles the rule guarding act into a condition on the row, bound
+// into a. A nil rule lets only admins through; "" lets everyone.
+func (s *scope) rule(a *args, act action, rule *string) (string, error) {
+	if s.p.IsAdmin() {
+		return "TRUE", nil
+	}
+	if rule == nil {
+		if s.p == nil {
+			return "", apierr.Unauthorized("authentication required")
+		}
+		return "", apierr.Forbidden("only admins may %s records of %s", act, s.c.Name)
+	}
+	if strings.TrimSpace(*rule) == "" {
+		return "TRUE", nil
+	}
+	return s.compile(a, *rule, "")
+}
+
+// filter compiles a client's filter (param names the parameter in errors).
+func (s *scope) filter(a *args, src string) (string, error) {
+	if strings.TrimSpace(src) == "" {
+		return "TRUE", nil
+	}
+	return s.compile(a, src, "filter")
+}
+
+func (s *scope) compile(a *args, src, param string) (string, error) {
+	expr, err := query.Parse(src)
+	if err == nil {
+		opts := s.opts
+		opts.ArgOffset = len(a.list)
+		var sql string
+		var bound []any
+		sql, bound, err = query.Compile(expr, s.fields(), opts)
+		if err == nil {
+			a.list = append(a.list, bound...)
+			return "(" + sql + ")", nil
+		}
+	}
+	if param == "" {
+		// Rules are checked when written, so what fails here is request
+		// data of the wrong type for the rule: the rule fails closed.
+		return "", apierr.Forbidden("the rules of %s do not allow this request", s.c.Name)
+	}
+	return "", apierr.BadRequest("%s: %v", param, err)
+}
