@@ -8,12 +8,12 @@ import (
 // are matched by id (kept across renames by checkFields); a field that keeps
 // its column type keeps its data, a few conversions are allowed, and any
 // other type change is refused before anything runs.
-func alterSQL(old, c *Collection, find func(id string) *Collection) ([]string, map[string]string) {
-	var stmts []string
+func alterSQL(old, c *Collection, find func(id string) *Collection) ([]ddl, map[string]string) {
+	var stmts []ddl
 	problems := map[string]string{}
 	table := c.Table()
 	if old.Name != c.Name {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", old.Table(), Quote(c.Name)))
+		stmts = append(stmts, ddl{fmt.Sprintf("ALTER TABLE %s RENAME TO %s", old.Table(), Quote(c.Name)), ""})
 	}
 	oldByID := map[string]*Field{}
 	for _, f := range old.Fields {
@@ -25,7 +25,7 @@ func alterSQL(old, c *Collection, find func(id string) *Collection) ([]string, m
 	}
 	for _, o := range old.Fields {
 		if !kept[o.ID] {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, Quote(o.Name)))
+			stmts = append(stmts, forField(o, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, Quote(o.Name)))...)
 		}
 	}
 	// Renames go through temporary names, so fields may swap names.
@@ -33,27 +33,27 @@ func alterSQL(old, c *Collection, find func(id string) *Collection) ([]string, m
 	for _, f := range c.Fields {
 		if o := oldByID[f.ID]; o != nil && o.Name != f.Name {
 			tmp := "tmp_" + f.ID
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", table, Quote(o.Name), Quote(tmp)))
+			stmts = append(stmts, forField(f, fmt.Sprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", table, Quote(o.Name), Quote(tmp)))...)
 			renames = append(renames, [2]string{tmp, f.Name})
 		}
 	}
 	for _, r := range renames {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", table, Quote(r[0]), Quote(r[1])))
+		stmts = append(stmts, ddl{fmt.Sprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", table, Quote(r[0]), Quote(r[1])), r[1]})
 	}
 	for i, f := range c.Fields {
 		o := oldByID[f.ID]
 		if o == nil {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, Quote(f.Name), TypeOf(f).Column(f)))
+			stmts = append(stmts, forField(f, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, Quote(f.Name), TypeOf(f).Column(f)))...)
 			stmts = append(stmts, fieldExtrasSQL(c, f, find)...)
 			continue
 		}
 		if extrasKey(o) == extrasKey(f) {
 			continue
 		}
-		stmts = append(stmts,
+		stmts = append(stmts, forField(f,
 			fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", table, Quote(ForeignKeyName(f))),
 			fmt.Sprintf(`DROP INDEX IF EXISTS "data".%s`, Quote(UniqueIndexName(f))),
-			fmt.Sprintf(`DROP INDEX IF EXISTS "data".%s`, Quote("ix_"+f.ID)))
+			fmt.Sprintf(`DROP INDEX IF EXISTS "data".%s`, Quote("ix_"+f.ID)))...)
 		from, to := TypeOf(o).Column(o), TypeOf(f).Column(f)
 		if from != to {
 			using, ok := conversion(from, to, Quote(f.Name))
@@ -61,7 +61,7 @@ func alterSQL(old, c *Collection, find func(id string) *Collection) ([]string, m
 				problems[fmt.Sprintf("schema[%d].type", i)] = fmt.Sprintf("cannot change a %s field to %s; add a new field instead", o.Type, f.Type)
 				continue
 			}
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s", table, Quote(f.Name), to, using))
+			stmts = append(stmts, forField(f, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s", table, Quote(f.Name), to, using))...)
 		}
 		stmts = append(stmts, fieldExtrasSQL(c, f, find)...)
 	}

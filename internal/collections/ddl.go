@@ -5,11 +5,26 @@ import (
 	"strings"
 )
 
+// ddl is one DDL statement and the field it serves ("" for the table), so
+// a failure can name the field.
+type ddl struct {
+	sql   string
+	field string
+}
+
+func forField(f *Field, stmts ...string) []ddl {
+	out := make([]ddl, len(stmts))
+	for i, s := range stmts {
+		out[i] = ddl{s, f.Name}
+	}
+	return out
+}
+
 // The DDL of a collection's table. Identifiers come only from validated
 // definitions and are always quoted; index and constraint names carry the
 // field's stable id, so renames never touch them.
 
-func createTableSQL(c *Collection, find func(id string) *Collection) []string {
+func createTableSQL(c *Collection, find func(id string) *Collection) []ddl {
 	cols := []string{
 		`"id" uuid PRIMARY KEY DEFAULT gen_random_uuid()`,
 		`"created" timestamptz NOT NULL DEFAULT now()`,
@@ -18,9 +33,9 @@ func createTableSQL(c *Collection, find func(id string) *Collection) []string {
 	for _, f := range c.Fields {
 		cols = append(cols, Quote(f.Name)+" "+TypeOf(f).Column(f))
 	}
-	stmts := []string{
-		fmt.Sprintf("CREATE TABLE %s (\n  %s\n)", c.Table(), strings.Join(cols, ",\n  ")),
-		fmt.Sprintf(`CREATE INDEX %s ON %s ("created", "id")`, Quote("ix_"+shortID(c.ID)+"_created"), c.Table()),
+	stmts := []ddl{
+		{fmt.Sprintf("CREATE TABLE %s (\n  %s\n)", c.Table(), strings.Join(cols, ",\n  ")), ""},
+		{fmt.Sprintf(`CREATE INDEX %s ON %s ("created", "id")`, Quote("ix_"+shortID(c.ID)+"_created"), c.Table()), ""},
 	}
 	for _, f := range c.Fields {
 		stmts = append(stmts, fieldExtrasSQL(c, f, find)...)
@@ -30,17 +45,17 @@ func createTableSQL(c *Collection, find func(id string) *Collection) []string {
 
 // fieldExtrasSQL is what a field needs beside its column: its unique index,
 // foreign key and lookup index.
-func fieldExtrasSQL(c *Collection, f *Field, find func(id string) *Collection) []string {
-	var out []string
+func fieldExtrasSQL(c *Collection, f *Field, find func(id string) *Collection) []ddl {
+	var out []ddl
 	if f.Validation.Unique {
-		out = append(out, uniqueIndexSQL(c, f))
+		out = append(out, forField(f, uniqueIndexSQL(c, f))...)
 	}
 	if f.Relation != nil {
 		if f.Multi() {
-			out = append(out, fmt.Sprintf("CREATE INDEX %s ON %s USING gin (%s)", Quote("ix_"+f.ID), c.Table(), Quote(f.Name)))
+			out = append(out, forField(f, fmt.Sprintf("CREATE INDEX %s ON %s USING gin (%s)", Quote("ix_"+f.ID), c.Table(), Quote(f.Name)))...)
 		} else {
-			out = append(out, foreignKeySQL(c, f, find),
-				fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Quote("ix_"+f.ID), c.Table(), Quote(f.Name)))
+			out = append(out, forField(f, foreignKeySQL(c, f, find),
+				fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Quote("ix_"+f.ID), c.Table(), Quote(f.Name)))...)
 		}
 	}
 	return out
@@ -71,13 +86,13 @@ func ForeignKeyName(f *Field) string { return "fk_" + f.ID }
 // target that removes a deleted target's id from the lists (or deletes the
 // referencing records with cascade_delete). They are rebuilt on every change
 // because their bodies name tables and columns, which renames change.
-func relationTriggersSQL(all []*Collection, find func(id string) *Collection) []string {
-	stmts := []string{`DO $$ DECLARE f record; BEGIN
+func relationTriggersSQL(all []*Collection, find func(id string) *Collection) []ddl {
+	stmts := []ddl{{`DO $$ DECLARE f record; BEGIN
   FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = 'data' AND p.proname LIKE 'rel\_%' LOOP
     EXECUTE 'DROP FUNCTION ' || f.sig || ' CASCADE';
   END LOOP;
-END $$`}
+END $$`, ""}}
 	for _, c := range all {
 		for _, f := range c.Fields {
 			if f.Relation == nil || !f.Multi() {
@@ -93,9 +108,9 @@ END $$`}
 			if f.Relation.CascadeDelete {
 				action = fmt.Sprintf(`DELETE FROM %s WHERE %s @> ARRAY[OLD."id"]`, c.Table(), Quote(f.Name))
 			}
-			stmts = append(stmts,
+			stmts = append(stmts, forField(f,
 				fmt.Sprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN %s; RETURN OLD; END $fn$", fn, action),
-				fmt.Sprintf("CREATE TRIGGER %s AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s()", Quote("rel_"+f.ID), target.Table(), fn))
+				fmt.Sprintf("CREATE TRIGGER %s AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s()", Quote("rel_"+f.ID), target.Table(), fn))...)
 		}
 	}
 	return stmts

@@ -95,7 +95,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Collection, error) {
 		return nil, apierr.InvalidField("name", "is required")
 	}
 	var created *Collection
-	err := s.change(ctx, func(tx bun.Tx, cur *Snapshot) ([]string, *Collection, error) {
+	err := s.change(ctx, func(tx bun.Tx, cur *Snapshot) ([]ddl, *Collection, error) {
 		c.ID = newCollectionID()
 		next, problems := apply(c, nil, in, cur)
 		if err := invalid(problems); err != nil {
@@ -118,7 +118,7 @@ func (s *Service) Update(ctx context.Context, nameOrID string, in Input) (*Colle
 		return nil, err
 	}
 	var updated *Collection
-	err := s.change(ctx, func(tx bun.Tx, cur *Snapshot) ([]string, *Collection, error) {
+	err := s.change(ctx, func(tx bun.Tx, cur *Snapshot) ([]ddl, *Collection, error) {
 		old := cur.Get(nameOrID)
 		if old == nil {
 			return nil, nil, apierr.NotFound("collection %q not found", nameOrID)
@@ -170,7 +170,7 @@ func (s *Service) Delete(ctx context.Context, nameOrID string) error {
 				return err
 			}
 		}
-		stmts := append([]string{"DROP TABLE " + c.Table()}, relationTriggersSQL(remaining, byIDList(remaining))...)
+		stmts := append([]ddl{{"DROP TABLE " + c.Table(), ""}}, relationTriggersSQL(remaining, byIDList(remaining))...)
 		if err := execAll(ctx, tx, stmts, c); err != nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func (s *Service) Delete(ctx context.Context, nameOrID string) error {
 // change runs one collection change: fn computes the DDL and the new
 // definition from the current set; change applies both, rebuilds the
 // relation triggers and announces the change, all in one transaction.
-func (s *Service) change(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) ([]string, *Collection, error)) error {
+func (s *Service) change(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) ([]ddl, *Collection, error)) error {
 	return s.changeTx(ctx, func(tx bun.Tx, cur *Snapshot) error {
 		stmts, next, err := fn(tx, cur)
 		if err != nil {
@@ -235,25 +235,19 @@ func (s *Service) changeTx(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot
 // execAll runs DDL, turning the failures a definition can cause (duplicate
 // values under a new unique index, values a conversion rejects, dangling
 // relation ids) into client errors; the transaction then undoes it all.
-func execAll(ctx context.Context, tx bun.Tx, stmts []string, c *Collection) error {
+func execAll(ctx context.Context, tx bun.Tx, stmts []ddl, c *Collection) error {
 	for _, stmt := range stmts {
-		if _, err := tx.Tx.ExecContext(ctx, stmt); err != nil {
-			return ddlError(err, c)
+		if _, err := tx.Tx.ExecContext(ctx, stmt.sql); err != nil {
+			return ddlError(err, c, stmt.field)
 		}
 	}
 	return nil
 }
 
-func ddlError(err error, c *Collection) error {
+func ddlError(err error, c *Collection, field string) error {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return err
-	}
-	field := ""
-	for _, f := range c.Fields {
-		if strings.Contains(pqErr.Message+pqErr.Constraint+pqErr.Detail, f.ID) || strings.Contains(pqErr.Detail, "("+f.Name+")") {
-			field = f.Name
-		}
 	}
 	switch pqErr.Code {
 	case "23505":

@@ -30,7 +30,9 @@ type scope struct {
 }
 
 func newScope(snap *collections.Snapshot, c *collections.Collection, p *auth.Principal, data map[string]any) *scope {
-	var authMap map[string]any
+	// As in PocketBase, an anonymous caller's @request.auth.id is "", so
+	// `@request.auth.id != ""` is the idiom for "signed in".
+	authMap := map[string]any{"id": "", "email": "", "role": "", "verified": false}
 	if p != nil {
 		authMap = map[string]any{"id": p.UserID, "email": p.Email, "role": p.Role, "verified": p.Verified}
 	}

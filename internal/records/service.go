@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -127,6 +128,9 @@ func (s *Service) Get(ctx context.Context, collection, id string, fields []strin
 	var a args
 	idArg := a.add(strings.ToLower(id))
 	rule, err := sc.rule(&a, actView, sc.c.ViewRule)
+	if e, ok := apierr.As(err); ok && e.Status == http.StatusForbidden {
+		return nil, notFound(sc.c) // an admin-only record is as unseen as a missing one
+	}
 	if err != nil {
 		return nil, err
 	}
