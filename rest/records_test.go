@@ -238,14 +238,14 @@ func TestRecordListFilterSortPage(t *testing.T) {
 		"created": apptest.AnyTime, "updated": apptest.AnyTime, "expand": nil}}, "total": -1, "page": 1, "per_page": 1, "total_pages": -1})
 
 	bad := map[string]string{
-		"filter=" + enc(`nope = 1`):                                  `filter: unknown field "nope" at position 0`,
-		"filter=" + enc(`title = "x"; DROP TABLE users; --`):         `filter: unexpected ";" at position 11`,
-		"filter=" + enc(`title = 'x' || 1=1 --`):                     `filter: unexpected "-" at position 19`,
-		"filter=" + enc(`"title" = 1`):                               `filter: invalid number "title" at position 0`,
-		"filter=" + enc(`(views > 1`):                               `filter: unexpected end of expression at position 10`,
-		"sort=" + enc(`title; DROP TABLE users`):                     `sort: unknown field "title; DROP TABLE users" (item 1)`,
-		"sort=" + enc(`"title"`):                                     `sort: unknown field "\"title\"" (item 1)`,
-		"fields=" + enc(`title,"x"`):                                 `fields: unknown field "\"x\""`,
+		"filter=" + enc(`nope = 1`):                          `filter: unknown field "nope" at position 0`,
+		"filter=" + enc(`title = "x"; DROP TABLE users; --`): `filter: unexpected ";" at position 11`,
+		"filter=" + enc(`title = 'x' || 1=1 --`):             `filter: unexpected "-" at position 19`,
+		"filter=" + enc(`"title" = 1`):                       `filter: invalid number "title" at position 0`,
+		"filter=" + enc(`(views > 1`):                        `filter: unexpected end of expression at position 10`,
+		"sort=" + enc(`title; DROP TABLE users`):             `sort: unknown field "title; DROP TABLE users" (item 1)`,
+		"sort=" + enc(`"title"`):                             `sort: unknown field "\"title\"" (item 1)`,
+		"fields=" + enc(`title,"x"`):                         `fields: unknown field "\"x\""`,
 	}
 	for q, msg := range bad {
 		t.Run(q, func(t *testing.T) {
