@@ -25,9 +25,9 @@ func decodeRecord(r *http.Request) (map[string]any, error) {
 	return body.Data, nil
 }
 
-// fieldsParam reads fields=a,b (nil when absent).
-func fieldsParam(r *http.Request) []string {
-	v := r.URL.Query().Get("fields")
+// listParam reads a comma list such as fields=a,b (nil when absent).
+func listParam(r *http.Request, name string) []string {
+	v := r.URL.Query().Get(name)
 	if v == "" {
 		return nil
 	}
@@ -55,7 +55,8 @@ func (h handlers) listRecords(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	list, err := h.Records.List(r.Context(), r.PathValue("collection"), records.ListParams{
-		Page: req, Filter: q.Get("filter"), Sort: q.Get("sort"), Fields: fieldsParam(r),
+		Page: req, Filter: q.Get("filter"), Sort: q.Get("sort"), Search: q.Get("search"),
+		Fields: listParam(r, "fields"), Expand: listParam(r, "expand"),
 	})
 	if err != nil {
 		return err
@@ -65,7 +66,8 @@ func (h handlers) listRecords(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) getRecord(w http.ResponseWriter, r *http.Request) error {
-	rec, err := h.Records.Get(r.Context(), r.PathValue("collection"), r.PathValue("id"), fieldsParam(r))
+	rec, err := h.Records.Get(r.Context(), r.PathValue("collection"), r.PathValue("id"), records.GetParams{
+		Fields: listParam(r, "fields"), Expand: listParam(r, "expand")})
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,10 @@ func Register(mux *http.ServeMux, d Deps) {
 
 	route("GET /api/v1/collections/{collection}/records", h.listRecords)
 	route("POST /api/v1/collections/{collection}/records", h.createRecord)
+	route("POST /api/v1/collections/{collection}/records/bulk-delete", h.bulkDelete)
+	route("POST /api/v1/collections/{collection}/records/bulk-update", h.bulkUpdate)
+	route("GET /api/v1/collections/{collection}/records/export/csv", h.exportCSV)
+	route("POST /api/v1/collections/{collection}/records/import/csv", h.importCSV)
 	route("GET /api/v1/collections/{collection}/records/{id}", h.getRecord)
 	route("PATCH /api/v1/collections/{collection}/records/{id}", h.updateRecord)
 	route("DELETE /api/v1/collections/{collection}/records/{id}", h.deleteRecord)

@@ -36,8 +36,20 @@ type ListParams struct {
 	Page   page.Request
 	Filter string
 	Sort   string
+	// Search is full-text search terms (websearch syntax); results are
+	// ranked when no Sort is given.
+	Search string
 	// Fields limits "data" to these fields; nil means all.
 	Fields []string
+	// Expand lists relation paths ("author", "author.company",
+	// "comments_via_post") to embed under "expand".
+	Expand []string
+}
+
+// GetParams are the options of a get.
+type GetParams struct {
+	Fields []string
+	Expand []string
 }
 
 // List is one page of records: Items is a JSON array of RecordResponse.
@@ -75,20 +87,31 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 	if err != nil {
 		return nil, err
 	}
+	search, rank, err := sc.search(&a, p.Search)
+	if err != nil {
+		return nil, err
+	}
 	order, err := orderBy(p.Sort, sc.visible)
 	if err != nil {
 		return nil, err
 	}
-	where := rule + " AND " + filter
-	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + where
+	if p.Sort == "" && rank != "" {
+		order = rank + " DESC, " + order
+	}
+	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + rule + " AND " + filter + " AND " + search
 	total := -1
 	if !p.Page.SkipTotal {
+		// Only the WHERE's parameters: an unused one would have no type.
 		if err := s.db.QueryRowContext(ctx, "SELECT count(*)"+from, a.list...).Scan(&total); err != nil {
 			return nil, err
 		}
 	}
+	expand, err := sc.expand(&a, p.Expand)
+	if err != nil {
+		return nil, err
+	}
 	limit, offset := a.add(p.Page.PerPage), a.add(p.Page.Offset())
-	rows, err := s.db.QueryContext(ctx, "SELECT "+recordJSON(shown)+from+" ORDER BY "+order+" LIMIT "+limit+" OFFSET "+offset, a.list...)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+recordJSON(shown, expand)+from+" ORDER BY "+order+" LIMIT "+limit+" OFFSET "+offset, a.list...)
 	if err != nil {
 		return nil, err
 	}
@@ -113,12 +136,12 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 
 // Get returns one record the caller may view; one hidden by the view rule
 // is a 404 like a missing one.
-func (s *Service) Get(ctx context.Context, collection, id string, fields []string) (json.RawMessage, error) {
+func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (json.RawMessage, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
 		return nil, err
 	}
-	shown, err := sc.pick(fields)
+	shown, err := sc.pick(p.Fields)
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +157,12 @@ func (s *Service) Get(ctx context.Context, collection, id string, fields []strin
 	if err != nil {
 		return nil, err
 	}
+	expand, err := sc.expand(&a, p.Expand)
+	if err != nil {
+		return nil, err
+	}
 	var rec []byte
-	err = s.db.QueryRowContext(ctx, "SELECT "+recordJSON(shown)+" FROM "+sc.c.Table()+" "+alias+
+	err = s.db.QueryRowContext(ctx, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
 		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list...).Scan(&rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(sc.c)

@@ -25,14 +25,14 @@ func col(name string) string { return alias + "." + collections.Quote(name) }
 // recordJSON is the SQL expression that renders one row as a RecordResponse
 // ({"id","data","created","updated","expand"}) inside PostgreSQL, so a list
 // is one statement and no Go-side conversion. fields are the data fields to
-// show, in order.
-func recordJSON(fields []*collections.Field) string {
+// show, in order; expand is the SQL of the "expand" member ("NULL" for none).
+func recordJSON(fields []*collections.Field, expand string) string {
 	var b strings.Builder
 	b.WriteString("json_build_object('id', " + col("id") + ", 'data', ")
 	b.WriteString(dataJSON(fields))
 	b.WriteString(", 'created', " + collections.TimestampJSON(col("created")))
 	b.WriteString(", 'updated', " + collections.TimestampJSON(col("updated")))
-	b.WriteString(", 'expand', NULL)")
+	b.WriteString(", 'expand', " + expand + ")")
 	return b.String()
 }
 

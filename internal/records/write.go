@@ -53,7 +53,7 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 			return err
 		}
 		var allowed bool
-		if err := tx.QueryRowContext(ctx, "SELECT "+recordJSON(sc.shown())+", "+rule+" FROM "+sc.c.Table()+" "+alias+
+		if err := tx.QueryRowContext(ctx, "SELECT "+recordJSON(sc.shown(), "NULL")+", "+rule+" FROM "+sc.c.Table()+" "+alias+
 			" WHERE "+col("id")+" = "+idArg, b.list...).Scan(&rec, &allowed); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 			}
 		}
 		err = tx.QueryRowContext(ctx, "UPDATE "+sc.c.Table()+" AS "+alias+" SET "+strings.Join(sets, ", ")+
-			" WHERE "+col("id")+" = "+idArg+" AND "+rule+" RETURNING "+recordJSON(sc.shown()), a.list...).Scan(&rec)
+			" WHERE "+col("id")+" = "+idArg+" AND "+rule+" RETURNING "+recordJSON(sc.shown(), "NULL"), a.list...).Scan(&rec)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.denied(ctx, tx, sc, id, apierr.Forbidden("the update rule of %s does not allow this change", sc.c.Name))
 		}
