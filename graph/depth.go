@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -18,6 +19,20 @@ var (
 	_ graphql.OperationContextMutator = depthLimit{}
 )
 
+// Error codes of the limits. Registered as protocol errors, an operation
+// refused by a limit is answered like one that fails validation: 422 over
+// HTTP (gqlgen otherwise sends 200, for complexity too, despite its docs)
+// and an error message, not a result, over websockets.
+const (
+	codeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
+	codeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's extension.ComplexityLimit
+)
+
+func init() {
+	errcode.RegisterErrorType(codeDepthLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(codeComplexityLimit, errcode.KindProtocol)
+}
+
 func (depthLimit) ExtensionName() string { return "DepthLimit" }
 
 func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
@@ -28,7 +43,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	}
 	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.max {
 		err := gqlerror.Errorf("operation is nested %d levels deep, more than the limit of %d", depth, d.max)
-		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		err.Extensions = map[string]any{"code": codeDepthLimit}
 		return err
 	}
 	return nil

@@ -3,9 +3,12 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/httpx"
 )
 
 // Options configures the GraphQL server.
@@ -42,7 +46,7 @@ func NewServer(o Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: o.Resolvers}))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        newGorillaWebsocket(o.CheckOrigin),
-		InitFunc:              wsInit(o.Auth, o.Shutdown),
+		InitFunc:              wsInit(o.Auth, o.Shutdown, o.Log),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
 	})
@@ -53,19 +57,88 @@ func NewServer(o Options) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(depthLimit{max: o.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.AroundOperations(reauthenticate(o.Auth))
 	srv.SetErrorPresenter(presentError(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.ErrorContext(ctx, "panic in a resolver", "panic", v)
 		return errors.New("internal error")
 	})
-	return srv
+	return websocketUpgrade(o.CheckOrigin, checkRequest(srv))
+}
+
+// websocketUpgrade prepares a websocket's upgrade request. It refuses an
+// origin that may not open one with a 403 in the error envelope, before the
+// upgrade is attempted (a failed upgrade would be answered twice, by gorilla
+// and by gqlgen). And it keeps the credential the request carried (header
+// or cookie, as httpx.WithAuth reads them), so the socket's operations are
+// authenticated afresh like those of a connection_init token.
+func websocketUpgrade(allowed func(r *http.Request) bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if allowed != nil && !allowed(r) {
+			httpx.WriteError(w, r, apierr.Forbidden("websocket connections from this origin are not allowed"))
+			return
+		}
+		token := auth.BearerToken(r.Header.Get("Authorization"))
+		if c, err := r.Cookie("access_token"); token == "" && err == nil {
+			token = c.Value
+		}
+		if token != "" {
+			r = r.WithContext(context.WithValue(r.Context(), wsTokenKey{}, token))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkRequest answers what no transport serves in the error envelope of
+// the rest of the API: another method (405) or a POST that is neither JSON
+// nor a multipart upload (415); gqlgen would say "transport not supported"
+// with status 400, labelled text/plain. It reads a JSON body before gqlgen
+// does, so a body over the size limit (the middleware's http.MaxBytesReader)
+// is a 413 as everywhere else; gqlgen would report the failed read with
+// status 200. A declared Content-Length over the limit never gets here.
+func checkRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodOptions, http.MethodHead:
+		case http.MethodPost:
+			switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+			case "multipart/form-data":
+			case "application/json":
+				b, err := io.ReadAll(r.Body)
+				var tooLarge *http.MaxBytesError
+				switch {
+				case errors.As(err, &tooLarge):
+					httpx.WriteError(w, r, apierr.New(http.StatusRequestEntityTooLarge, "request too large", "request body is larger than %d bytes", tooLarge.Limit))
+					return
+				case err != nil:
+					httpx.WriteError(w, r, apierr.BadRequest("the request body could not be read"))
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(b))
+			default:
+				httpx.WriteError(w, r, apierr.New(http.StatusUnsupportedMediaType, "unsupported media type", "Content-Type must be application/json"))
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			httpx.WriteError(w, r, apierr.New(http.StatusMethodNotAllowed, "method not allowed", "/graphql accepts GET and POST"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // wsInit authenticates a websocket from its connection_init payload
 // ({"Authorization": "Bearer …"}, {"headers": {"Authorization": …}} or
-// {"token": …}); an invalid token refuses the connection. The connection's
-// context ends with shutdown, which closes the socket.
-func wsInit(svc *auth.Service, shutdown context.Context) transport.WebsocketInitFunc {
+// {"token": …}); an invalid token refuses the connection: close code 4403
+// (Forbidden, as graphql-ws specifies), after a connection_error message on
+// the legacy protocol. The connection's context ends with shutdown, which
+// closes the socket.
+func wsInit(svc *auth.Service, shutdown context.Context, log *slog.Logger) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := auth.BearerToken(payload.Authorization())
 		if headers, ok := payload["headers"].(map[string]any); ok && token == "" {
@@ -81,13 +154,43 @@ func wsInit(svc *auth.Service, shutdown context.Context) transport.WebsocketInit
 		if token != "" {
 			p, err := svc.Authenticate(ctx, token)
 			if err != nil {
-				return ctx, nil, err
+				code, msg := wsForbidden, err.Error()
+				if _, ok := apierr.As(err); !ok {
+					log.ErrorContext(ctx, "authenticating a websocket", "err", err)
+					code, msg = wsInternalError, "internal error"
+				}
+				ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), msg)
+				return ctx, nil, errors.New(msg)
 			}
 			ctx = auth.NewContext(ctx, p, nil)
+			ctx = context.WithValue(ctx, wsTokenKey{}, token)
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		context.AfterFunc(shutdown, cancel)
 		return ctx, nil, nil
+	}
+}
+
+// Close codes of the graphql-ws protocol.
+const (
+	wsInternalError = 4500
+	wsForbidden     = 4403
+)
+
+// wsTokenKey holds the access token a websocket authenticated with: that of
+// connection_init, else that of the upgrade request.
+type wsTokenKey struct{}
+
+// reauthenticate checks a websocket's token again for every operation, as
+// each HTTP request is, so a logout, a revoked session, an expired token or
+// a role change applies to a socket opened before it.
+func reauthenticate(svc *auth.Service) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if token, ok := ctx.Value(wsTokenKey{}).(string); ok {
+			p, err := svc.Authenticate(ctx, token)
+			ctx = auth.NewContext(ctx, p, err)
+		}
+		return next(ctx)
 	}
 }
 

@@ -22,6 +22,9 @@ func newGorillaWebsocket(checkOrigin func(r *http.Request) bool) gorillaWebsocke
 		CheckOrigin:     checkOrigin,
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
+		// gqlgen answers a failed upgrade itself; writing a response here
+		// too would send two.
+		Error: func(http.ResponseWriter, *http.Request, int, error) {},
 	}}
 }
 

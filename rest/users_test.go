@@ -43,7 +43,7 @@ func TestAdminUsers(t *testing.T) {
 		r = s.Do(t, http.MethodPost, "/api/v1/admin/users", map[string]any{"email": email, "password": password}, root.Access)
 		apptest.ExpectError(t, r, http.StatusConflict, "conflict", "a user with this email already exists", nil)
 		r = s.Do(t, http.MethodPost, "/api/v1/admin/users", map[string]any{"email": newEmail("r"), "password": password, "role": "owner"}, root.Access)
-		apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", "validation failed", map[string]string{"role": "must be user or admin"})
+		apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", "role: must be user or admin", map[string]string{"role": "must be user or admin"})
 
 		r = s.Do(t, http.MethodPatch, "/api/v1/admin/users/"+id, map[string]any{"verified": true, "name": "Renamed"}, root.Access)
 		want["verified"], want["name"] = true, "Renamed"

@@ -42,7 +42,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	if err != nil {
 		return err
 	}
-	if !checkPassword(user.PasswordHash, oldPassword) {
+	if !s.checkPassword(user.PasswordHash, oldPassword) {
 		return apierr.InvalidField("old_password", "is incorrect")
 	}
 	if why := passwordProblem(newPassword); why != "" {

@@ -40,15 +40,12 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*dbmodel.
 		in.Role = RoleUser
 	}
 	reg := RegisterInput{Email: in.Email, Password: in.Password, PasswordConfirm: in.Password, Name: in.Name}
-	err := reg.validate()
+	fields := reg.problems()
 	if in.Role != RoleUser && in.Role != RoleAdmin {
-		if err == nil {
-			err = apierr.Invalid(map[string]string{})
-		}
-		err.Fields["role"] = "must be user or admin"
+		fields["role"] = "must be user or admin"
 	}
-	if err != nil {
-		return nil, err
+	if len(fields) > 0 {
+		return nil, apierr.Invalid(fields)
 	}
 	hash, herr := s.hashPassword(in.Password)
 	if herr != nil {

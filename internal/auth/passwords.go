@@ -25,14 +25,13 @@ func (s *Service) hashPassword(password string) (string, error) {
 	return string(h), err
 }
 
-// dummyHash is compared against when the email is unknown, so a login takes
-// as long for an unknown email as for a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword(prehash("not a password"), defaultBcryptCost)
-
-// checkPassword is constant-time in the password (bcrypt compares in constant time).
-func checkPassword(hash, password string) bool {
+// checkPassword is constant-time in the password (bcrypt compares in
+// constant time). With no hash (unknown email, OAuth-only account) it
+// compares against a dummy hash of the configured cost, so the answer takes
+// as long as for a wrong password.
+func (s *Service) checkPassword(hash, password string) bool {
 	if hash == "" {
-		bcrypt.CompareHashAndPassword(dummyHash, prehash(password)) //nolint:errcheck // only spends the time
+		bcrypt.CompareHashAndPassword(s.dummyHash, prehash(password)) //nolint:errcheck // only spends the time
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), prehash(password)) == nil

@@ -34,7 +34,15 @@ type AuthResult struct {
 	Tokens *Tokens
 }
 
-func (in *RegisterInput) validate() *apierr.Error {
+func (in *RegisterInput) validate() error {
+	if fields := in.problems(); len(fields) > 0 {
+		return apierr.Invalid(fields)
+	}
+	return nil
+}
+
+// problems normalises the email and says what is wrong, per field.
+func (in *RegisterInput) problems() map[string]string {
 	fields := map[string]string{}
 	var why string
 	if in.Email, why = normalizeEmail(in.Email); why != "" {
@@ -48,10 +56,7 @@ func (in *RegisterInput) validate() *apierr.Error {
 	if why := nameProblem(in.Name); why != "" {
 		fields["name"] = why
 	}
-	if len(fields) > 0 {
-		return apierr.Invalid(fields)
-	}
-	return nil
+	return fields
 }
 
 // Register creates a user account and logs it in.
@@ -122,7 +127,7 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	if err != nil && !isNoRows(err) {
 		return nil, err
 	}
-	if !checkPassword(user.PasswordHash, password) {
+	if !s.checkPassword(user.PasswordHash, password) {
 		return nil, apierr.Unauthorized("Invalid email or password")
 	}
 	var tokens *Tokens

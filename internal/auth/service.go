@@ -13,6 +13,7 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/uptrace/bun"
+	"golang.org/x/crypto/bcrypt"
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/mail"
@@ -43,6 +44,8 @@ type Service struct {
 	mail  mail.Sender
 	log   *slog.Logger
 	cache *principalCache
+	// dummyHash is what checkPassword compares against when there is no hash.
+	dummyHash []byte
 }
 
 // New builds the service and subscribes its cache to changes made by other
@@ -54,7 +57,11 @@ func New(db *bun.DB, hub *notify.Hub, sender mail.Sender, log *slog.Logger, opts
 	if opts.BcryptCost == 0 {
 		opts.BcryptCost = defaultBcryptCost
 	}
-	s := &Service{db: db, opts: opts, mail: sender, log: log}
+	dummy, err := bcrypt.GenerateFromPassword(prehash("not a password"), opts.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{db: db, opts: opts, mail: sender, log: log, dummyHash: dummy}
 	s.cache = newPrincipalCache(s.loadPrincipal, opts.Now)
 	if _, err := hub.Subscribe(notifyChannel, s.cache.drop); err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.opts.Now),
 	)
-	if err != nil || claims.Subject == "" || claims.SessionID == "" {
+	if err != nil || !isUUID(claims.Subject) || !isUUID(claims.SessionID) {
 		return nil, apierr.Unauthorized("invalid or expired access token")
 	}
 	return claims, nil
