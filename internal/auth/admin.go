@@ -7,6 +7,7 @@ import (
 
 	"fastcms/dbmodel"
 	"fastcms/internal/apierr"
+	"fastcms/internal/ids"
 	"fastcms/internal/page"
 )
 
@@ -60,7 +61,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*dbmodel.
 
 // GetUser returns one user; a malformed id is a 404 like a missing one.
 func (s *Service) GetUser(ctx context.Context, id string) (*dbmodel.User, error) {
-	if !isUUID(id) {
+	if !ids.IsUUID(id) {
 		return nil, apierr.NotFound("user not found")
 	}
 	user := &dbmodel.User{}
@@ -165,7 +166,7 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 }
 
 func (s *Service) deleteUser(ctx context.Context, id string) error {
-	if !isUUID(id) {
+	if !ids.IsUUID(id) {
 		return apierr.NotFound("user not found")
 	}
 	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 
 	"fastcms/dbmodel"
 	"fastcms/internal/apierr"
+	"fastcms/internal/ids"
 )
 
 // Refresh rotates a refresh token: the presented token dies and a new pair
@@ -131,7 +132,7 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 
 // RevokeSession ends one of the caller's sessions; another user's session is a 404.
 func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string) error {
-	if !isUUID(id) {
+	if !ids.IsUUID(id) {
 		return apierr.NotFound("session not found")
 	}
 	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {

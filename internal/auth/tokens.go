@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"fastcms/internal/apierr"
+	"fastcms/internal/ids"
 )
 
 const issuer = "fastcms"
@@ -51,7 +52,7 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.opts.Now),
 	)
-	if err != nil || !isUUID(claims.Subject) || !isUUID(claims.SessionID) {
+	if err != nil || !ids.IsUUID(claims.Subject) || !ids.IsUUID(claims.SessionID) {
 		return nil, apierr.Unauthorized("invalid or expired access token")
 	}
 	return claims, nil

@@ -3,6 +3,7 @@ package collections
 import (
 	"fmt"
 
+	"fastcms/internal/ids"
 	"fastcms/internal/query"
 )
 
@@ -70,24 +71,5 @@ func (relationType) Define(f *Field) (member, why string) {
 	return "", ""
 }
 
-// IsUUID reports whether s is a canonical UUID, so a malformed id is a
-// clean 404 or 422 rather than a PostgreSQL cast error.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// IsUUID is ids.IsUUID, for callers that already speak in collections.
+func IsUUID(s string) bool { return ids.IsUUID(s) }

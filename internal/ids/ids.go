@@ -1,8 +1,9 @@
-package auth
+// Package ids checks record and user ids, so a malformed id becomes a clean
+// 404 or 422 instead of a PostgreSQL cast error.
+package ids
 
-// isUUID reports whether s is a canonical UUID, so a malformed id is a 404
-// rather than a PostgreSQL cast error.
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in the 8-4-4-4-12 hex form (any case).
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
