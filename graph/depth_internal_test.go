@@ -31,7 +31,7 @@ func nested(n int) string {
 
 func operation(t *testing.T, query string) *ast.OperationDefinition {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(nodeSchema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(nodeSchema, query, nil) // nil: the default rules
 	if errs != nil {
 		t.Fatalf("%s: %v", query, errs)
 	}
