@@ -20,25 +20,34 @@ func (a *args) add(v any) string {
 }
 
 // col is a column of the aliased row.
-func col(name string) string { return alias + "." + collections.Quote(name) }
+func col(name string) string { return colOf(alias, name) }
+
+// colOf is a column of the row aliased row (expand nests other aliases).
+func colOf(row, name string) string { return row + "." + collections.Quote(name) }
 
 // recordJSON is the SQL expression that renders one row as a RecordResponse
 // ({"id","data","created","updated","expand"}) inside PostgreSQL, so a list
 // is one statement and no Go-side conversion. fields are the data fields to
 // show, in order; expand is the SQL of the "expand" member ("NULL" for none).
 func recordJSON(fields []*collections.Field, expand string) string {
+	return recordJSONOf(alias, fields, expand)
+}
+
+// recordJSONOf is recordJSON for the row aliased row.
+func recordJSONOf(row string, fields []*collections.Field, expand string) string {
 	var b strings.Builder
-	b.WriteString("json_build_object('id', " + col("id") + ", 'data', ")
-	b.WriteString(dataJSON(fields))
-	b.WriteString(", 'created', " + collections.TimestampJSON(col("created")))
-	b.WriteString(", 'updated', " + collections.TimestampJSON(col("updated")))
+	b.WriteString("json_build_object('id', " + colOf(row, "id") + ", 'data', ")
+	b.WriteString(dataJSON(row, fields))
+	b.WriteString(", 'created', " + collections.TimestampJSON(colOf(row, "created")))
+	b.WriteString(", 'updated', " + collections.TimestampJSON(colOf(row, "updated")))
 	b.WriteString(", 'expand', " + expand + ")")
 	return b.String()
 }
 
-// dataJSON builds the "data" object. json_build_object takes at most 100
-// arguments, so wide collections are built in chunks joined as jsonb.
-func dataJSON(fields []*collections.Field) string {
+// dataJSON builds the "data" object of the row aliased row.
+// json_build_object takes at most 100 arguments, so wide collections are
+// built in chunks joined as jsonb.
+func dataJSON(row string, fields []*collections.Field) string {
 	const perChunk = 50
 	if len(fields) == 0 {
 		return "'{}'::json"
@@ -48,7 +57,7 @@ func dataJSON(fields []*collections.Field) string {
 		end := min(start+perChunk, len(fields))
 		parts := make([]string, 0, 2*(end-start))
 		for _, f := range fields[start:end] {
-			parts = append(parts, quoteLiteral(f.Name), collections.TypeOf(f).JSON(f, col(f.Name)))
+			parts = append(parts, quoteLiteral(f.Name), collections.TypeOf(f).JSON(f, colOf(row, f.Name)))
 		}
 		chunks = append(chunks, "json_build_object("+strings.Join(parts, ", ")+")")
 	}
@@ -96,7 +105,9 @@ func orderBy(sort string, visible func(string) *collections.Field) (string, erro
 				return "", apierr.BadRequest("sort: field %q cannot be sorted", part)
 			}
 		}
-		keys = append(keys, col(part)+" "+dir+" NULLS LAST")
+		// PostgreSQL's default null order (nulls as the largest value) lets
+		// one plain index serve both directions of a sort.
+		keys = append(keys, col(part)+" "+dir)
 	}
 	if !hasID {
 		keys = append(keys, col("id")+" ASC")
