@@ -39,9 +39,13 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Mutation struct {
 		ChangePassword       func(childComplexity int, oldPassword string, newPassword string, newPasswordConfirm string) int
+		CreateCollection     func(childComplexity int, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		CreateUser           func(childComplexity int, email string, password string, name *string, role *string) int
+		DeleteCollection     func(childComplexity int, name string) int
 		DeleteMe             func(childComplexity int) int
 		DeleteUser           func(childComplexity int, id string) int
+		Dyn                  func(childComplexity int) int
+		DynNn                func(childComplexity int) int
 		Login                func(childComplexity int, email string, password string) int
 		Logout               func(childComplexity int, refreshToken string) int
 		LogoutAll            func(childComplexity int) int
@@ -52,12 +56,17 @@ type ComplexityRoot struct {
 		ResetPassword        func(childComplexity int, token string, password string, passwordConfirm string) int
 		RevokeSession        func(childComplexity int, id string) int
 		Setup                func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
+		UpdateCollection     func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		UpdateMe             func(childComplexity int, name *string, email *string, avatar *string) int
 		UpdateUser           func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
 		VerifyEmail          func(childComplexity int, token string) int
 	}
 
 	Query struct {
+		Collection  func(childComplexity int, name string) int
+		Collections func(childComplexity int) int
+		Dyn         func(childComplexity int) int
+		DynNn       func(childComplexity int) int
 		Me          func(childComplexity int) int
 		Sessions    func(childComplexity int) int
 		SetupNeeded func(childComplexity int) int
@@ -68,6 +77,52 @@ type ComplexityRoot struct {
 	Auth_response struct {
 		Token func(childComplexity int) int
 		User  func(childComplexity int) int
+	}
+
+	Collection struct {
+		CreateRule func(childComplexity int) int
+		Created    func(childComplexity int) int
+		DeleteRule func(childComplexity int) int
+		ID         func(childComplexity int) int
+		ListRule   func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Options    func(childComplexity int) int
+		Schema     func(childComplexity int) int
+		Type       func(childComplexity int) int
+		UpdateRule func(childComplexity int) int
+		Updated    func(childComplexity int) int
+		ViewRule   func(childComplexity int) int
+	}
+
+	Collection_field struct {
+		Hidden     func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Relation   func(childComplexity int) int
+		Select     func(childComplexity int) int
+		Type       func(childComplexity int) int
+		Validation func(childComplexity int) int
+	}
+
+	Field_relation struct {
+		CascadeDelete func(childComplexity int) int
+		Collection    func(childComplexity int) int
+		MaxSelect     func(childComplexity int) int
+	}
+
+	Field_select struct {
+		MaxSelect func(childComplexity int) int
+		Values    func(childComplexity int) int
+	}
+
+	Field_validation struct {
+		Max       func(childComplexity int) int
+		MaxLength func(childComplexity int) int
+		Min       func(childComplexity int) int
+		MinLength func(childComplexity int) int
+		Pattern   func(childComplexity int) int
+		Required  func(childComplexity int) int
+		Unique    func(childComplexity int) int
+		Values    func(childComplexity int) int
 	}
 
 	Session struct {
@@ -130,6 +185,11 @@ type MutationResolver interface {
 	CreateUser(ctx context.Context, email string, password string, name *string, role *string) (*model.User, error)
 	UpdateUser(ctx context.Context, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) (*model.User, error)
 	DeleteUser(ctx context.Context, id string) (bool, error)
+	CreateCollection(ctx context.Context, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error)
+	UpdateCollection(ctx context.Context, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error)
+	DeleteCollection(ctx context.Context, name string) (bool, error)
+	Dyn(ctx context.Context) (model.DynamicResult, error)
+	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
@@ -137,6 +197,10 @@ type QueryResolver interface {
 	SetupNeeded(ctx context.Context) (bool, error)
 	Users(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.UserPage, error)
 	User(ctx context.Context, id string) (*model.User, error)
+	Collections(ctx context.Context) ([]*model.Collection, error)
+	Collection(ctx context.Context, name string) (*model.Collection, error)
+	Dyn(ctx context.Context) (model.DynamicResult, error)
+	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -168,6 +232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["old_password"].(string), args["new_password"].(string), args["new_password_confirm"].(string)), true
+	case "Mutation.create_collection":
+		if e.ComplexityRoot.Mutation.CreateCollection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_create_collection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCollection(childComplexity, args["name"].(string), args["type"].(*string), args["schema"].([]*model.CollectionFieldInput), args["list_rule"].(*string), args["view_rule"].(*string), args["create_rule"].(*string), args["update_rule"].(*string), args["delete_rule"].(*string), args["options"].(any)), true
 	case "Mutation.create_user":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -179,6 +254,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["email"].(string), args["password"].(string), args["name"].(*string), args["role"].(*string)), true
+	case "Mutation.delete_collection":
+		if e.ComplexityRoot.Mutation.DeleteCollection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delete_collection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCollection(childComplexity, args["name"].(string)), true
 	case "Mutation.delete_me":
 		if e.ComplexityRoot.Mutation.DeleteMe == nil {
 			break
@@ -196,6 +282,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+	case "Mutation._dyn":
+		if e.ComplexityRoot.Mutation.Dyn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Dyn(childComplexity), true
+	case "Mutation._dyn_nn":
+		if e.ComplexityRoot.Mutation.DynNn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DynNn(childComplexity), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -301,6 +399,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Setup(childComplexity, args["email"].(string), args["password"].(string), args["password_confirm"].(string), args["name"].(*string)), true
+	case "Mutation.update_collection":
+		if e.ComplexityRoot.Mutation.UpdateCollection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_update_collection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCollection(childComplexity, args["name"].(string), args["new_name"].(*string), args["schema"].([]*model.CollectionFieldInput), args["list_rule"].(*string), args["view_rule"].(*string), args["create_rule"].(*string), args["update_rule"].(*string), args["delete_rule"].(*string), args["options"].(any)), true
 	case "Mutation.update_me":
 		if e.ComplexityRoot.Mutation.UpdateMe == nil {
 			break
@@ -334,6 +443,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
+
+	case "Query.collection":
+		if e.ComplexityRoot.Query.Collection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_collection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Collection(childComplexity, args["name"].(string)), true
+	case "Query.collections":
+		if e.ComplexityRoot.Query.Collections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Collections(childComplexity), true
+	case "Query._dyn":
+		if e.ComplexityRoot.Query.Dyn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Dyn(childComplexity), true
+	case "Query._dyn_nn":
+		if e.ComplexityRoot.Query.DynNn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DynNn(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -388,6 +527,197 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Auth_response.User(childComplexity), true
+
+	case "collection.create_rule":
+		if e.ComplexityRoot.Collection.CreateRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.CreateRule(childComplexity), true
+	case "collection.created":
+		if e.ComplexityRoot.Collection.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Created(childComplexity), true
+	case "collection.delete_rule":
+		if e.ComplexityRoot.Collection.DeleteRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.DeleteRule(childComplexity), true
+	case "collection.id":
+		if e.ComplexityRoot.Collection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.ID(childComplexity), true
+	case "collection.list_rule":
+		if e.ComplexityRoot.Collection.ListRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.ListRule(childComplexity), true
+	case "collection.name":
+		if e.ComplexityRoot.Collection.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Name(childComplexity), true
+	case "collection.options":
+		if e.ComplexityRoot.Collection.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Options(childComplexity), true
+	case "collection.schema":
+		if e.ComplexityRoot.Collection.Schema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Schema(childComplexity), true
+	case "collection.type":
+		if e.ComplexityRoot.Collection.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Type(childComplexity), true
+	case "collection.update_rule":
+		if e.ComplexityRoot.Collection.UpdateRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.UpdateRule(childComplexity), true
+	case "collection.updated":
+		if e.ComplexityRoot.Collection.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.Updated(childComplexity), true
+	case "collection.view_rule":
+		if e.ComplexityRoot.Collection.ViewRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection.ViewRule(childComplexity), true
+
+	case "collection_field.hidden":
+		if e.ComplexityRoot.Collection_field.Hidden == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Hidden(childComplexity), true
+	case "collection_field.name":
+		if e.ComplexityRoot.Collection_field.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Name(childComplexity), true
+	case "collection_field.relation":
+		if e.ComplexityRoot.Collection_field.Relation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Relation(childComplexity), true
+	case "collection_field.select":
+		if e.ComplexityRoot.Collection_field.Select == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Select(childComplexity), true
+	case "collection_field.type":
+		if e.ComplexityRoot.Collection_field.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Type(childComplexity), true
+	case "collection_field.validation":
+		if e.ComplexityRoot.Collection_field.Validation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.Validation(childComplexity), true
+
+	case "field_relation.cascade_delete":
+		if e.ComplexityRoot.Field_relation.CascadeDelete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_relation.CascadeDelete(childComplexity), true
+	case "field_relation.collection":
+		if e.ComplexityRoot.Field_relation.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_relation.Collection(childComplexity), true
+	case "field_relation.max_select":
+		if e.ComplexityRoot.Field_relation.MaxSelect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_relation.MaxSelect(childComplexity), true
+
+	case "field_select.max_select":
+		if e.ComplexityRoot.Field_select.MaxSelect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_select.MaxSelect(childComplexity), true
+	case "field_select.values":
+		if e.ComplexityRoot.Field_select.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_select.Values(childComplexity), true
+
+	case "field_validation.max":
+		if e.ComplexityRoot.Field_validation.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Max(childComplexity), true
+	case "field_validation.max_length":
+		if e.ComplexityRoot.Field_validation.MaxLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.MaxLength(childComplexity), true
+	case "field_validation.min":
+		if e.ComplexityRoot.Field_validation.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Min(childComplexity), true
+	case "field_validation.min_length":
+		if e.ComplexityRoot.Field_validation.MinLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.MinLength(childComplexity), true
+	case "field_validation.pattern":
+		if e.ComplexityRoot.Field_validation.Pattern == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Pattern(childComplexity), true
+	case "field_validation.required":
+		if e.ComplexityRoot.Field_validation.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Required(childComplexity), true
+	case "field_validation.unique":
+		if e.ComplexityRoot.Field_validation.Unique == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Unique(childComplexity), true
+	case "field_validation.values":
+		if e.ComplexityRoot.Field_validation.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_validation.Values(childComplexity), true
 
 	case "session.created":
 		if e.ComplexityRoot.Session.Created == nil {
@@ -551,7 +881,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("collection_field_input", ec.unmarshalInputcollection_field_input),
+			graphql.NewInputUnmarshaler("field_relation_input", ec.unmarshalInputfield_relation_input),
+			graphql.NewInputUnmarshaler("field_select_input", ec.unmarshalInputfield_select_input),
+			graphql.NewInputUnmarshaler("field_validation_input", ec.unmarshalInputfield_validation_input),
+		)
 	}
 	first := true
 
@@ -634,6 +969,15 @@ var sources = []*ast.Source{
 "RFC 3339 timestamp in UTC with milliseconds, e.g. 2026-11-24T10:00:00.123Z."
 scalar timestamptz
 
+"Any JSON value."
+scalar jsonb
+
+"""
+Internal: the result of a collection field, JSON built by PostgreSQL and
+written as is. Never shown in the served schema (see graph/dynamic.go).
+"""
+scalar DynamicResult
+
 type user {
   id: ID!
   email: String!
@@ -692,6 +1036,14 @@ type Query {
   users(page: Int, per_page: Int, skip_total: Boolean): user_page!
   "One user (admin)."
   user(id: ID!): user
+  "All collections (signed in)."
+  collections: [collection!]!
+  "One collection by name or id (signed in)."
+  collection(name: String!): collection
+  "Carrier of the collection fields of the run-time schema (nullable ones)."
+  _dyn: DynamicResult
+  "Carrier of the collection fields of the run-time schema (non-null ones)."
+  _dyn_nn: DynamicResult!
 }
 
 type Mutation {
@@ -718,6 +1070,103 @@ type Mutation {
   update_user(id: ID!, name: String, email: String, avatar: String, role: String, verified: Boolean, password: String): user!
   "Delete an account (admin)."
   delete_user(id: ID!): Boolean!
+  "Define a collection and create its table (admin)."
+  create_collection(name: String!, type: String, schema: [collection_field_input!], list_rule: String, view_rule: String,
+    create_rule: String, update_rule: String, delete_rule: String, options: jsonb): collection!
+  """
+  Change a collection (admin): only the arguments given change; a rule given
+  as null becomes admin-only. schema is the full new field list.
+  """
+  update_collection(name: String!, new_name: String, schema: [collection_field_input!], list_rule: String, view_rule: String,
+    create_rule: String, update_rule: String, delete_rule: String, options: jsonb): collection!
+  "Drop a collection and its table (admin)."
+  delete_collection(name: String!): Boolean!
+  "Carrier of the collection fields of the run-time schema (nullable ones)."
+  _dyn: DynamicResult
+  "Carrier of the collection fields of the run-time schema (non-null ones)."
+  _dyn_nn: DynamicResult!
+}
+
+"A collection definition, as the REST CollectionResponse."
+type collection {
+  id: ID!
+  name: String!
+  type: String!
+  schema: [collection_field!]!
+  "null: admins only; empty: everyone; else an expression"
+  list_rule: String
+  view_rule: String
+  create_rule: String
+  update_rule: String
+  delete_rule: String
+  options: jsonb!
+  created: timestamptz!
+  updated: timestamptz!
+}
+
+"One field of a collection, as the REST FieldSchema."
+type collection_field {
+  name: String!
+  type: String!
+  validation: field_validation!
+  relation: field_relation
+  select: field_select
+  hidden: Boolean!
+}
+
+type field_validation {
+  required: Boolean!
+  unique: Boolean!
+  min: Float
+  max: Float
+  min_length: Int
+  max_length: Int
+  pattern: String
+  values: [String!]
+}
+
+type field_relation {
+  collection: String!
+  cascade_delete: Boolean!
+  max_select: Int
+}
+
+type field_select {
+  values: [String!]!
+  max_select: Int
+}
+
+input collection_field_input {
+  name: String!
+  type: String!
+  validation: field_validation_input
+  relation: field_relation_input
+  select: field_select_input
+  hidden: Boolean
+  "in an update, the field this one was"
+  rename_from: String
+}
+
+input field_validation_input {
+  required: Boolean
+  unique: Boolean
+  min: Float
+  max: Float
+  min_length: Int
+  max_length: Int
+  pattern: String
+  values: [String!]
+}
+
+input field_relation_input {
+  collection: String!
+  cascade_delete: Boolean
+  max_select: Int
+}
+
+input field_select_input {
+  values: [String!]!
+  max_select: Int
 }
 `, BuiltIn: false},
 }
@@ -849,6 +1298,98 @@ func (ec *executionContext) childFields_auth_response(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type auth_response", field.Name)
 }
 
+func (ec *executionContext) childFields_collection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_collection_id(ctx, field)
+	case "name":
+		return ec.fieldContext_collection_name(ctx, field)
+	case "type":
+		return ec.fieldContext_collection_type(ctx, field)
+	case "schema":
+		return ec.fieldContext_collection_schema(ctx, field)
+	case "list_rule":
+		return ec.fieldContext_collection_list_rule(ctx, field)
+	case "view_rule":
+		return ec.fieldContext_collection_view_rule(ctx, field)
+	case "create_rule":
+		return ec.fieldContext_collection_create_rule(ctx, field)
+	case "update_rule":
+		return ec.fieldContext_collection_update_rule(ctx, field)
+	case "delete_rule":
+		return ec.fieldContext_collection_delete_rule(ctx, field)
+	case "options":
+		return ec.fieldContext_collection_options(ctx, field)
+	case "created":
+		return ec.fieldContext_collection_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_collection_updated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type collection", field.Name)
+}
+
+func (ec *executionContext) childFields_collection_field(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_collection_field_name(ctx, field)
+	case "type":
+		return ec.fieldContext_collection_field_type(ctx, field)
+	case "validation":
+		return ec.fieldContext_collection_field_validation(ctx, field)
+	case "relation":
+		return ec.fieldContext_collection_field_relation(ctx, field)
+	case "select":
+		return ec.fieldContext_collection_field_select(ctx, field)
+	case "hidden":
+		return ec.fieldContext_collection_field_hidden(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type collection_field", field.Name)
+}
+
+func (ec *executionContext) childFields_field_relation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "collection":
+		return ec.fieldContext_field_relation_collection(ctx, field)
+	case "cascade_delete":
+		return ec.fieldContext_field_relation_cascade_delete(ctx, field)
+	case "max_select":
+		return ec.fieldContext_field_relation_max_select(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type field_relation", field.Name)
+}
+
+func (ec *executionContext) childFields_field_select(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "values":
+		return ec.fieldContext_field_select_values(ctx, field)
+	case "max_select":
+		return ec.fieldContext_field_select_max_select(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type field_select", field.Name)
+}
+
+func (ec *executionContext) childFields_field_validation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "required":
+		return ec.fieldContext_field_validation_required(ctx, field)
+	case "unique":
+		return ec.fieldContext_field_validation_unique(ctx, field)
+	case "min":
+		return ec.fieldContext_field_validation_min(ctx, field)
+	case "max":
+		return ec.fieldContext_field_validation_max(ctx, field)
+	case "min_length":
+		return ec.fieldContext_field_validation_min_length(ctx, field)
+	case "max_length":
+		return ec.fieldContext_field_validation_max_length(ctx, field)
+	case "pattern":
+		return ec.fieldContext_field_validation_pattern(ctx, field)
+	case "values":
+		return ec.fieldContext_field_validation_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type field_validation", field.Name)
+}
+
 func (ec *executionContext) childFields_session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -957,6 +1498,84 @@ func (ec *executionContext) field_Mutation_change_password_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_create_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "schema",
+		func(ctx context.Context, v any) ([]*model.CollectionFieldInput, error) {
+			return ec.unmarshalOcollection_field_input2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["schema"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "list_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["list_rule"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "view_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["view_rule"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "create_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["create_rule"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "update_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["update_rule"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "delete_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["delete_rule"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "options",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalOjsonb2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["options"] = arg8
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_create_user_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -992,6 +1611,20 @@ func (ec *executionContext) field_Mutation_create_user_args(ctx context.Context,
 		return nil, err
 	}
 	args["role"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_delete_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -1207,6 +1840,84 @@ func (ec *executionContext) field_Mutation_setup_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_update_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "new_name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["new_name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "schema",
+		func(ctx context.Context, v any) ([]*model.CollectionFieldInput, error) {
+			return ec.unmarshalOcollection_field_input2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["schema"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "list_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["list_rule"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "view_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["view_rule"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "create_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["create_rule"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "update_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["update_rule"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "delete_rule",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["delete_rule"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "options",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalOjsonb2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["options"] = arg8
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_update_me_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1314,6 +2025,20 @@ func (ec *executionContext) field_Mutation_verify_email_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
@@ -2151,6 +2876,196 @@ func (ec *executionContext) fieldContext_Mutation_delete_user(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_create_collection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_create_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCollection(ctx, fc.Args["name"].(string), fc.Args["type"].(*string), fc.Args["schema"].([]*model.CollectionFieldInput), fc.Args["list_rule"].(*string), fc.Args["view_rule"].(*string), fc.Args["create_rule"].(*string), fc.Args["update_rule"].(*string), fc.Args["delete_rule"].(*string),
+				func() any {
+					if fc.Args["options"] == nil {
+						return nil
+					}
+					return fc.Args["options"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Collection) graphql.Marshaler {
+			return ec.marshalNcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_create_collection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_collection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_create_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_update_collection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_update_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCollection(ctx, fc.Args["name"].(string), fc.Args["new_name"].(*string), fc.Args["schema"].([]*model.CollectionFieldInput), fc.Args["list_rule"].(*string), fc.Args["view_rule"].(*string), fc.Args["create_rule"].(*string), fc.Args["update_rule"].(*string), fc.Args["delete_rule"].(*string),
+				func() any {
+					if fc.Args["options"] == nil {
+						return nil
+					}
+					return fc.Args["options"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Collection) graphql.Marshaler {
+			return ec.marshalNcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_update_collection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_collection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_update_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delete_collection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delete_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCollection(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delete_collection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delete_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation__dyn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation__dyn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().Dyn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalODynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation__dyn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "DynamicResult")
+}
+
+func (ec *executionContext) _Mutation__dyn_nn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation__dyn_nn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().DynNn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalNDynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation__dyn_nn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "DynamicResult")
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2324,6 +3239,128 @@ func (ec *executionContext) fieldContext_Query_user(ctx context.Context, field g
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_collections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_collections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Collections(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Collection) graphql.Marshaler {
+			return ec.marshalNcollection2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_collections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_collection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_collection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Collection(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Collection) graphql.Marshaler {
+			return ec.marshalOcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_collection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_collection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query__dyn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__dyn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Dyn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalODynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query__dyn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "DynamicResult")
+}
+
+func (ec *executionContext) _Query__dyn_nn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query__dyn_nn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DynNn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalNDynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query__dyn_nn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "DynamicResult")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3535,6 +4572,755 @@ func (ec *executionContext) fieldContext_auth_response_token(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _collection_id(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _collection_name(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_type(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_schema(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_schema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schema, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CollectionField) graphql.Marshaler {
+			return ec.marshalNcollection_field2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "collection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_collection_field(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _collection_list_rule(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_list_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_list_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_view_rule(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_view_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ViewRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_view_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_create_rule(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_create_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreateRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_create_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_update_rule(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_update_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdateRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_update_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_delete_rule(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_delete_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeleteRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_delete_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_options(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNjsonb2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "jsonb")
+}
+
+func (ec *executionContext) _collection_created(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _collection_updated(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _collection_field_name(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection_field", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_field_type(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection_field", field, false, false, "String")
+}
+
+func (ec *executionContext) _collection_field_validation(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_validation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Validation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FieldValidation) graphql.Marshaler {
+			return ec.marshalNfield_validation2ᚖfastcmsᚋgraphᚋmodelᚐFieldValidation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_validation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "collection_field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_field_validation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _collection_field_relation(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_relation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FieldRelation) graphql.Marshaler {
+			return ec.marshalOfield_relation2ᚖfastcmsᚋgraphᚋmodelᚐFieldRelation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_relation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "collection_field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_field_relation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _collection_field_select(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_select(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Select, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FieldSelect) graphql.Marshaler {
+			return ec.marshalOfield_select2ᚖfastcmsᚋgraphᚋmodelᚐFieldSelect(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_select(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "collection_field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_field_select(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _collection_field_hidden(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_hidden(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hidden, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_hidden(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("collection_field", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _field_relation_collection(ctx context.Context, field graphql.CollectedField, obj *model.FieldRelation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_relation_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_relation_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_relation", field, false, false, "String")
+}
+
+func (ec *executionContext) _field_relation_cascade_delete(ctx context.Context, field graphql.CollectedField, obj *model.FieldRelation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_relation_cascade_delete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CascadeDelete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_relation_cascade_delete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_relation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _field_relation_max_select(ctx context.Context, field graphql.CollectedField, obj *model.FieldRelation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_relation_max_select(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSelect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_relation_max_select(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_relation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _field_select_values(ctx context.Context, field graphql.CollectedField, obj *model.FieldSelect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_select_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_select_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_select", field, false, false, "String")
+}
+
+func (ec *executionContext) _field_select_max_select(ctx context.Context, field graphql.CollectedField, obj *model.FieldSelect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_select_max_select(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSelect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_select_max_select(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_select", field, false, false, "Int")
+}
+
+func (ec *executionContext) _field_validation_required(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _field_validation_unique(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_unique(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unique, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_unique(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _field_validation_min(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _field_validation_max(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _field_validation_min_length(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_min_length(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_min_length(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _field_validation_max_length(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_max_length(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_max_length(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _field_validation_pattern(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_pattern(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pattern, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_pattern(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "String")
+}
+
+func (ec *executionContext) _field_validation_values(ctx context.Context, field graphql.CollectedField, obj *model.FieldValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_validation_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_validation_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_validation", field, false, false, "String")
+}
+
 func (ec *executionContext) _session_id(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4123,6 +5909,286 @@ func (ec *executionContext) fieldContext_user_page_total_pages(_ context.Context
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputcollection_field_input(ctx context.Context, obj any) (model.CollectionFieldInput, error) {
+	var it model.CollectionFieldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "type", "validation", "relation", "select", "hidden", "rename_from"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "validation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validation"))
+			data, err := ec.unmarshalOfield_validation_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldValidationInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Validation = data
+		case "relation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relation"))
+			data, err := ec.unmarshalOfield_relation_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldRelationInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Relation = data
+		case "select":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("select"))
+			data, err := ec.unmarshalOfield_select_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldSelectInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Select = data
+		case "hidden":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hidden"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hidden = data
+		case "rename_from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rename_from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenameFrom = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalcollection_field_input unmarshals raw into the collection_field_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalcollection_field_input(ctx context.Context, raw any) (model.CollectionFieldInput, error) {
+	var out model.CollectionFieldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "collection_field_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputfield_relation_input(ctx context.Context, obj any) (model.FieldRelationInput, error) {
+	var it model.FieldRelationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"collection", "cascade_delete", "max_select"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "collection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("collection"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Collection = data
+		case "cascade_delete":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cascade_delete"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CascadeDelete = data
+		case "max_select":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max_select"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSelect = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalfield_relation_input unmarshals raw into the field_relation_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalfield_relation_input(ctx context.Context, raw any) (model.FieldRelationInput, error) {
+	var out model.FieldRelationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "field_relation_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputfield_select_input(ctx context.Context, obj any) (model.FieldSelectInput, error) {
+	var it model.FieldSelectInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"values", "max_select"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "max_select":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max_select"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSelect = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalfield_select_input unmarshals raw into the field_select_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalfield_select_input(ctx context.Context, raw any) (model.FieldSelectInput, error) {
+	var out model.FieldSelectInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "field_select_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputfield_validation_input(ctx context.Context, obj any) (model.FieldValidationInput, error) {
+	var it model.FieldValidationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"required", "unique", "min", "max", "min_length", "max_length", "pattern", "values"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "required":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("required"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Required = data
+		case "unique":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unique"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unique = data
+		case "min":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Min = data
+		case "max":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Max = data
+		case "min_length":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("min_length"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinLength = data
+		case "max_length":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max_length"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxLength = data
+		case "pattern":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pattern"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pattern = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalfield_validation_input unmarshals raw into the field_validation_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalfield_validation_input(ctx context.Context, raw any) (model.FieldValidationInput, error) {
+	var out model.FieldValidationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "field_validation_input", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -4269,6 +6335,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "create_collection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_create_collection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "update_collection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_update_collection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delete_collection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delete_collection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "_dyn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation__dyn(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "_dyn_nn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation__dyn_nn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4334,6 +6435,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_user(ctx, field)
+				})
+		case "collections":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_collections(ctx, field)
+				})
+		case "collection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_collection(ctx, field)
+				})
+		case "_dyn":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__dyn(ctx, field)
+				})
+		case "_dyn_nn":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query__dyn_nn(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -4762,6 +6887,301 @@ func (ec *executionContext) _auth_response(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var collectionImplementors = []string{"collection"}
+
+func (ec *executionContext) _collection(ctx context.Context, sel ast.SelectionSet, obj *model.Collection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("collection")
+		case "id":
+			out.Values[i] = ec._collection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._collection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._collection_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "schema":
+			out.Values[i] = ec._collection_schema(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "list_rule":
+			out.Values[i] = ec._collection_list_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "view_rule":
+			out.Values[i] = ec._collection_view_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "create_rule":
+			out.Values[i] = ec._collection_create_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "update_rule":
+			out.Values[i] = ec._collection_update_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "delete_rule":
+			out.Values[i] = ec._collection_delete_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._collection_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._collection_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._collection_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var collection_fieldImplementors = []string{"collection_field"}
+
+func (ec *executionContext) _collection_field(ctx context.Context, sel ast.SelectionSet, obj *model.CollectionField) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, collection_fieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("collection_field")
+		case "name":
+			out.Values[i] = ec._collection_field_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._collection_field_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validation":
+			out.Values[i] = ec._collection_field_validation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relation":
+			out.Values[i] = ec._collection_field_relation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "select":
+			out.Values[i] = ec._collection_field_select(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hidden":
+			out.Values[i] = ec._collection_field_hidden(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var field_relationImplementors = []string{"field_relation"}
+
+func (ec *executionContext) _field_relation(ctx context.Context, sel ast.SelectionSet, obj *model.FieldRelation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, field_relationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("field_relation")
+		case "collection":
+			out.Values[i] = ec._field_relation_collection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cascade_delete":
+			out.Values[i] = ec._field_relation_cascade_delete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max_select":
+			out.Values[i] = ec._field_relation_max_select(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var field_selectImplementors = []string{"field_select"}
+
+func (ec *executionContext) _field_select(ctx context.Context, sel ast.SelectionSet, obj *model.FieldSelect) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, field_selectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("field_select")
+		case "values":
+			out.Values[i] = ec._field_select_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max_select":
+			out.Values[i] = ec._field_select_max_select(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var field_validationImplementors = []string{"field_validation"}
+
+func (ec *executionContext) _field_validation(ctx context.Context, sel ast.SelectionSet, obj *model.FieldValidation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, field_validationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("field_validation")
+		case "required":
+			out.Values[i] = ec._field_validation_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unique":
+			out.Values[i] = ec._field_validation_unique(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._field_validation_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._field_validation_max(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "min_length":
+			out.Values[i] = ec._field_validation_min_length(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max_length":
+			out.Values[i] = ec._field_validation_max_length(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pattern":
+			out.Values[i] = ec._field_validation_pattern(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._field_validation_values(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sessionImplementors = []string{"session"}
 
 func (ec *executionContext) _session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
@@ -5017,6 +7437,24 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNDynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx context.Context, v any) (model.DynamicResult, error) {
+	res, err := model.UnmarshalDynamicResult(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx context.Context, sel ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DynamicResult!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalDynamicResult(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DynamicResult!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5057,6 +7495,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -5209,6 +7676,85 @@ func (ec *executionContext) marshalNauth_response2ᚖfastcmsᚋgraphᚋmodelᚐA
 	return ec._auth_response(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNcollection2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Collection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx context.Context, sel ast.SelectionSet, v *model.Collection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "collection!")
+		return graphql.Null
+	}
+	return ec._collection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNcollection_field2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CollectionField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNcollection_field2ᚖfastcmsᚋgraphᚋmodelᚐCollectionField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNcollection_field2ᚖfastcmsᚋgraphᚋmodelᚐCollectionField(ctx context.Context, sel ast.SelectionSet, v *model.CollectionField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "collection_field!")
+		return graphql.Null
+	}
+	return ec._collection_field(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNcollection_field_input2ᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldInput(ctx context.Context, v any) (*model.CollectionFieldInput, error) {
+	res, err := ec.unmarshalInputcollection_field_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNfield_validation2ᚖfastcmsᚋgraphᚋmodelᚐFieldValidation(ctx context.Context, sel ast.SelectionSet, v *model.FieldValidation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "field_validation!")
+		return graphql.Null
+	}
+	return ec._field_validation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNjsonb2interface(ctx context.Context, v any) (any, error) {
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNjsonb2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "jsonb!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalAny(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "jsonb!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNsession2ᚕᚖfastcmsᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -5317,6 +7863,41 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx context.Context, v any) (model.DynamicResult, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalDynamicResult(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx context.Context, sel ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalDynamicResult(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -5333,6 +7914,41 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -5434,6 +8050,86 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOcollection2ᚖfastcmsᚋgraphᚋmodelᚐCollection(ctx context.Context, sel ast.SelectionSet, v *model.Collection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._collection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOcollection_field_input2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldInputᚄ(ctx context.Context, v any) ([]*model.CollectionFieldInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CollectionFieldInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNcollection_field_input2ᚖfastcmsᚋgraphᚋmodelᚐCollectionFieldInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOfield_relation2ᚖfastcmsᚋgraphᚋmodelᚐFieldRelation(ctx context.Context, sel ast.SelectionSet, v *model.FieldRelation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._field_relation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOfield_relation_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldRelationInput(ctx context.Context, v any) (*model.FieldRelationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputfield_relation_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOfield_select2ᚖfastcmsᚋgraphᚋmodelᚐFieldSelect(ctx context.Context, sel ast.SelectionSet, v *model.FieldSelect) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._field_select(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOfield_select_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldSelectInput(ctx context.Context, v any) (*model.FieldSelectInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputfield_select_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOfield_validation_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldValidationInput(ctx context.Context, v any) (*model.FieldValidationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputfield_validation_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOjsonb2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOjsonb2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
+	return res
 }
 
 func (ec *executionContext) marshalOuser2ᚖfastcmsᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {

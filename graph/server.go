@@ -22,7 +22,9 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
 	"fastcms/internal/httpx"
+	"fastcms/internal/records"
 )
 
 // Options configures the GraphQL server.
@@ -37,13 +39,28 @@ type Options struct {
 	MaxDepth      int
 	MaxComplexity int
 	Log           *slog.Logger
+	// Collections and Records serve the run-time collection schema; with
+	// no Collections the server has the static schema only.
+	Collections *collections.Service
+	Records     *records.Service
 }
 
 // NewServer builds the /graphql handler: POST, GET and websockets (both
 // subprotocols), with depth and complexity limits and the error codes of
 // spec/graphql-api.md in each error's extensions.
 func NewServer(o Options) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: o.Resolvers}))
+	if o.Collections == nil {
+		return websocketUpgrade(o.CheckOrigin, checkRequest(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o)))
+	}
+	s := &dynamicServer{o: o}
+	s.follow()
+	return websocketUpgrade(o.CheckOrigin, checkRequest(s))
+}
+
+// newHandler is one complete gqlgen server over es, with its own query
+// cache and extension instances (one per schema generation).
+func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
+	srv := handler.New(es)
 	srv.AddTransport(transport.Websocket{
 		Implementation:        newGorillaWebsocket(o.CheckOrigin),
 		InitFunc:              wsInit(o.Auth, o.Shutdown, o.Log),
@@ -63,7 +80,7 @@ func NewServer(o Options) http.Handler {
 		o.Log.ErrorContext(ctx, "panic in a resolver", "panic", v)
 		return errors.New("internal error")
 	})
-	return websocketUpgrade(o.CheckOrigin, checkRequest(srv))
+	return srv
 }
 
 // websocketUpgrade prepares a websocket's upgrade request. It refuses an

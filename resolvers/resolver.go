@@ -6,11 +6,13 @@ import (
 	"context"
 
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
 )
 
 // Resolver is the root of the static resolvers; it holds the services.
 type Resolver struct {
-	Auth *auth.Service
+	Auth              *auth.Service
+	CollectionService *collections.Service
 }
 
 // ClientFunc returns where the current request comes from, for session labels.

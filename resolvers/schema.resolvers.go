@@ -9,7 +9,9 @@ import (
 	"context"
 	"fastcms/graph"
 	"fastcms/graph/model"
+	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"net/http"
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
@@ -139,6 +141,42 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, err
 	return done(r.Auth.DeleteUser(ctx, p, id))
 }
 
+func (r *mutationResolver) CreateCollection(ctx context.Context, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error) {
+	in, err := collectionInput(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.CollectionService.Create(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return toCollection(c), nil
+}
+
+func (r *mutationResolver) UpdateCollection(ctx context.Context, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error) {
+	in, err := collectionInput(ctx, "new_name")
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.CollectionService.Update(ctx, name, in)
+	if err != nil {
+		return nil, err
+	}
+	return toCollection(c), nil
+}
+
+func (r *mutationResolver) DeleteCollection(ctx context.Context, name string) (bool, error) {
+	return done(r.CollectionService.Delete(ctx, name))
+}
+
+func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
+	return graph.ResolveDynamic(ctx)
+}
+
+func (r *mutationResolver) DynNn(ctx context.Context) (model.DynamicResult, error) {
+	return graph.ResolveDynamic(ctx)
+}
+
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	p := auth.FromContext(ctx)
 	if p == nil {
@@ -184,6 +222,29 @@ func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error
 		return nil, err
 	}
 	return toUser(u), nil
+}
+
+func (r *queryResolver) Collections(ctx context.Context) ([]*model.Collection, error) {
+	return r.listCollections(ctx)
+}
+
+func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Collection, error) {
+	c, err := r.CollectionService.Get(ctx, name)
+	if e, ok := apierr.As(err); ok && e.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toCollection(c), nil
+}
+
+func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
+	return graph.ResolveDynamic(ctx)
+}
+
+func (r *queryResolver) DynNn(ctx context.Context) (model.DynamicResult, error) {
+	return graph.ResolveDynamic(ctx)
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

@@ -17,6 +17,88 @@ type AuthResponse struct {
 	Token *Token `json:"token"`
 }
 
+// A collection definition, as the REST CollectionResponse.
+type Collection struct {
+	ID     string             `json:"id"`
+	Name   string             `json:"name"`
+	Type   string             `json:"type"`
+	Schema []*CollectionField `json:"schema"`
+	// null: admins only; empty: everyone; else an expression
+	ListRule   *string   `json:"list_rule,omitempty"`
+	ViewRule   *string   `json:"view_rule,omitempty"`
+	CreateRule *string   `json:"create_rule,omitempty"`
+	UpdateRule *string   `json:"update_rule,omitempty"`
+	DeleteRule *string   `json:"delete_rule,omitempty"`
+	Options    any       `json:"options"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+}
+
+// One field of a collection, as the REST FieldSchema.
+type CollectionField struct {
+	Name       string           `json:"name"`
+	Type       string           `json:"type"`
+	Validation *FieldValidation `json:"validation"`
+	Relation   *FieldRelation   `json:"relation,omitempty"`
+	Select     *FieldSelect     `json:"select,omitempty"`
+	Hidden     bool             `json:"hidden"`
+}
+
+type CollectionFieldInput struct {
+	Name       string                `json:"name"`
+	Type       string                `json:"type"`
+	Validation *FieldValidationInput `json:"validation,omitempty"`
+	Relation   *FieldRelationInput   `json:"relation,omitempty"`
+	Select     *FieldSelectInput     `json:"select,omitempty"`
+	Hidden     *bool                 `json:"hidden,omitempty"`
+	// in an update, the field this one was
+	RenameFrom *string `json:"rename_from,omitempty"`
+}
+
+type FieldRelation struct {
+	Collection    string `json:"collection"`
+	CascadeDelete bool   `json:"cascade_delete"`
+	MaxSelect     *int   `json:"max_select,omitempty"`
+}
+
+type FieldRelationInput struct {
+	Collection    string `json:"collection"`
+	CascadeDelete *bool  `json:"cascade_delete,omitempty"`
+	MaxSelect     *int   `json:"max_select,omitempty"`
+}
+
+type FieldSelect struct {
+	Values    []string `json:"values"`
+	MaxSelect *int     `json:"max_select,omitempty"`
+}
+
+type FieldSelectInput struct {
+	Values    []string `json:"values"`
+	MaxSelect *int     `json:"max_select,omitempty"`
+}
+
+type FieldValidation struct {
+	Required  bool     `json:"required"`
+	Unique    bool     `json:"unique"`
+	Min       *float64 `json:"min,omitempty"`
+	Max       *float64 `json:"max,omitempty"`
+	MinLength *int     `json:"min_length,omitempty"`
+	MaxLength *int     `json:"max_length,omitempty"`
+	Pattern   *string  `json:"pattern,omitempty"`
+	Values    []string `json:"values,omitempty"`
+}
+
+type FieldValidationInput struct {
+	Required  *bool    `json:"required,omitempty"`
+	Unique    *bool    `json:"unique,omitempty"`
+	Min       *float64 `json:"min,omitempty"`
+	Max       *float64 `json:"max,omitempty"`
+	MinLength *int     `json:"min_length,omitempty"`
+	MaxLength *int     `json:"max_length,omitempty"`
+	Pattern   *string  `json:"pattern,omitempty"`
+	Values    []string `json:"values,omitempty"`
+}
+
 // One login: a refresh-token family.
 type Session struct {
 	ID        string    `json:"id"`

@@ -32,3 +32,23 @@ func UnmarshalTimestamptz(v any) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// DynamicResult is the JSON of a collection field, built by PostgreSQL and
+// written to the response as is. nil is GraphQL null.
+type DynamicResult []byte
+
+// MarshalDynamicResult writes the bytes untouched; nil gives gqlgen's null
+// sentinel, so null propagation sees a null.
+func MarshalDynamicResult(v DynamicResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		w.Write(v) //nolint:errcheck // gqlgen's writer reports errors itself
+	})
+}
+
+// UnmarshalDynamicResult refuses input: the carrier is never an argument.
+func UnmarshalDynamicResult(any) (DynamicResult, error) {
+	return nil, fmt.Errorf("DynamicResult is an output type")
+}

@@ -90,7 +90,9 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		},
 	})
 	gql := graph.NewServer(graph.Options{
-		Resolvers:     &resolvers.Resolver{Auth: authSvc},
+		Resolvers:     &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
+		Collections:   collectionSvc,
+		Records:       recordSvc,
 		Auth:          authSvc,
 		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
 		Shutdown:      shutdownCtx,

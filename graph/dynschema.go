@@ -1,0 +1,342 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"fastcms/internal/collections"
+	"fastcms/internal/records"
+)
+
+// The run-time part of the schema: for every collection, the types and root
+// fields of spec/graphql-api.md (Hasura v2 naming), written as SDL and
+// loaded with the static schema through gqlparser, which also reports any
+// name clash.
+
+// Carrier fields: declared in schema.graphqls, stripped from the served
+// schema, and the target of every collection root field (see rewrite).
+const (
+	carrier        = "_dyn"
+	carrierNonNull = "_dyn_nn"
+	carrierScalar  = "DynamicResult"
+)
+
+// typeRole says what a run-time object type is, to read a selection of it.
+type typeRole int
+
+const (
+	roleRecord typeRole = iota
+	roleAggregate
+	roleAggregateFields
+	roleAggregateFunc
+	roleConnection
+	roleEdge
+	rolePageInfo
+	roleMutationResponse
+)
+
+type typeInfo struct {
+	role typeRole
+	coll *collections.Collection
+	fn   string // sum, avg, min or max, for roleAggregateFunc
+}
+
+// rootOp is what a run-time root field does.
+type rootOp struct {
+	kind records.GQLOpKind
+	coll *collections.Collection
+}
+
+// backRelation is a field <other>_via_<field> of a record type.
+type backRelation struct {
+	other *collections.Collection
+	field string
+}
+
+// dynInfo indexes the run-time schema for the carrier resolver.
+type dynInfo struct {
+	types    map[string]typeInfo
+	query    map[string]rootOp
+	mutation map[string]rootOp
+	back     map[string]map[string]backRelation // record type → field → relation
+}
+
+// prelude holds the run-time schema's shared types.
+const prelude = `
+"Calendar date, YYYY-MM-DD."
+scalar date
+
+"Sort direction; asc puts NULLs last and desc first unless told otherwise."
+enum order_by { asc asc_nulls_first asc_nulls_last desc desc_nulls_first desc_nulls_last }
+
+input String_comparison_exp {
+  _eq: String _neq: String _gt: String _gte: String _lt: String _lte: String _in: [String!] _nin: [String!] _is_null: Boolean
+  _like: String _nlike: String _ilike: String _nilike: String _regex: String _iregex: String
+}
+input Float_comparison_exp { _eq: Float _neq: Float _gt: Float _gte: Float _lt: Float _lte: Float _in: [Float!] _nin: [Float!] _is_null: Boolean }
+input Boolean_comparison_exp { _eq: Boolean _neq: Boolean _in: [Boolean!] _nin: [Boolean!] _is_null: Boolean }
+input timestamptz_comparison_exp {
+  _eq: timestamptz _neq: timestamptz _gt: timestamptz _gte: timestamptz _lt: timestamptz _lte: timestamptz
+  _in: [timestamptz!] _nin: [timestamptz!] _is_null: Boolean
+}
+input date_comparison_exp { _eq: date _neq: date _gt: date _gte: date _lt: date _lte: date _in: [date!] _nin: [date!] _is_null: Boolean }
+input ID_comparison_exp { _eq: ID _neq: ID _in: [ID!] _nin: [ID!] _is_null: Boolean }
+input jsonb_comparison_exp { _contains: jsonb _has_key: String _is_null: Boolean }
+input String_array_comparison_exp { _contains: [String!] _contained_in: [String!] _overlaps: [String!] _is_null: Boolean }
+
+type page_info { has_next_page: Boolean! has_previous_page: Boolean! start_cursor: String end_cursor: String }
+`
+
+// buildSchema returns the merged schema of snap (carriers stripped) and
+// its index, or gqlparser's complaint about a clash.
+func buildSchema(snap *collections.Snapshot) (*ast.Schema, *dynInfo, error) {
+	sdl, info := collectionSDL(snap)
+	srcs := append([]*ast.Source{}, sources...)
+	srcs = append(srcs, &ast.Source{Name: "collections.graphql", Input: prelude + sdl})
+	schema, err := gqlparser.LoadSchema(srcs...)
+	if err != nil {
+		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) {
+			return nil, nil, errors.New(gerr.Message)
+		}
+		return nil, nil, err
+	}
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+		if root == nil {
+			continue
+		}
+		kept := root.Fields[:0:0]
+		for _, f := range root.Fields {
+			if f.Name != carrier && f.Name != carrierNonNull {
+				kept = append(kept, f)
+			}
+		}
+		root.Fields = kept
+	}
+	delete(schema.Types, carrierScalar)
+	return schema, info, nil
+}
+
+// gqlType is the output type of a data field ("" for a relation whose
+// target is gone).
+func gqlType(snap *collections.Snapshot, f *collections.Field) string {
+	switch f.Type {
+	case "number":
+		return "Float"
+	case "bool":
+		return "Boolean"
+	case "date":
+		return "date"
+	case "datetime":
+		return "timestamptz"
+	case "json":
+		return "jsonb"
+	case "select":
+		if f.Multi() {
+			return "[String!]"
+		}
+	case "relation":
+		t := snap.Get(f.Relation.CollectionID)
+		switch {
+		case t == nil:
+			return ""
+		case f.Multi():
+			return "[" + t.Name + "!]!"
+		}
+		return t.Name
+	}
+	return "String"
+}
+
+// inputType is the type of a data field in insert and set inputs.
+func inputType(f *collections.Field) string {
+	switch f.Type {
+	case "relation":
+		if f.Multi() {
+			return "[ID!]"
+		}
+		return "ID"
+	case "select":
+		if f.Multi() {
+			return "[String!]"
+		}
+	}
+	t := gqlType(nil, f)
+	return t
+}
+
+// comparisonType is the where: input of a data field.
+func comparisonType(snap *collections.Snapshot, f *collections.Field) string {
+	switch f.Type {
+	case "relation":
+		if t := snap.Get(f.Relation.CollectionID); t != nil {
+			return t.Name + "_bool_exp"
+		}
+		return ""
+	case "select":
+		if f.Multi() {
+			return "String_array_comparison_exp"
+		}
+	}
+	return gqlType(snap, f) + "_comparison_exp"
+}
+
+func sortable(f *collections.Field) bool {
+	return f.Type != "json" && f.Type != "relation" && !f.Multi()
+}
+
+// collectionSDL writes every collection's types and root fields.
+func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
+	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, back: map[string]map[string]backRelation{}}
+	var b strings.Builder
+	var query, mutation strings.Builder
+	w := func(sb *strings.Builder, format string, a ...any) { fmt.Fprintf(sb, format, a...) }
+	info.types["page_info"] = typeInfo{role: rolePageInfo}
+
+	for _, c := range snap.All() {
+		n := c.Name
+		info.types[n] = typeInfo{role: roleRecord, coll: c}
+		info.back[n] = map[string]backRelation{}
+
+		// The record type.
+		w(&b, "\n\"A record of the collection %s.\"\ntype %s {\n  id: ID!\n", n, n)
+		var numbers, writable []*collections.Field
+		for _, f := range c.Fields {
+			t := gqlType(snap, f)
+			if t == "" {
+				continue
+			}
+			w(&b, "  %s: %s\n", f.Name, t)
+			writable = append(writable, f)
+			if f.Type == "number" {
+				numbers = append(numbers, f)
+			}
+		}
+		w(&b, "  created: timestamptz!\n  updated: timestamptz!\n")
+		for _, other := range snap.All() {
+			for _, f := range other.Fields {
+				if f.Relation == nil || f.Relation.CollectionID != c.ID {
+					continue
+				}
+				name := other.Name + "_via_" + f.Name
+				info.back[n][name] = backRelation{other: other, field: f.Name}
+				w(&b, "  \"Records of %s whose %s points here.\"\n", other.Name, f.Name)
+				w(&b, "  %s(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): [%s!]!\n", name, other.Name, other.Name, other.Name)
+			}
+		}
+		b.WriteString("}\n")
+
+		// where: and order_by.
+		w(&b, "\ninput %s_bool_exp {\n  _and: [%s_bool_exp!]\n  _or: [%s_bool_exp!]\n  _not: %s_bool_exp\n  id: ID_comparison_exp\n", n, n, n, n)
+		for _, f := range c.Fields {
+			if t := comparisonType(snap, f); t != "" {
+				w(&b, "  %s: %s\n", f.Name, t)
+			}
+		}
+		b.WriteString("  created: timestamptz_comparison_exp\n  updated: timestamptz_comparison_exp\n}\n")
+		w(&b, "\ninput %s_order_by {\n  id: order_by\n", n)
+		for _, f := range c.Fields {
+			if sortable(f) {
+				w(&b, "  %s: order_by\n", f.Name)
+			}
+		}
+		b.WriteString("  created: order_by\n  updated: order_by\n}\n")
+
+		// Aggregates.
+		info.types[n+"_aggregate"] = typeInfo{role: roleAggregate, coll: c}
+		info.types[n+"_aggregate_fields"] = typeInfo{role: roleAggregateFields, coll: c}
+		w(&b, "\ntype %s_aggregate {\n  aggregate: %s_aggregate_fields\n  nodes: [%s!]!\n}\n", n, n, n)
+		w(&b, "\ntype %s_aggregate_fields {\n  count: Int!\n", n)
+		if len(numbers) > 0 {
+			for _, fn := range []string{"sum", "avg", "min", "max"} {
+				w(&b, "  %s: %s_%s_fields\n", fn, n, fn)
+			}
+		}
+		b.WriteString("}\n")
+		if len(numbers) > 0 {
+			for _, fn := range []string{"sum", "avg", "min", "max"} {
+				info.types[n+"_"+fn+"_fields"] = typeInfo{role: roleAggregateFunc, coll: c, fn: fn}
+				w(&b, "\ntype %s_%s_fields {\n", n, fn)
+				for _, f := range numbers {
+					w(&b, "  %s: Float\n", f.Name)
+				}
+				b.WriteString("}\n")
+			}
+		}
+
+		// Connections.
+		info.types[n+"_connection"] = typeInfo{role: roleConnection, coll: c}
+		info.types[n+"_edge"] = typeInfo{role: roleEdge, coll: c}
+		w(&b, "\ntype %s_connection {\n  edges: [%s_edge!]!\n  page_info: page_info!\n  total_count: Int!\n}\n", n, n)
+		w(&b, "\ntype %s_edge {\n  cursor: String!\n  node: %s!\n}\n", n, n)
+
+		// Mutation inputs and response.
+		info.types[n+"_mutation_response"] = typeInfo{role: roleMutationResponse, coll: c}
+		w(&b, "\ntype %s_mutation_response {\n  affected_rows: Int!\n  returning: [%s!]!\n}\n", n, n)
+		w(&b, "\ninput %s_pk_columns_input {\n  id: ID!\n}\n", n)
+		for _, kind := range []string{"insert", "set"} {
+			if len(writable) == 0 {
+				break
+			}
+			w(&b, "\ninput %s_%s_input {\n", n, kind)
+			for _, f := range writable {
+				w(&b, "  %s: %s\n", f.Name, inputType(f))
+			}
+			b.WriteString("}\n")
+		}
+		if len(numbers) > 0 {
+			w(&b, "\ninput %s_inc_input {\n", n)
+			for _, f := range numbers {
+				w(&b, "  %s: Float\n", f.Name)
+			}
+			b.WriteString("}\n")
+		}
+
+		// Root fields.
+		list := fmt.Sprintf("where: %s_bool_exp, order_by: [%s_order_by!]", n, n)
+		w(&query, "  %s(%s, limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n)
+		w(&query, "  %s_by_pk(id: ID!): %s\n", n, n)
+		w(&query, "  %s_aggregate(%s, limit: Int, offset: Int, search: String): %s_aggregate!\n", n, list, n)
+		w(&query, "  %s_connection(%s, search: String, first: Int, after: String, last: Int, before: String): %s_connection!\n", n, list, n)
+		info.query[n] = rootOp{records.GQLList, c}
+		info.query[n+"_by_pk"] = rootOp{records.GQLByPK, c}
+		info.query[n+"_aggregate"] = rootOp{records.GQLAggregateOp, c}
+		info.query[n+"_connection"] = rootOp{records.GQLConnection, c}
+
+		updates := ""
+		if len(writable) > 0 {
+			updates = fmt.Sprintf(", _set: %s_set_input", n)
+		}
+		if len(numbers) > 0 {
+			updates += fmt.Sprintf(", _inc: %s_inc_input", n)
+		}
+		if len(writable) > 0 {
+			w(&mutation, "  insert_%s_one(object: %s_insert_input!): %s\n", n, n, n)
+			w(&mutation, "  \"At most 100 objects, in one transaction.\"\n  insert_%s(objects: [%s_insert_input!]!): %s_mutation_response\n", n, n, n)
+			w(&mutation, "  update_%s_by_pk(pk_columns: %s_pk_columns_input!%s): %s\n", n, n, updates, n)
+			w(&mutation, "  \"Fails whole, changing nothing, when more than at_most records match.\"\n")
+			w(&mutation, "  update_%s(where: %s_bool_exp!%s, at_most: Int = 100): %s_mutation_response\n", n, n, updates, n)
+			info.mutation["insert_"+n+"_one"] = rootOp{records.GQLInsertOne, c}
+			info.mutation["insert_"+n] = rootOp{records.GQLInsert, c}
+			info.mutation["update_"+n+"_by_pk"] = rootOp{records.GQLUpdateByPK, c}
+			info.mutation["update_"+n] = rootOp{records.GQLUpdate, c}
+		}
+		w(&mutation, "  delete_%s_by_pk(id: ID!): %s\n", n, n)
+		w(&mutation, "  \"Fails whole, deleting nothing, when more than at_most records match.\"\n")
+		w(&mutation, "  delete_%s(where: %s_bool_exp!, at_most: Int = 100): %s_mutation_response\n", n, n, n)
+		info.mutation["delete_"+n+"_by_pk"] = rootOp{records.GQLDeleteByPK, c}
+		info.mutation["delete_"+n] = rootOp{records.GQLDelete, c}
+	}
+	if query.Len() > 0 {
+		b.WriteString("\nextend type Query {\n" + query.String() + "}\n")
+	}
+	if mutation.Len() > 0 {
+		b.WriteString("\nextend type Mutation {\n" + mutation.String() + "}\n")
+	}
+	return b.String(), info
+}

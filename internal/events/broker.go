@@ -1,0 +1,281 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fastcms/internal/notify"
+)
+
+// pollInterval is how often the broker reads the log even without a
+// NOTIFY: a safety net, never the normal path.
+const pollInterval = time.Second
+
+// ErrOverflow ends a subscription whose reader fell too far behind: its
+// buffer filled, and blocking would hold up every other subscriber.
+var ErrOverflow = errors.New("events: subscriber too slow, buffer full")
+
+// Broker follows the event log and fans events out to this instance's
+// subscribers. It reads each event from the database once, whatever the
+// number of subscribers.
+type Broker struct {
+	db        *sql.DB
+	log       *slog.Logger
+	retention time.Duration
+
+	mu     sync.Mutex
+	cursor int64 // last seq dispatched
+	subs   map[*Subscription]struct{}
+	wake   chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc
+}
+
+// NewBroker starts following the log from its current end. Events older
+// than retention are deleted as the broker goes (by every instance; the
+// deletes are idempotent).
+func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Duration) (*Broker, error) {
+	b := &Broker{db: db, log: log, retention: retention, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
+		return nil, err
+	}
+	poke := func() {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+	if _, err := hub.Subscribe(Channel, func(string) { poke() }); err != nil {
+		return nil, err
+	}
+	hub.OnReconnect(poke)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	go b.run(ctx)
+	return b, nil
+}
+
+// Close stops the broker and ends every subscription.
+func (b *Broker) Close() {
+	b.cancel()
+	<-b.done
+	b.mu.Lock()
+	subs := make([]*Subscription, 0, len(b.subs))
+	for s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	for _, s := range subs {
+		s.end(context.Canceled)
+	}
+}
+
+func (b *Broker) run(ctx context.Context) {
+	defer close(b.done)
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	pruned := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wake:
+		case <-tick.C:
+			if time.Since(pruned) > time.Minute {
+				pruned = time.Now()
+				if _, err := b.db.ExecContext(ctx, "DELETE FROM events WHERE created < now() - make_interval(secs => $1)", b.retention.Seconds()); err != nil && ctx.Err() == nil {
+					b.log.Error("pruning events", "err", err)
+				}
+			}
+		}
+		if err := b.drain(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error("reading events", "err", err)
+		}
+	}
+}
+
+// drain dispatches every event after the cursor, in seq order.
+func (b *Broker) drain(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		after := b.cursor
+		b.mu.Unlock()
+		batch, err := read(ctx, b.db, after, 0, 500)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		b.mu.Lock()
+		for _, ev := range batch {
+			for s := range b.subs {
+				s.offer(ev)
+			}
+		}
+		b.cursor = batch[len(batch)-1].Seq
+		b.mu.Unlock()
+	}
+}
+
+// read returns events with after < seq (≤ upTo when upTo > 0), in order.
+func read(ctx context.Context, db *sql.DB, after, upTo int64, limit int) ([]Event, error) {
+	q := `SELECT seq, collection_id, collection, op, record_id, data, old, created FROM events WHERE seq > $1`
+	args := []any{after}
+	if upTo > 0 {
+		q += ` AND seq <= $3`
+	}
+	q += ` ORDER BY seq LIMIT $2`
+	args = append(args, limit)
+	if upTo > 0 {
+		args = append(args, upTo)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var ev Event
+		var data, old []byte
+		if err := rows.Scan(&ev.Seq, &ev.CollectionID, &ev.Collection, &ev.Op, &ev.RecordID, &data, &old, &ev.Created); err != nil {
+			return nil, err
+		}
+		ev.Data, ev.Old = data, old
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// Subscription receives the events of one collection on C, in seq order,
+// until Err is set and C is closed.
+type Subscription struct {
+	C <-chan Event
+
+	b            *Broker
+	collectionID string
+	out          chan Event
+	live         chan Event
+	stop         chan struct{}
+
+	once sync.Once
+	mu   sync.Mutex
+	err  error
+}
+
+// Subscribe follows collectionID's events. With afterSeq ≥ 0 it first
+// replays the logged events after afterSeq, then goes live with no gap and
+// no duplicate at the seam; with afterSeq < 0 it starts with the first
+// event committed after the call. buffer bounds how far the reader may fall
+// behind before ErrOverflow ends it.
+func (b *Broker) Subscribe(ctx context.Context, collectionID string, afterSeq int64, buffer int) (*Subscription, error) {
+	if afterSeq < 0 {
+		if err := b.db.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&afterSeq); err != nil {
+			return nil, err
+		}
+	}
+	s := &Subscription{b: b, collectionID: collectionID, out: make(chan Event), live: make(chan Event, buffer), stop: make(chan struct{})}
+	s.C = s.out
+	b.mu.Lock()
+	seam := b.cursor
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	if afterSeq < seam {
+		var oldest int64
+		err := b.db.QueryRowContext(ctx, "SELECT COALESCE(min(seq), $1 + 1) FROM events", seam).Scan(&oldest)
+		if err == nil && afterSeq+1 < oldest {
+			err = fmt.Errorf("%w: the log starts at seq %d", ErrTooOld, oldest)
+		}
+		if err != nil {
+			s.end(err)
+			return nil, err
+		}
+	}
+	go s.pump(afterSeq, seam)
+	return s, nil
+}
+
+// ErrTooOld refuses a resume from before the retained log.
+var ErrTooOld = errors.New("events: after_seq is older than the retained log")
+
+// pump sends the replay (afterSeq, seam], then the live events (> seam),
+// skipping any the replay or afterSeq already covered (the broker may lag
+// behind the log when a live subscription starts).
+func (s *Subscription) pump(afterSeq, seam int64) {
+	defer close(s.out)
+	for afterSeq < seam {
+		batch, err := read(context.Background(), s.b.db, afterSeq, seam, 500)
+		if err != nil {
+			s.end(err)
+			return
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, ev := range batch {
+			if ev.CollectionID == s.collectionID && !s.send(ev) {
+				return
+			}
+		}
+		afterSeq = batch[len(batch)-1].Seq
+	}
+	for {
+		select {
+		case ev := <-s.live:
+			if ev.Seq <= afterSeq {
+				continue
+			}
+			if !s.send(ev) {
+				return
+			}
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *Subscription) send(ev Event) bool {
+	select {
+	case s.out <- ev:
+		return true
+	case <-s.stop:
+		return false
+	}
+}
+
+// offer queues a live event without ever blocking the broker.
+func (s *Subscription) offer(ev Event) {
+	if ev.CollectionID != s.collectionID {
+		return
+	}
+	select {
+	case s.live <- ev:
+	default:
+		go s.end(ErrOverflow) // end takes the broker's lock, which offer's caller holds
+	}
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.end(nil) }
+
+// Err says why the subscription ended (nil when closed by its owner).
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *Subscription) end(err error) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+		close(s.stop)
+		s.b.mu.Lock()
+		delete(s.b.subs, s)
+		s.b.mu.Unlock()
+	})
+}

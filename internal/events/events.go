@@ -1,0 +1,83 @@
+// Package events is the durable log of record changes. A change writes its
+// events in its own transaction (Emit); every instance follows the log
+// through NOTIFY and catches up by seq (Broker), so subscribers on any
+// instance see every committed change once, in order, and one that
+// reconnects with the last seq it saw misses nothing.
+package events
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// Channel is the NOTIFY channel announcing new events.
+const Channel = "fastcms_events"
+
+// orderLock is taken before an event gets its seq and held to commit, so
+// seq order is commit order (see migrations/0004_events.sql).
+const orderLock = 727_010
+
+// Ops of an event.
+const (
+	Insert = "INSERT"
+	Update = "UPDATE"
+	Delete = "DELETE"
+)
+
+// Event is one committed change of one record. Data is the row after the
+// change (nil for a delete), Old the row before it (nil for an insert),
+// both with every field, hidden ones too: each subscriber's own rules decide
+// what it may see.
+type Event struct {
+	Seq          int64
+	CollectionID string
+	Collection   string
+	Op           string
+	RecordID     string
+	Data         json.RawMessage
+	Old          json.RawMessage
+	Created      time.Time
+}
+
+// Change is what a write reports for one record.
+type Change struct {
+	Op       string
+	RecordID string
+	Data     json.RawMessage
+	Old      json.RawMessage
+}
+
+// Emit writes the events of changes to one collection inside tx and
+// announces them at commit. Call it last in the transaction: the order lock
+// it takes is held until commit.
+func Emit(ctx context.Context, tx *sql.Tx, collectionID, collection string, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", orderLock); err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (collection_id, collection, op, record_id, data, old)
+		VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, ch := range changes {
+		if _, err := stmt.ExecContext(ctx, collectionID, collection, ch.Op, ch.RecordID, nullJSON(ch.Data), nullJSON(ch.Old)); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel)
+	return err
+}
+
+// nullJSON binds raw JSON as text, or NULL when empty.
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

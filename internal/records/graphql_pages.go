@@ -1,0 +1,243 @@
+package records
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// aggregate is the statement of X_aggregate: the aggregates and the nodes
+// are subqueries over the same condition, each built only when selected.
+func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
+	cond, err := b.rootCond(sc, &op.Args)
+	if err != nil {
+		return "", err
+	}
+	var pairs []string
+	for _, n := range op.Sel {
+		var v string
+		switch n.Kind {
+		case GQLTypename:
+			v = quoteLiteral(n.Name) + "::text"
+		case GQLAggregate:
+			obj, err := b.aggregateFields(sc, n.Sub)
+			if err != nil {
+				return "", err
+			}
+			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
+		case GQLNodes:
+			v, err = b.list(sc, &GQLListArgs{OrderBy: op.Args.OrderBy, Limit: op.Args.Limit, Offset: op.Args.Offset}, cond, n.Sub)
+			if err != nil {
+				return "", err
+			}
+		default:
+			continue
+		}
+		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
+	}
+	return "SELECT " + buildObject(pairs), nil
+}
+
+func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
+	var pairs []string
+	for _, n := range sel {
+		var v string
+		switch n.Kind {
+		case GQLTypename:
+			v = quoteLiteral(n.Name) + "::text"
+		case GQLCount:
+			v = "count(*)"
+		case GQLAggFunc:
+			var inner []string
+			for _, m := range n.Sub {
+				switch m.Kind {
+				case GQLTypename:
+					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
+				case GQLColumn:
+					e := "NULL::double precision"
+					if f := sc.visible(m.Name); f != nil && f.Type == "number" {
+						e = n.Name + "(" + qcol(alias, f.Name) + ")"
+					}
+					inner = append(inner, quoteLiteral(m.Key)+", "+e)
+				}
+			}
+			v = buildObject(inner)
+		default:
+			continue
+		}
+		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
+	}
+	return buildObject(pairs), nil
+}
+
+// connection is the statement of X_connection: keyset paging over the
+// order_by keys plus the id. A cursor is the base64 of the JSON array of
+// a row's sort key values, built by PostgreSQL and bound back typed, so
+// deep pages cost what the first does. total_count is counted only when
+// selected.
+func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
+	cond, err := b.rootCond(sc, &op.Args)
+	if err != nil {
+		return "", err
+	}
+	keys, err := b.sortKeys(sc, op.Args.OrderBy)
+	if err != nil {
+		return "", err
+	}
+	args := op.Args
+	if args.First != nil && args.Last != nil {
+		return "", gqlError("give first or last, not both")
+	}
+	backward := args.Last != nil
+	size := MaxGQLLimit
+	for _, n := range []*int{args.First, args.Last} {
+		if n != nil {
+			if *n < 0 || *n > MaxGQLLimit {
+				return "", gqlError("first and last must be between 0 and %d", MaxGQLLimit)
+			}
+			size = *n
+		}
+	}
+	keyset := "TRUE"
+	if args.After != nil {
+		if keyset, err = b.keyset(keys, *args.After, true); err != nil {
+			return "", err
+		}
+	}
+	if args.Before != nil {
+		before, err := b.keyset(keys, *args.Before, false)
+		if err != nil {
+			return "", err
+		}
+		keyset += " AND " + before
+	}
+	fetch := make([]string, len(keys))
+	cursorVals := make([]string, len(keys))
+	for i, k := range keys {
+		if backward {
+			k.desc, k.nullsFirst = !k.desc, !k.nullsFirst
+		}
+		fetch[i] = k.String()
+		cursorVals[i] = k.expr
+	}
+	order := strings.Join(fetch, ", ")
+	cursor := `translate(encode(convert_to(json_build_array(` + strings.Join(cursorVals, ", ") + `)::text, 'UTF8'), 'base64'), E'\n', '')`
+	sizeS := strconv.Itoa(size)
+	count := "(SELECT count(*) FROM page)"
+	last := "(SELECT cursor FROM page WHERE n = LEAST(" + count + ", " + sizeS + "))"
+	firstRow := "(SELECT cursor FROM page WHERE n = 1)"
+	hasMore := count + " > " + sizeS
+	edgeOrder := "n"
+	startCursor, endCursor := firstRow, last
+	hasNext, hasPrev := hasMore, strconv.FormatBool(args.After != nil)
+	if backward {
+		edgeOrder = "n DESC"
+		startCursor, endCursor = last, firstRow
+		hasNext, hasPrev = strconv.FormatBool(args.Before != nil), hasMore
+	}
+
+	var nodeCols []string
+	var pairs []string
+	for _, n := range op.Sel {
+		var v string
+		switch n.Kind {
+		case GQLTypename:
+			v = quoteLiteral(n.Name) + "::text"
+		case GQLTotalCount:
+			v = "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
+		case GQLPageInfo:
+			var inner []string
+			for _, m := range n.Sub {
+				e := ""
+				switch m.Kind {
+				case GQLTypename:
+					e = quoteLiteral(m.Name) + "::text"
+				case GQLPageField:
+					e = map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name]
+				}
+				if e != "" {
+					inner = append(inner, quoteLiteral(m.Key)+", "+e)
+				}
+			}
+			v = buildObject(inner)
+		case GQLEdges:
+			var inner []string
+			for _, m := range n.Sub {
+				switch m.Kind {
+				case GQLTypename:
+					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
+				case GQLCursor:
+					inner = append(inner, quoteLiteral(m.Key)+", cursor")
+				case GQLNode:
+					obj, err := b.object(sc, m.Sub)
+					if err != nil {
+						return "", err
+					}
+					col := "node" + strconv.Itoa(len(nodeCols))
+					nodeCols = append(nodeCols, obj+" AS "+col)
+					inner = append(inner, quoteLiteral(m.Key)+", "+col)
+				}
+			}
+			v = "COALESCE((SELECT json_agg(" + buildObject(inner) + " ORDER BY " + edgeOrder + ") FROM page WHERE n <= " + sizeS + "), '[]'::json)"
+		default:
+			continue
+		}
+		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
+	}
+	cols := append(nodeCols, cursor+" AS cursor", "row_number() OVER (ORDER BY "+order+") AS n")
+	page := "SELECT " + strings.Join(cols, ", ") + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " AND " + keyset +
+		" ORDER BY " + order + " LIMIT " + strconv.Itoa(size+1)
+	return "WITH page AS (" + page + ") SELECT " + buildObject(pairs), nil
+}
+
+// keyset is the condition "strictly after" (or before) the cursor in the
+// order of keys. Each key orders by whether it is NULL, then by value, so
+// NULLs page like any other value.
+func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(cursor)
+	var vals []any
+	if err == nil {
+		err = json.Unmarshal(raw, &vals)
+	}
+	if err != nil || len(vals) != len(keys) {
+		return "", gqlError("invalid cursor")
+	}
+	type part struct {
+		expr, val string
+		desc      bool
+	}
+	var parts []part
+	for i, k := range keys {
+		v := vals[i]
+		var bound any
+		switch x := v.(type) {
+		case nil:
+		case string:
+			bound = x
+		case float64:
+			bound = strconv.FormatFloat(x, 'g', -1, 64)
+		case bool:
+			bound = strconv.FormatBool(x)
+		default:
+			return "", gqlError("invalid cursor")
+		}
+		parts = append(parts,
+			part{"(" + k.expr + " IS NULL)", b.a.add(v == nil) + "::boolean", k.nullsFirst},
+			part{k.expr, b.a.add(bound) + "::" + k.sqlType, k.desc})
+	}
+	var ors []string
+	for i, p := range parts {
+		var ands []string
+		for _, q := range parts[:i] {
+			ands = append(ands, q.expr+" IS NOT DISTINCT FROM "+q.val)
+		}
+		op := ">"
+		if p.desc == after {
+			op = "<"
+		}
+		ands = append(ands, p.expr+" "+op+" "+p.val)
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "COALESCE(" + strings.Join(ors, " OR ") + ", false)", nil
+}

@@ -1,0 +1,336 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"fastcms/internal/apierr"
+	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+)
+
+// MaxGQLInsert is the most objects one insert_X takes.
+const MaxGQLInsert = 100
+
+// gqlMutate runs a mutation field. The single-record ones go through
+// Create, Update and Delete, exactly as REST; the bulk ones run the same
+// validation (parseData), relation checks and rules in one transaction.
+// The records returned are read back with the caller's view rule.
+func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op GQLOp) (json.RawMessage, error) {
+	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
+	switch op.Kind {
+	case GQLInsertOne:
+		rec, err := s.Create(ctx, c.Name, gqlPlainData(op.Objects[0]))
+		if err != nil {
+			return nil, err
+		}
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+	case GQLUpdateByPK:
+		data := gqlPlainData(op.Set)
+		for k, v := range gqlPlainData(op.Inc) {
+			data[k+"+"] = v
+		}
+		rec, err := s.Update(ctx, c.Name, op.ID, data)
+		if err != nil {
+			return nil, err
+		}
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+	case GQLDeleteByPK:
+		if !collections.IsUUID(op.ID) {
+			return nil, nil
+		}
+		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, true)
+		if err != nil {
+			return nil, err
+		}
+		err = s.Delete(ctx, c.Name, op.ID)
+		if e, ok := apierr.As(err); ok && e.Status == 404 {
+			return nil, nil
+		}
+		return rec, err
+	}
+
+	sc := newScope(snap, c, b.p, nil)
+	var out []byte
+	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
+		var ids []string
+		var err error
+		switch op.Kind {
+		case GQLInsert:
+			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
+		case GQLUpdate:
+			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
+		case GQLDelete:
+			ids, err = s.gqlMatch(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
+		default:
+			return errors.New("records: unknown GraphQL mutation")
+		}
+		if err != nil {
+			return err
+		}
+		var returning []byte
+		if sel := returningSel(op.Sel); sel != nil {
+			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, false); err != nil {
+				return err
+			}
+		}
+		if op.Kind == GQLDelete && len(ids) > 0 {
+			observe("DELETE")
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+c.Table()+" WHERE id = ANY($1::uuid[])", pq.Array(ids)); err != nil {
+				return err
+			}
+		}
+		out = mutationResponse(op.Sel, len(ids), returning)
+		return nil
+	})
+	return out, err
+}
+
+// gqlPlainData converts GraphQL argument values to what a JSON body decodes
+// to, for parseData: numbers become float64.
+func gqlPlainData(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = gqlPlainValue(v)
+	}
+	return out
+}
+
+func gqlPlainValue(v any) any {
+	switch x := v.(type) {
+	case []any:
+		list := make([]any, len(x))
+		for i, e := range x {
+			list[i] = gqlPlainValue(e)
+		}
+		return list
+	case map[string]any:
+		return gqlPlainData(x)
+	}
+	return literal(v)
+}
+
+func recordID(rec []byte) string {
+	var r struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(rec, &r) //nolint:errcheck // the services' own JSON
+	return r.ID
+}
+
+// gqlByIDs renders the records ids (in that order) with selection sel,
+// each as the caller may view it: one object (or null) when one is true,
+// else an array.
+func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, one bool) ([]byte, error) {
+	sc := b.scope(c, alias)
+	rule, err := sc.rule(&b.a, actView, c.ViewRule)
+	if err != nil {
+		if one {
+			return nil, nil
+		}
+		return []byte("[]"), nil
+	}
+	obj, err := b.object(sc, sel)
+	if err != nil {
+		return nil, err
+	}
+	idArg := b.a.add(pq.Array(ids)) + "::uuid[]"
+	from := " FROM " + c.Table() + " " + alias + " WHERE " + qcol(alias, "id") + " = ANY(" + idArg + ") AND " + rule
+	if one {
+		return gqlRow(ctx, q, "SELECT "+obj+from, b.a.list)
+	}
+	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY array_position("+idArg+", "+qcol(alias, "id")+")), '[]'::json)"+from, b.a.list)
+}
+
+// gqlInsert creates objects in tx as Create does, each checked against the
+// create rule with its own data.
+func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
+	if len(objects) > MaxGQLInsert {
+		return nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
+	}
+	ids := make([]string, 0, len(objects))
+	for i, obj := range objects {
+		changes, ruleData, err := parseData(base.c, gqlPlainData(obj), true)
+		if err != nil {
+			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+		}
+		sc := newScope(base.snap, base.c, base.p, ruleData)
+		if err := checkRelations(ctx, tx, sc, changes); err != nil {
+			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+		}
+		var a args
+		cols, vals := []string{}, []string{}
+		for _, ch := range changes {
+			cols = append(cols, collections.Quote(ch.field.Name))
+			vals = append(vals, a.add(bindable(ch.value)))
+		}
+		insert := "INSERT INTO " + sc.c.Table() + " DEFAULT VALUES RETURNING id"
+		if len(cols) > 0 {
+			insert = "INSERT INTO " + sc.c.Table() + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ") RETURNING id"
+		}
+		var id string
+		observe(insert)
+		if err := tx.QueryRowContext(ctx, insert, a.list...).Scan(&id); err != nil {
+			return nil, err
+		}
+		// The create rule is checked on the row as written, as Create does.
+		var b args
+		idP := b.add(id)
+		rule, err := sc.rule(&b, actCreate, sc.c.CreateRule)
+		if err != nil {
+			return nil, err
+		}
+		var allowed bool
+		observe("create rule")
+		if err := tx.QueryRowContext(ctx, "SELECT "+rule+" FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idP, b.list...).Scan(&allowed); err != nil {
+			return nil, err
+		}
+		if !allowed {
+			return nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// prefixFields names the object a validation problem is in.
+func prefixFields(err error, prefix string) error {
+	e, ok := apierr.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		fields[prefix+k] = v
+	}
+	return apierr.Invalid(fields)
+}
+
+// gqlMatch locks the ids of the records where: selects that rule allows
+// act on, refusing the whole operation when there are more than at_most.
+func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *scope, act action, rule *string, op GQLOp) ([]string, error) {
+	w := &gqlBuilder{snap: b.snap, p: b.p}
+	sc.opts.Alias = alias
+	cond, err := sc.rule(&w.a, act, rule)
+	if err != nil {
+		return nil, err
+	}
+	where, err := w.where(sc, op.Args.Where)
+	if err != nil {
+		return nil, err
+	}
+	if op.AtMost < 0 {
+		return nil, apierr.BadRequest("at_most must not be negative")
+	}
+	stmt := "SELECT " + qcol(alias, "id") + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " AND " + where +
+		" ORDER BY " + qcol(alias, "id") + " LIMIT " + fmt.Sprint(op.AtMost+1) + " FOR UPDATE"
+	observe(stmt)
+	rows, err := tx.QueryContext(ctx, stmt, w.a.list...)
+	if err != nil {
+		return nil, gqlDBError(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) > op.AtMost {
+		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)
+	}
+	return ids, nil
+}
+
+// gqlUpdate applies _set and _inc to the matching records.
+func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
+	data := gqlPlainData(op.Set)
+	for k, v := range gqlPlainData(op.Inc) {
+		data[k+"+"] = v
+	}
+	changes, ruleData, err := parseData(c, data, false)
+	if err != nil {
+		return nil, err
+	}
+	sc := newScope(b.snap, c, b.p, ruleData)
+	if err := checkRelations(ctx, tx, sc, changes); err != nil {
+		return nil, err
+	}
+	ids, err := s.gqlMatch(ctx, tx, b, sc, actUpdate, c.UpdateRule, op)
+	if err != nil || len(ids) == 0 {
+		return ids, err
+	}
+	var a args
+	sets := []string{`"updated" = now()`}
+	for _, ch := range changes {
+		name := collections.Quote(ch.field.Name)
+		if ch.delta == "" {
+			sets = append(sets, name+" = "+a.add(bindable(ch.value)))
+		} else {
+			sets = append(sets, fmt.Sprintf("%s = COALESCE(%s, 0) %s %s", name, col(ch.field.Name), ch.delta, a.add(ch.value)))
+		}
+	}
+	stmt := "UPDATE " + c.Table() + " AS " + alias + " SET " + strings.Join(sets, ", ") + " WHERE " + col("id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])"
+	observe(stmt)
+	if _, err := tx.ExecContext(ctx, stmt, a.list...); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := checkIncrements(ctx, tx, c, id, changes); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// returningSel is the record selection of a mutation response's
+// returning (the first one; nil when not selected).
+func returningSel(sel []GQLSel) []GQLSel {
+	for _, n := range sel {
+		if n.Kind == GQLReturning {
+			if n.Sub == nil {
+				return []GQLSel{}
+			}
+			return n.Sub
+		}
+	}
+	return nil
+}
+
+// mutationResponse writes X_mutation_response under the selected keys.
+func mutationResponse(sel []GQLSel, affected int, returning []byte) []byte {
+	out := []byte{'{'}
+	for _, n := range sel {
+		var v []byte
+		switch n.Kind {
+		case GQLTypename:
+			v, _ = json.Marshal(n.Name)
+		case GQLAffectedRows:
+			v = fmt.Appendf(nil, "%d", affected)
+		case GQLReturning:
+			v = returning
+			if v == nil {
+				v = []byte("[]")
+			}
+		default:
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(n.Key)
+		out = append(append(append(out, k...), ':'), v...)
+	}
+	return append(out, '}')
+}
