@@ -165,8 +165,8 @@ func TestFailedSchemaChangeChangesNothing(t *testing.T) {
 	if rowsAfter := s.Do(t, http.MethodGet, "/api/v1/collections/"+name+"/records", nil, root.Access); string(rowsAfter.Body) != string(rowsBefore.Body) {
 		t.Fatalf("rows changed:\n%s\n%s", rowsBefore.Body, rowsAfter.Body)
 	}
-	var cols int
-	if err := s.DB(t).QueryRow("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'data' AND table_name = ?", name).Scan(&cols); err != nil || cols != 5 {
+	var cols int // id, created, updated, title, n and the search column _search
+	if err := s.DB(t).QueryRow("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'data' AND table_name = ?", name).Scan(&cols); err != nil || cols != 6 {
 		t.Fatalf("columns: %d %v", cols, err)
 	}
 }

@@ -65,6 +65,10 @@ func alterSQL(old, c *Collection, find func(id string) *Collection) ([]ddl, map[
 		}
 		stmts = append(stmts, fieldExtrasSQL(c, f, find)...)
 	}
+	// The search column reads the text columns: it goes before they change
+	// and comes back after (search.go).
+	searchBefore, searchAfter := alterSearchSQL(old, c)
+	stmts = append(append(searchBefore, stmts...), searchAfter...)
 	return stmts, problems
 }
 

@@ -40,6 +40,8 @@ func createTableSQL(c *Collection, find func(id string) *Collection) []ddl {
 	for _, f := range c.Fields {
 		stmts = append(stmts, fieldExtrasSQL(c, f, find)...)
 	}
+	// The full-text search column and its index (search.go).
+	stmts = append(stmts, searchColumnSQL(c)...)
 	return stmts
 }
 

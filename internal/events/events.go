@@ -81,3 +81,24 @@ func nullJSON(b json.RawMessage) any {
 	}
 	return string(b)
 }
+
+// EmitSelect is Emit for events computed by a query, so a change of many
+// records (a bulk update, an import) logs them without a round trip per
+// record. query must return record_id, data and old (json or NULL), in the
+// order the events should take; its placeholders start at $4.
+func EmitSelect(ctx context.Context, tx *sql.Tx, collectionID, collection, op, query string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", orderLock); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (collection_id, collection, op, record_id, data, old)
+		SELECT $1, $2, $3, e.record_id, e.data::jsonb, e.old::jsonb FROM (`+query+`) e`,
+		append([]any{collectionID, collection, op}, args...)...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel)
+	return err
+}

@@ -13,6 +13,7 @@ import (
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
+	"fastcms/internal/events"
 )
 
 // MaxGQLInsert is the most objects one insert_X takes.
@@ -63,7 +64,9 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		var err error
 		switch op.Kind {
 		case GQLInsert:
-			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
+			if ids, err = s.gqlInsert(ctx, tx, sc, op.Objects); err == nil {
+				err = emitChanged(ctx, tx, c, events.Insert, ids, nil)
+			}
 		case GQLUpdate:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
 		case GQLDelete:
@@ -81,8 +84,15 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			}
 		}
 		if op.Kind == GQLDelete && len(ids) > 0 {
+			old, err := lockOld(ctx, tx, c, ids)
+			if err != nil {
+				return err
+			}
 			observe("DELETE")
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+c.Table()+" WHERE id = ANY($1::uuid[])", pq.Array(ids)); err != nil {
+				return err
+			}
+			if err := emitChanged(ctx, tx, c, events.Delete, ids, old); err != nil {
 				return err
 			}
 		}
@@ -271,6 +281,10 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *c
 	if err != nil || len(ids) == 0 {
 		return ids, err
 	}
+	old, err := lockOld(ctx, tx, c, ids)
+	if err != nil {
+		return nil, err
+	}
 	var a args
 	sets := []string{`"updated" = now()`}
 	for _, ch := range changes {
@@ -291,7 +305,7 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *c
 			return nil, err
 		}
 	}
-	return ids, nil
+	return ids, emitChanged(ctx, tx, c, events.Update, ids, old)
 }
 
 // returningSel is the record selection of a mutation response's

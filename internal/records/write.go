@@ -12,6 +12,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
+	"fastcms/internal/events"
 )
 
 // Create inserts a record after validating data; the create rule is checked
@@ -60,7 +61,7 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 		if !allowed {
 			return apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
 		}
-		return nil
+		return emitChanged(ctx, tx, sc.c, events.Insert, []string{id}, nil)
 	})
 	return rec, err
 }
@@ -84,6 +85,10 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	var rec []byte
 	err = s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		if err := checkRelations(ctx, tx, sc, changes); err != nil {
+			return err
+		}
+		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
+		if err != nil {
 			return err
 		}
 		var a args
@@ -110,7 +115,10 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		if err != nil {
 			return err
 		}
-		return checkIncrements(ctx, tx, sc.c, id, changes)
+		if err := checkIncrements(ctx, tx, sc.c, id, changes); err != nil {
+			return err
+		}
+		return emitChanged(ctx, tx, sc.c, events.Update, []string{strings.ToLower(id)}, old)
 	})
 	return rec, err
 }
@@ -125,6 +133,10 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 		return notFound(sc.c)
 	}
 	return s.inTx(ctx, sc, func(tx *sql.Tx) error {
+		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
+		if err != nil {
+			return err
+		}
 		var a args
 		idArg := a.add(strings.ToLower(id))
 		rule, err := sc.rule(&a, actDelete, sc.c.DeleteRule)
@@ -138,7 +150,7 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return s.denied(ctx, tx, sc, id, apierr.Forbidden("the delete rule of %s does not allow deleting this record", sc.c.Name))
 		}
-		return nil
+		return emitChanged(ctx, tx, sc.c, events.Delete, []string{strings.ToLower(id)}, old)
 	})
 }
 
