@@ -1,15 +1,136 @@
 package rest
 
 import (
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
 	"net/http"
 
 	"fastcms/internal/apierr"
+	"fastcms/internal/httpx"
+	"fastcms/internal/records"
 )
 
-func (h handlers) exportCSV(w http.ResponseWriter, r *http.Request) error {
-	return apierr.New(http.StatusNotImplemented, "not implemented", "CSV export is not implemented yet")
+// importCSVRoute is the CSV import, the one route whose body may exceed
+// the JSON body limit (see BodyLimit).
+const importCSVRoute = "POST /api/v1/collections/{collection}/records/import/csv"
+
+// BodyLimit chooses the body limit of a request for
+// httpx.WithBodyLimitFunc: importLimit for a CSV import, whose body is a
+// file, and limit for everything else. The global middleware wraps the
+// body before routing, so the choice is made here, with the router's own
+// pattern, rather than in the handler.
+func BodyLimit(limit, importLimit int64) func(*http.Request) int64 {
+	imports := http.NewServeMux()
+	imports.Handle(importCSVRoute, http.NotFoundHandler())
+	return func(r *http.Request) int64 {
+		if r.Method == http.MethodPost {
+			if _, pattern := imports.Handler(r); pattern == importCSVRoute {
+				return importLimit
+			}
+		}
+		return limit
+	}
 }
 
+// exportCSV streams the records the caller may list as CSV (see
+// internal/records/csv_export.go for the format). Every check runs before
+// the response starts, so errors are the usual envelope; a failure in the
+// middle of the stream (the database going away) aborts the response,
+// so a client never mistakes a cut file for a whole one.
+func (h handlers) exportCSV(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	export, err := h.Records.OpenCSVExport(r.Context(), r.PathValue("collection"), records.ListParams{
+		Filter: q.Get("filter"), Sort: q.Get("sort"), Search: q.Get("search")})
+	if err != nil {
+		return err
+	}
+	defer export.Close()
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/csv; charset=utf-8")
+	hdr.Set("Content-Disposition", `attachment; filename="`+export.Collection+`.csv"`)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if _, err := export.WriteTo(w); err != nil {
+		if r.Context().Err() == nil { // not just the client going away
+			slog.ErrorContext(r.Context(), "CSV export failed after the response started", "err", err,
+				"collection", export.Collection, "request_id", httpx.RequestID(r.Context()))
+		}
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// importResponse is the 201 of an import; a failed import is an error
+// envelope instead (422 for bad rows, 409 for a unique violation, 403 for
+// the create rule) whose details hold "total" and the same "errors".
+type importResponse struct {
+	Imported int                `json:"imported"`
+	Total    int                `json:"total"`
+	Errors   []records.RowError `json:"errors"`
+}
+
+// importCSV imports the multipart part "file" as CSV, all rows or none
+// (internal/records/csv_import.go has the format). Other parts are ignored.
 func (h handlers) importCSV(w http.ResponseWriter, r *http.Request) error {
-	return apierr.New(http.StatusNotImplemented, "not implemented", "CSV import is not implemented yet")
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return apierr.New(http.StatusUnsupportedMediaType, "unsupported media type",
+			"Content-Type must be multipart/form-data, with the CSV in the part \"file\"")
+	}
+	if params["boundary"] == "" {
+		return apierr.BadRequest("malformed multipart body: no boundary")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return apierr.BadRequest("malformed multipart body: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return apierr.InvalidField("file", "is required: send the CSV as the multipart part \"file\"")
+		}
+		if err != nil {
+			return bodyError(err)
+		}
+		if part.FormName() != "file" {
+			continue // NextPart skips what is left of it
+		}
+		body := &bodyReader{r: part}
+		res, err := h.Records.ImportCSV(r.Context(), r.PathValue("collection"), body)
+		if err != nil {
+			if body.err != nil {
+				return bodyError(body.err)
+			}
+			return err
+		}
+		httpx.WriteJSON(w, http.StatusCreated, importResponse{Imported: res.Imported, Total: res.Total, Errors: []records.RowError{}})
+		return nil
+	}
+}
+
+// bodyReader remembers the error reading the request body, so a failed
+// import can be told apart from the body failing under it.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// bodyError answers a body that could not be read: too large (413) or
+// cut or malformed (400).
+func bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return apierr.New(http.StatusRequestEntityTooLarge, "request too large", "request body is larger than %d bytes", tooLarge.Limit)
+	}
+	return apierr.BadRequest("malformed multipart body: %v", err)
 }

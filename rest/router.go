@@ -72,7 +72,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	route("POST /api/v1/collections/{collection}/records/bulk-delete", h.bulkDelete)
 	route("POST /api/v1/collections/{collection}/records/bulk-update", h.bulkUpdate)
 	route("GET /api/v1/collections/{collection}/records/export/csv", h.exportCSV)
-	route("POST /api/v1/collections/{collection}/records/import/csv", h.importCSV)
+	route(importCSVRoute, h.importCSV)
 	route("GET /api/v1/collections/{collection}/records/{id}", h.getRecord)
 	route("PATCH /api/v1/collections/{collection}/records/{id}", h.updateRecord)
 	route("DELETE /api/v1/collections/{collection}/records/{id}", h.deleteRecord)

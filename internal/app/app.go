@@ -105,7 +105,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 
 	var h http.Handler = mux
 	h = httpx.WithAuth(authSvc, h)
-	h = httpx.WithBodyLimit(cfg.MaxBodyBytes, h)
+	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)
 	h = httpx.WithLogging(log, h)
 	h = httpx.WithRequestID(h)

@@ -32,6 +32,7 @@ type Config struct {
 	CORSOrigins     []string
 	LogLevel        slog.Level
 	MaxBodyBytes    int64
+	MaxImportBytes  int64 // the body limit of CSV imports, which are files
 	PublicURL       string
 	SMTP            SMTP
 }
@@ -79,6 +80,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(env("MAX_BODY_BYTES", "1048576"), 10, 64); err != nil || c.MaxBodyBytes <= 0 {
 		return nil, fmt.Errorf("MAX_BODY_BYTES must be a positive number of bytes")
+	}
+	if c.MaxImportBytes, err = strconv.ParseInt(env("MAX_IMPORT_BYTES", "67108864"), 10, 64); err != nil || c.MaxImportBytes <= 0 {
+		return nil, fmt.Errorf("MAX_IMPORT_BYTES must be a positive number of bytes")
 	}
 	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
