@@ -37,7 +37,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	stopCluster, err := database.EnsureServer(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	stopCluster, err := database.EnsureServer(cfg.DatabaseURL, cfg.DataDir, log)
 	if err != nil {
 		return fmt.Errorf("starting PostgreSQL: %w", err)
 	}

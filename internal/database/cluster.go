@@ -1,7 +1,6 @@
 package database
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,7 +19,7 @@ import (
 // cluster under dataDir/postgres (initialising it on first use) and returns a
 // stop function; as root the cluster runs as the "postgres" user, because
 // PostgreSQL refuses to run as root.
-func EnsureServer(ctx context.Context, dsn, dataDir string, log *slog.Logger) (stop func(), err error) {
+func EnsureServer(dsn, dataDir string, log *slog.Logger) (stop func(), err error) {
 	noop := func() {}
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -46,10 +45,12 @@ func EnsureServer(ctx context.Context, dsn, dataDir string, log *slog.Logger) (s
 		return noop, err
 	}
 	asPostgres := os.Geteuid() == 0
+	// Commands run under their own context: the caller's may already be
+	// cancelled (by a signal) when the cluster is stopped.
 	run := func(name string, args ...string) error {
-		cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+		cmd := exec.Command(filepath.Join(bin, name), args...)
 		if asPostgres {
-			cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
+			cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", filepath.Join(bin, name)}, args...)...)
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %w: %s", name, err, out)
@@ -60,6 +61,11 @@ func EnsureServer(ctx context.Context, dsn, dataDir string, log *slog.Logger) (s
 		return noop, err
 	}
 	if asPostgres {
+		// The postgres user must be able to reach the cluster: let it pass
+		// through the data directory (not read it) and own the cluster.
+		if err := os.Chmod(filepath.Dir(dir), 0o711); err != nil {
+			return noop, err
+		}
 		if err := chownToPostgres(dir); err != nil {
 			return noop, err
 		}
