@@ -64,6 +64,9 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		opt(cfg, &o)
 	}
 	db := pgtest.Open(tb)
+	// Parallel tests each run servers; small pools keep them all within
+	// PostgreSQL's default of 100 connections.
+	db.SetMaxOpenConns(8)
 	a, err := app.New(cfg, db, o)
 	if err != nil {
 		tb.Fatal(err)

@@ -117,24 +117,9 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 		return nil, err
 	}
 	var a args
-	rule, err := sc.rule(&a, actList, sc.c.ListRule)
+	where, order, err := sc.listing(&a, p)
 	if err != nil {
 		return nil, err
-	}
-	filter, err := sc.filter(&a, p.Filter)
-	if err != nil {
-		return nil, err
-	}
-	search, rank, err := sc.search(&a, p.Search)
-	if err != nil {
-		return nil, err
-	}
-	order, err := orderBy(p.Sort, sc.visible)
-	if err != nil {
-		return nil, err
-	}
-	if p.Sort == "" && rank != "" {
-		order = rank + " DESC, " + order
 	}
 
 	fields := sc.shown()
@@ -150,7 +135,7 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 		cols = append(cols, ", "+ec.sql...)
 	}
 	e.rows, err = s.db.QueryContext(ctx, "SELECT "+string(cols)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+rule+" AND "+filter+" AND "+search+" ORDER BY "+order, a.list...)
+		" WHERE "+where+" ORDER BY "+order, a.list...)
 	if err != nil {
 		return nil, err
 	}

@@ -170,39 +170,9 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
-		sc := newScope(base.snap, base.c, base.p, ruleData)
-		if err := checkRelations(ctx, tx, sc, changes); err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
-		}
-		var a args
-		cols, vals := []string{}, []string{}
-		for _, ch := range changes {
-			cols = append(cols, collections.Quote(ch.field.Name))
-			vals = append(vals, a.add(bindable(ch.value)))
-		}
-		insert := "INSERT INTO " + sc.c.Table() + " DEFAULT VALUES RETURNING id"
-		if len(cols) > 0 {
-			insert = "INSERT INTO " + sc.c.Table() + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ") RETURNING id"
-		}
-		var id string
-		observe(insert)
-		if err := tx.QueryRowContext(ctx, insert, a.list...).Scan(&id); err != nil {
-			return nil, err
-		}
-		// The create rule is checked on the row as written, as Create does.
-		var b args
-		idP := b.add(id)
-		rule, err := sc.rule(&b, actCreate, sc.c.CreateRule)
+		id, err := insertRecord(ctx, tx, newScope(base.snap, base.c, base.p, ruleData), changes)
 		if err != nil {
-			return nil, err
-		}
-		var allowed bool
-		observe("create rule")
-		if err := tx.QueryRowContext(ctx, "SELECT "+rule+" FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idP, b.list...).Scan(&allowed); err != nil {
-			return nil, err
-		}
-		if !allowed {
-			return nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
+			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		ids = append(ids, id)
 	}

@@ -79,26 +79,11 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 		return nil, err
 	}
 	var a args
-	rule, err := sc.rule(&a, actList, sc.c.ListRule)
+	where, order, err := sc.listing(&a, p)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := sc.filter(&a, p.Filter)
-	if err != nil {
-		return nil, err
-	}
-	search, rank, err := sc.search(&a, p.Search)
-	if err != nil {
-		return nil, err
-	}
-	order, err := orderBy(p.Sort, sc.visible)
-	if err != nil {
-		return nil, err
-	}
-	if p.Sort == "" && rank != "" {
-		order = rank + " DESC, " + order
-	}
-	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + rule + " AND " + filter + " AND " + search
+	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + where
 	total := -1
 	if !p.Page.SkipTotal {
 		// Only the WHERE's parameters: an unused one would have no type.
@@ -132,6 +117,31 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 	}
 	items = append(items, ']')
 	return &List{Items: items, Result: page.NewResult[struct{}](nil, total, p.Page)}, nil
+}
+
+// listing compiles what selects and orders a list for the caller: the list
+// rule, filter and search as a WHERE condition, and the ORDER BY (ranked by
+// search when no sort is given). List and the CSV export share it.
+func (sc *scope) listing(a *args, p ListParams) (where, order string, err error) {
+	rule, err := sc.rule(a, actList, sc.c.ListRule)
+	if err != nil {
+		return "", "", err
+	}
+	filter, err := sc.filter(a, p.Filter)
+	if err != nil {
+		return "", "", err
+	}
+	search, rank, err := sc.search(a, p.Search)
+	if err != nil {
+		return "", "", err
+	}
+	if order, err = orderBy(p.Sort, sc.visible); err != nil {
+		return "", "", err
+	}
+	if p.Sort == "" && rank != "" {
+		order = rank + " DESC, " + order
+	}
+	return rule + " AND " + filter + " AND " + search, order, nil
 }
 
 // Get returns one record the caller may view; one hidden by the view rule

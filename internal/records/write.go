@@ -30,40 +30,55 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	sc = newScope(sc.snap, sc.c, sc.p, ruleData)
 	var rec []byte
 	err = s.inTx(ctx, sc, func(tx *sql.Tx) error {
-		if err := checkRelations(ctx, tx, sc, changes); err != nil {
-			return err
-		}
-		var a args
-		cols, vals := []string{}, []string{}
-		for _, ch := range changes {
-			cols = append(cols, collections.Quote(ch.field.Name))
-			vals = append(vals, a.add(bindable(ch.value)))
-		}
-		insert := "INSERT INTO " + sc.c.Table() + " DEFAULT VALUES RETURNING id"
-		if len(cols) > 0 {
-			insert = "INSERT INTO " + sc.c.Table() + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ") RETURNING id"
-		}
-		var id string
-		if err := tx.QueryRowContext(ctx, insert, a.list...).Scan(&id); err != nil {
-			return err
-		}
-		var b args
-		idArg := b.add(id)
-		rule, err := sc.rule(&b, actCreate, sc.c.CreateRule)
+		id, err := insertRecord(ctx, tx, sc, changes)
 		if err != nil {
 			return err
 		}
-		var allowed bool
-		if err := tx.QueryRowContext(ctx, "SELECT "+recordJSON(sc.shown(), "NULL")+", "+rule+" FROM "+sc.c.Table()+" "+alias+
-			" WHERE "+col("id")+" = "+idArg, b.list...).Scan(&rec, &allowed); err != nil {
+		var a args
+		if err := tx.QueryRowContext(ctx, "SELECT "+recordJSON(sc.shown(), "NULL")+" FROM "+sc.c.Table()+" "+alias+
+			" WHERE "+col("id")+" = "+a.add(id), a.list...).Scan(&rec); err != nil {
 			return err
-		}
-		if !allowed {
-			return apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
 		}
 		return emitChanged(ctx, tx, sc.c, events.Insert, []string{id}, nil)
 	})
 	return rec, err
+}
+
+// insertRecord inserts one validated record in tx and checks the create
+// rule (compiled with sc's request data) against the row as written, so
+// relation paths in the rule see exactly what was stored.
+func insertRecord(ctx context.Context, tx *sql.Tx, sc *scope, changes []change) (string, error) {
+	if err := checkRelations(ctx, tx, sc, changes); err != nil {
+		return "", err
+	}
+	var a args
+	cols, vals := []string{}, []string{}
+	for _, ch := range changes {
+		cols = append(cols, collections.Quote(ch.field.Name))
+		vals = append(vals, a.add(bindable(ch.value)))
+	}
+	insert := "INSERT INTO " + sc.c.Table() + " DEFAULT VALUES RETURNING id"
+	if len(cols) > 0 {
+		insert = "INSERT INTO " + sc.c.Table() + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ") RETURNING id"
+	}
+	var id string
+	if err := tx.QueryRowContext(ctx, insert, a.list...).Scan(&id); err != nil {
+		return "", err
+	}
+	var b args
+	idArg := b.add(id)
+	rule, err := sc.rule(&b, actCreate, sc.c.CreateRule)
+	if err != nil {
+		return "", err
+	}
+	var allowed bool
+	if err := tx.QueryRowContext(ctx, "SELECT "+rule+" FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg, b.list...).Scan(&allowed); err != nil {
+		return "", err
+	}
+	if !allowed {
+		return "", apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
+	}
+	return id, nil
 }
 
 // Update changes the fields present in data; "field+"/"field-" add to or
