@@ -191,6 +191,22 @@ func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
 	return "WITH page AS (" + page + ") SELECT " + buildObject(pairs), nil
 }
 
+// rowwise reports whether keys are all system columns (never NULL) sorted
+// the same way, with string cursor values.
+func rowwise(keys []sortKey, vals []any) bool {
+	for i, k := range keys {
+		if _, ok := vals[i].(string); !ok || k.desc != keys[0].desc {
+			return false
+		}
+		switch k.name {
+		case "id", "created", "updated":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // keyset is the condition "strictly after" (or before) the cursor in the
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
@@ -202,6 +218,20 @@ func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, 
 	}
 	if err != nil || len(vals) != len(keys) {
 		return "", gqlError("invalid cursor")
+	}
+	if rowwise(keys, vals) {
+		// Keys that cannot be NULL, all one way: a row comparison, which
+		// an index on the keys (the default (created, id) one) answers
+		// directly, so a deep page costs what the first does.
+		exprs, binds := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			exprs[i], binds[i] = k.expr, b.a.add(vals[i])+"::"+k.sqlType
+		}
+		op := ">"
+		if keys[0].desc == after {
+			op = "<"
+		}
+		return "(" + strings.Join(exprs, ", ") + ") " + op + " (" + strings.Join(binds, ", ") + ")", nil
 	}
 	type part struct {
 		expr, val string

@@ -83,10 +83,10 @@ func orderBy(sort string, visible func(string) *collections.Field) (string, erro
 		return "random()", nil
 	}
 	var keys []string
-	hasID := false
+	hasID, dir := false, "ASC"
 	for i, part := range strings.Split(sort, ",") {
 		part = strings.TrimSpace(part)
-		dir := "ASC"
+		dir = "ASC"
 		switch {
 		case strings.HasPrefix(part, "-"):
 			dir, part = "DESC", part[1:]
@@ -109,8 +109,10 @@ func orderBy(sort string, visible func(string) *collections.Field) (string, erro
 		// one plain index serve both directions of a sort.
 		keys = append(keys, col(part)+" "+dir)
 	}
+	// The id breaks ties in the direction of the last key, so an index
+	// ending in id (the default (created, id) one) serves both directions.
 	if !hasID {
-		keys = append(keys, col("id")+" ASC")
+		keys = append(keys, col("id")+" "+dir)
 	}
 	return strings.Join(keys, ", "), nil
 }
