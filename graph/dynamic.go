@@ -27,14 +27,16 @@ type generation struct {
 	info    *dynInfo
 	handler http.Handler
 	records *records.Service
+	srv     *dynamicServer
 }
 
 type generationKey struct{}
 
 // dynamicServer swaps generations as the collection set changes.
 type dynamicServer struct {
-	o   Options
-	cur atomic.Pointer[generation]
+	o    Options
+	cur  atomic.Pointer[generation]
+	subs subscriptions
 }
 
 func (s *dynamicServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,8 +53,9 @@ func (s *dynamicServer) build(snap *collections.Snapshot) (*generation, error) {
 	inner := NewExecutableSchema(Config{Resolvers: s.o.Resolvers, Schema: schema})
 	es := &routedSchema{ExecutableSchema: inner, known: map[ast.Operation]map[string]bool{
 		ast.Query: rootNames(parsedSchema.Query), ast.Mutation: rootNames(parsedSchema.Mutation),
+		ast.Subscription: rootNames(parsedSchema.Subscription),
 	}}
-	return &generation{snap: snap, info: info, handler: newHandler(es, s.o), records: s.o.Records}, nil
+	return &generation{snap: snap, info: info, handler: newHandler(es, s.o), records: s.o.Records, srv: s}, nil
 }
 
 // publish stores g unless a newer generation is already there.
@@ -82,6 +85,7 @@ func (s *dynamicServer) follow() {
 			return
 		}
 		s.publish(g)
+		s.subs.changed(snap)
 	}
 	reg.OnChange(update)
 	update(reg.Current())
@@ -143,10 +147,7 @@ func (s *routedSchema) route(oc *graphql.OperationContext) *graphql.OperationCon
 	if known == nil {
 		return oc
 	}
-	rootType := "Query"
-	if op.Operation == ast.Mutation {
-		rootType = "Mutation"
-	}
+	rootType := map[ast.Operation]string{ast.Query: "Query", ast.Mutation: "Mutation", ast.Subscription: "Subscription"}[op.Operation]
 	set, changed := routeSet(op.SelectionSet, known)
 	frags := make(ast.FragmentDefinitionList, len(oc.Doc.Fragments))
 	for i, f := range oc.Doc.Fragments {
@@ -399,6 +400,12 @@ func (g *generation) selection(oc *graphql.OperationContext, set ast.SelectionSe
 			}
 		case rolePageInfo:
 			n.Kind = records.GQLPageField
+		case roleEvent:
+			if f.Name == "data" || f.Name == "old" {
+				sub(records.GQLNode, ti.coll.Name)
+			} else {
+				n.Kind = records.GQLColumn
+			}
 		case roleMutationResponse:
 			if f.Name == "affected_rows" {
 				n.Kind = records.GQLAffectedRows

@@ -38,6 +38,7 @@ const (
 	roleEdge
 	rolePageInfo
 	roleMutationResponse
+	roleEvent
 )
 
 type typeInfo struct {
@@ -63,7 +64,9 @@ type dynInfo struct {
 	types    map[string]typeInfo
 	query    map[string]rootOp
 	mutation map[string]rootOp
-	back     map[string]map[string]backRelation // record type → field → relation
+	// subscription maps <collection>_mutated to its collection.
+	subscription map[string]*collections.Collection
+	back         map[string]map[string]backRelation // record type → field → relation
 }
 
 // prelude holds the run-time schema's shared types.
@@ -89,6 +92,9 @@ input ID_comparison_exp { _eq: ID _neq: ID _in: [ID!] _nin: [ID!] _is_null: Bool
 input jsonb_comparison_exp { _contains: jsonb _has_key: String _is_null: Boolean }
 input String_array_comparison_exp { _contains: [String!] _contained_in: [String!] _overlaps: [String!] _is_null: Boolean }
 
+"What happened to a record."
+enum record_event { INSERT UPDATE DELETE }
+
 type page_info { has_next_page: Boolean! has_previous_page: Boolean! start_cursor: String end_cursor: String }
 `
 
@@ -106,7 +112,7 @@ func buildSchema(snap *collections.Snapshot) (*ast.Schema, *dynInfo, error) {
 		}
 		return nil, nil, err
 	}
-	for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription} {
 		if root == nil {
 			continue
 		}
@@ -119,6 +125,11 @@ func buildSchema(snap *collections.Snapshot) (*ast.Schema, *dynInfo, error) {
 		root.Fields = kept
 	}
 	delete(schema.Types, carrierScalar)
+	if schema.Subscription != nil && len(schema.Subscription.Fields) == 0 {
+		// No collection: no subscription (an object type needs a field).
+		delete(schema.Types, schema.Subscription.Name)
+		schema.Subscription = nil
+	}
 	return schema, info, nil
 }
 
@@ -192,9 +203,9 @@ func sortable(f *collections.Field) bool {
 
 // collectionSDL writes every collection's types and root fields.
 func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
-	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, back: map[string]map[string]backRelation{}}
+	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, subscription: map[string]*collections.Collection{}, back: map[string]map[string]backRelation{}}
 	var b strings.Builder
-	var query, mutation strings.Builder
+	var query, mutation, subscription strings.Builder
 	w := func(sb *strings.Builder, format string, a ...any) { fmt.Fprintf(sb, format, a...) }
 	info.types["page_info"] = typeInfo{role: rolePageInfo}
 
@@ -275,6 +286,14 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		w(&b, "\ntype %s_connection {\n  edges: [%s_edge!]!\n  page_info: page_info!\n  total_count: Int!\n}\n", n, n)
 		w(&b, "\ntype %s_edge {\n  cursor: String!\n  node: %s!\n}\n", n, n)
 
+		// Events.
+		info.types[n+"_event"] = typeInfo{role: roleEvent, coll: c}
+		w(&b, "\n\"A change of a record of %s: data is the record after it (null for a DELETE or when no longer visible), old before it.\"\n", n)
+		w(&b, "type %s_event {\n  \"position in the event log: pass the last one seen as after_seq to resume\"\n  seq: String!\n  event: record_event!\n  id: ID!\n  data: %s\n  old: %s\n}\n", n, n, n)
+		w(&subscription, "  \"Changes of %s records the caller may view, in commit order; after_seq replays from the event log first.\"\n", n)
+		w(&subscription, "  %s_mutated(where: %s_bool_exp, events: [record_event!], after_seq: String): %s_event!\n", n, n, n)
+		info.subscription[n+"_mutated"] = c
+
 		// Mutation inputs and response.
 		info.types[n+"_mutation_response"] = typeInfo{role: roleMutationResponse, coll: c}
 		w(&b, "\ntype %s_mutation_response {\n  affected_rows: Int!\n  returning: [%s!]!\n}\n", n, n)
@@ -337,6 +356,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 	}
 	if mutation.Len() > 0 {
 		b.WriteString("\nextend type Mutation {\n" + mutation.String() + "}\n")
+	}
+	if subscription.Len() > 0 {
+		b.WriteString("\nextend type Subscription {\n" + subscription.String() + "}\n")
 	}
 	return b.String(), info
 }

@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -72,6 +73,11 @@ type ComplexityRoot struct {
 		SetupNeeded func(childComplexity int) int
 		User        func(childComplexity int, id string) int
 		Users       func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
+	}
+
+	Subscription struct {
+		Dyn   func(childComplexity int) int
+		DynNn func(childComplexity int) int
 	}
 
 	Auth_response struct {
@@ -201,6 +207,10 @@ type QueryResolver interface {
 	Collection(ctx context.Context, name string) (*model.Collection, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
+}
+type SubscriptionResolver interface {
+	Dyn(ctx context.Context) (<-chan model.DynamicResult, error)
+	DynNn(ctx context.Context) (<-chan model.DynamicResult, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -514,6 +524,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool)), true
+
+	case "Subscription._dyn":
+		if e.ComplexityRoot.Subscription.Dyn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.Dyn(childComplexity), true
+	case "Subscription._dyn_nn":
+		if e.ComplexityRoot.Subscription.DynNn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.DynNn(childComplexity), true
 
 	case "auth_response.token":
 		if e.ComplexityRoot.Auth_response.Token == nil {
@@ -936,6 +959,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1084,6 +1124,17 @@ type Mutation {
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
+  _dyn_nn: DynamicResult!
+}
+
+"""
+Root of the subscriptions: the collection subscriptions of the run-time
+schema, served through the carriers below (stripped from the served schema).
+"""
+type Subscription {
+  "Carrier of the collection subscriptions of the run-time schema (nullable ones)."
+  _dyn: DynamicResult
+  "Carrier of the collection subscriptions of the run-time schema (non-null ones)."
   _dyn_nn: DynamicResult!
 }
 
@@ -3437,6 +3488,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription__dyn(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription__dyn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().Dyn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalODynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription__dyn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, true, true, "DynamicResult")
+}
+
+func (ec *executionContext) _Subscription__dyn_nn(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription__dyn_nn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().DynNn(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DynamicResult) graphql.Marshaler {
+			return ec.marshalNDynamicResult2fastcmsᚋgraphᚋmodelᚐDynamicResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription__dyn_nn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Subscription", field, true, true, "DynamicResult")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -6489,6 +6586,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "_dyn":
+		return ec._Subscription__dyn(ctx, fields[0])
+	case "_dyn_nn":
+		return ec._Subscription__dyn_nn(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}

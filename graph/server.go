@@ -23,6 +23,7 @@ import (
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
+	"fastcms/internal/events"
 	"fastcms/internal/httpx"
 	"fastcms/internal/records"
 )
@@ -43,12 +44,17 @@ type Options struct {
 	// no Collections the server has the static schema only.
 	Collections *collections.Service
 	Records     *records.Service
+	// Events feeds the collection subscriptions.
+	Events *events.Broker
+
+	sessions *wsSessions
 }
 
 // NewServer builds the /graphql handler: POST, GET and websockets (both
 // subprotocols), with depth and complexity limits and the error codes of
 // spec/graphql-api.md in each error's extensions.
 func NewServer(o Options) http.Handler {
+	o.sessions = newWSSessions(o.Auth)
 	if o.Collections == nil {
 		return websocketUpgrade(o.CheckOrigin, checkRequest(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o)))
 	}
@@ -63,7 +69,7 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv := handler.New(es)
 	srv.AddTransport(transport.Websocket{
 		Implementation:        newGorillaWebsocket(o.CheckOrigin),
-		InitFunc:              wsInit(o.Auth, o.Shutdown, o.Log),
+		InitFunc:              wsInit(o.Auth, o.sessions, o.Shutdown, o.Log),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
 	})
@@ -106,6 +112,7 @@ func websocketUpgrade(allowed func(r *http.Request) bool, next http.Handler) htt
 		if token != "" {
 			r = r.WithContext(context.WithValue(r.Context(), wsTokenKey{}, token))
 		}
+		r = r.WithContext(context.WithValue(r.Context(), wsSlotKey{}, &wsSlot{}))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -154,22 +161,16 @@ func checkRequest(next http.Handler) http.Handler {
 // {"token": …}); an invalid token refuses the connection: close code 4403
 // (Forbidden, as graphql-ws specifies), after a connection_error message on
 // the legacy protocol. The connection's context ends with shutdown, which
-// closes the socket.
-func wsInit(svc *auth.Service, shutdown context.Context, log *slog.Logger) transport.WebsocketInitFunc {
+// closes the socket. The socket's session (wssession.go) then watches the
+// token: it closes the socket with 4403 when the token expires or its
+// session ends, unless the client sent a newer token.
+func wsInit(svc *auth.Service, sessions *wsSessions, shutdown context.Context, log *slog.Logger) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		token := auth.BearerToken(payload.Authorization())
-		if headers, ok := payload["headers"].(map[string]any); ok && token == "" {
-			for _, k := range []string{"Authorization", "authorization"} {
-				if v, ok := headers[k].(string); ok {
-					token = auth.BearerToken(v)
-				}
-			}
-		}
-		if token == "" {
-			token = payload.GetString("token")
-		}
+		token := initToken(payload)
+		var p *auth.Principal
 		if token != "" {
-			p, err := svc.Authenticate(ctx, token)
+			var err error
+			p, err = svc.Authenticate(ctx, token)
 			if err != nil {
 				code, msg := wsForbidden, err.Error()
 				if _, ok := apierr.As(err); !ok {
@@ -184,8 +185,34 @@ func wsInit(svc *auth.Service, shutdown context.Context, log *slog.Logger) trans
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		context.AfterFunc(shutdown, cancel)
+		if slot, ok := ctx.Value(wsSlotKey{}).(*wsSlot); ok && slot.conn != nil {
+			if token == "" {
+				token, _ = ctx.Value(wsTokenKey{}).(string) // the upgrade request's
+				if token != "" {
+					p, _ = svc.Authenticate(ctx, token)
+				}
+			}
+			sess := sessions.start(ctx, slot.conn, token, p)
+			ctx = context.WithValue(ctx, wsSessionKey{}, sess)
+		}
 		return ctx, nil, nil
 	}
+}
+
+// initToken reads the access token of a connection_init (or renewal) payload.
+func initToken(payload map[string]any) string {
+	token := auth.BearerToken(transport.InitPayload(payload).Authorization())
+	if headers, ok := payload["headers"].(map[string]any); ok && token == "" {
+		for _, k := range []string{"Authorization", "authorization"} {
+			if v, ok := headers[k].(string); ok {
+				token = auth.BearerToken(v)
+			}
+		}
+	}
+	if token == "" {
+		token = transport.InitPayload(payload).GetString("token")
+	}
+	return token
 }
 
 // Close codes of the graphql-ws protocol.
@@ -203,7 +230,13 @@ type wsTokenKey struct{}
 // a role change applies to a socket opened before it.
 func reauthenticate(svc *auth.Service) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if token, ok := ctx.Value(wsTokenKey{}).(string); ok {
+		token, ok := ctx.Value(wsTokenKey{}).(string)
+		if sess, isWS := ctx.Value(wsSessionKey{}).(*wsSession); isWS {
+			if t := sess.currentToken(); t != "" {
+				token, ok = t, true // a renewed token
+			}
+		}
+		if ok {
 			p, err := svc.Authenticate(ctx, token)
 			ctx = auth.NewContext(ctx, p, err)
 		}

@@ -1,10 +1,12 @@
 package graph
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -35,7 +37,11 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	return &gorillaConn{conn: conn}, nil
+	gc := &gorillaConn{conn: conn}
+	if slot, ok := r.Context().Value(wsSlotKey{}).(*wsSlot); ok {
+		slot.conn = gc
+	}
+	return gc, nil
 }
 
 // gorillaConn serialises writes: gorilla allows one concurrent writer, and
@@ -43,6 +49,9 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 type gorillaConn struct {
 	conn *websocket.Conn
 	mu   sync.Mutex
+	// sess is the socket's session once connection_init is accepted; it
+	// takes the tokens a client sends to stay signed in (wssession.go).
+	sess atomic.Pointer[wsSession]
 }
 
 var (
@@ -57,19 +66,39 @@ const writeTimeout = 10 * time.Second
 func (c *gorillaConn) Close() error { return c.conn.Close() }
 
 func (c *gorillaConn) NextReader() (int, io.Reader, error) {
-	t, r, err := c.conn.NextReader()
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway || ce.Code == websocket.CloseNoStatusReceived) {
-		return t, nil, transport.ErrWebsocketClosed
+	for {
+		t, r, err := c.conn.NextReader()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway || ce.Code == websocket.CloseNoStatusReceived) {
+			return t, nil, transport.ErrWebsocketClosed
+		}
+		sess := c.sess.Load()
+		if err != nil || sess == nil || t != websocket.TextMessage {
+			return t, r, err
+		}
+		// Once signed in, look at each message for a renewed token.
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return t, nil, err
+		}
+		if sess.renewal(b) {
+			continue // consumed: a repeated connection_init on the legacy protocol
+		}
+		return t, bytes.NewReader(b), nil
 	}
-	return t, r, err
 }
 
 func (c *gorillaConn) WriteJSON(v any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.conn.SetWriteDeadline(time.Now().Add(writeTimeout)) //nolint:errcheck // a failed deadline shows up as a failed write
-	return c.conn.WriteJSON(v)
+	err := c.conn.WriteJSON(v)
+	if err != nil {
+		// A client that stopped reading (or a broken connection): close it,
+		// which ends the read loop and with it every subscription.
+		c.conn.Close() //nolint:errcheck // closing is all that is left to do
+	}
+	return err
 }
 
 func (c *gorillaConn) WriteClose(code int, message string) error {

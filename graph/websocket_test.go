@@ -148,12 +148,10 @@ func TestWebsocketFollowsSession(t *testing.T) {
 					map[string]any{"update_user": userJSON(a.ID, a.Email, "admin", false)})
 				c.run("3", rq, map[string]any{"data": map[string]any{"users": map[string]any{"per_page": 1}}})
 
-				// After logout_all the socket's token is dead too.
+				// After logout_all the socket's token is dead too: the server
+				// closes the socket (spec/graphql-api.md, Websocket details).
 				expectData(t, gql(t, s, `mutation { logout_all }`, nil, a.Access), map[string]any{"logout_all": true})
-				c.run("4", `{ me { email } }`, map[string]any{"data": map[string]any{"me": nil}})
-				sq := `{ sessions { id } }`
-				c.run("5", sq, map[string]any{"data": nil, "errors": []any{fieldErr(sq, "sessions", msgBadToken, "UNAUTHENTICATED", nil)}})
-				c.run("6", rq, map[string]any{"data": nil, "errors": []any{fieldErr(rq, "users", msgBadToken, "UNAUTHENTICATED", nil)}})
+				c.expectClosed(4403, msgBadToken)
 			})
 		}
 	}
@@ -162,9 +160,6 @@ func TestWebsocketFollowsSession(t *testing.T) {
 // TestWebsocketClosedOnLogoutAll is what spec/graphql-api.md asks beyond
 // refusing operations: the server closes the socket itself.
 func TestWebsocketClosedOnLogoutAll(t *testing.T) {
-	t.Skip("blocked: not implemented: spec/graphql-api.md says a logout-all closes the user's sockets and an expired token closes " +
-		"its socket with 4403; the server only refuses each later operation (graph/server.go reauthenticate). Needs auth to publish " +
-		"session revocations (it already NOTIFYs fastcms_auth) to graph, which would close the matching sockets")
 	t.Parallel()
 	s := apptest.Start(t)
 	a := register(t, s, newEmail("wsclose"))

@@ -247,11 +247,22 @@ func (r *queryResolver) DynNn(ctx context.Context) (model.DynamicResult, error) 
 	return graph.ResolveDynamic(ctx)
 }
 
+func (r *subscriptionResolver) Dyn(ctx context.Context) (<-chan model.DynamicResult, error) {
+	return graph.SubscribeDynamic(ctx)
+}
+
+func (r *subscriptionResolver) DynNn(ctx context.Context) (<-chan model.DynamicResult, error) {
+	return graph.SubscribeDynamic(ctx)
+}
+
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -12,6 +12,11 @@ type Mutation struct {
 type Query struct {
 }
 
+// Root of the subscriptions: the collection subscriptions of the run-time
+// schema, served through the carriers below (stripped from the served schema).
+type Subscription struct {
+}
+
 type AuthResponse struct {
 	User  *User  `json:"user"`
 	Token *Token `json:"token"`

@@ -16,6 +16,7 @@ import (
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
 	"fastcms/internal/config"
+	"fastcms/internal/events"
 	"fastcms/internal/httpx"
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
@@ -42,6 +43,7 @@ type App struct {
 	Auth    *auth.Service
 
 	hub      *notify.Hub
+	broker   *events.Broker
 	shutdown context.CancelFunc
 	draining atomic.Bool
 }
@@ -74,8 +76,13 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	}
 	collectionSvc := collections.NewService(db, registry, log)
 	recordSvc := records.New(db, registry)
+	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
-	a := &App{Auth: authSvc, hub: hub, shutdown: shutdown}
+	a := &App{Auth: authSvc, hub: hub, broker: broker, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
 
 	mux := http.NewServeMux()
@@ -93,6 +100,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Resolvers:     &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
 		Collections:   collectionSvc,
 		Records:       recordSvc,
+		Events:        broker,
 		Auth:          authSvc,
 		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
 		Shutdown:      shutdownCtx,
@@ -138,5 +146,6 @@ func (a *App) Drain() {
 // Close releases what New started.
 func (a *App) Close() error {
 	a.shutdown()
+	a.broker.Close()
 	return a.hub.Close()
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -46,6 +47,35 @@ type Service struct {
 	cache *principalCache
 	// dummyHash is what checkPassword compares against when there is no hash.
 	dummyHash []byte
+
+	listenMu  sync.Mutex
+	listeners []func(userID string)
+}
+
+// OnChange calls fn with the id of every user whose role, email or
+// sessions changed, on this instance or another, once the cached view of
+// that user is dropped (so Authenticate already sees the change); "" means
+// any user (the cache was flushed after a lost database connection).
+// Websockets use it to close when their session ends.
+func (s *Service) OnChange(fn func(userID string)) {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	s.listeners = append(s.listeners, fn)
+}
+
+// dropped drops userID's cached view ("" for all) and tells the listeners.
+func (s *Service) dropped(userID string) {
+	if userID == "" {
+		s.cache.flush()
+	} else {
+		s.cache.drop(userID)
+	}
+	s.listenMu.Lock()
+	fns := s.listeners
+	s.listenMu.Unlock()
+	for _, fn := range fns {
+		fn(userID)
+	}
 }
 
 // New builds the service and subscribes its cache to changes made by other
@@ -63,10 +93,10 @@ func New(db *bun.DB, hub *notify.Hub, sender mail.Sender, log *slog.Logger, opts
 	}
 	s := &Service{db: db, opts: opts, mail: sender, log: log, dummyHash: dummy}
 	s.cache = newPrincipalCache(s.loadPrincipal, opts.Now)
-	if _, err := hub.Subscribe(notifyChannel, s.cache.drop); err != nil {
+	if _, err := hub.Subscribe(notifyChannel, s.dropped); err != nil {
 		return nil, err
 	}
-	hub.OnReconnect(s.cache.flush)
+	hub.OnReconnect(func() { s.dropped("") })
 	return s, nil
 }
 
@@ -95,7 +125,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) (changedUsers []s
 		return nil
 	})
 	for _, id := range users {
-		s.cache.drop(id)
+		s.dropped(id)
 	}
 	return err
 }

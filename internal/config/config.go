@@ -29,6 +29,7 @@ type Config struct {
 	JWTSecret       []byte
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	EventsRetention time.Duration // how long record events stay resumable (after_seq)
 	CORSOrigins     []string
 	LogLevel        slog.Level
 	MaxBodyBytes    int64
@@ -77,6 +78,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.RefreshTokenTTL, err = duration(env("REFRESH_TOKEN_TTL", "720h")); err != nil {
 		return nil, fmt.Errorf("REFRESH_TOKEN_TTL: %w", err)
+	}
+	if c.EventsRetention, err = duration(env("EVENTS_RETENTION", "24h")); err != nil {
+		return nil, fmt.Errorf("EVENTS_RETENTION: %w", err)
 	}
 	if c.MaxBodyBytes, err = strconv.ParseInt(env("MAX_BODY_BYTES", "1048576"), 10, 64); err != nil || c.MaxBodyBytes <= 0 {
 		return nil, fmt.Errorf("MAX_BODY_BYTES must be a positive number of bytes")

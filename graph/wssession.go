@@ -1,0 +1,218 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"fastcms/internal/apierr"
+	"fastcms/internal/auth"
+)
+
+// A websocket's session: the access token it is signed in with, checked
+// for as long as the socket is open. The socket closes with 4403 (and the
+// reason, e.g. "invalid or expired access token") when the token expires or
+// its session ends: a logout, a logout-all, a revoked session, a deleted
+// user. auth.Service.OnChange wakes the sessions of a changed user at once,
+// on every instance (auth NOTIFYs each change); a check every
+// wsCheckInterval catches expiry.
+//
+// To stay signed in past the token's expiry, a client sends a newer access
+// token of the same user:
+//   - graphql-transport-ws: in the payload of a ping,
+//     {"type":"ping","payload":{"Authorization":"Bearer …"}} (or
+//     {"token": …}); the server answers the ping with a pong as usual.
+//   - graphql-ws (legacy): in a repeated connection_init, answered with a
+//     connection_ack (the protocol has no ping from clients).
+//
+// The new token applies to the operations started after it; an invalid one
+// closes the socket with 4403. Subscriptions keep the rights they started
+// with until the socket closes.
+
+// wsCheckInterval is how often a socket's token is checked for expiry.
+var wsCheckInterval = time.Second
+
+// wsSlot carries the accepted connection from Accept to wsInit (both see
+// the upgrade request's context).
+type wsSlot struct{ conn *gorillaConn }
+
+type (
+	wsSlotKey    struct{}
+	wsSessionKey struct{}
+)
+
+// wsSession is one signed-in (or anonymous) websocket.
+type wsSession struct {
+	conn *gorillaConn
+	svc  *auth.Service
+	all  *wsSessions
+	wake chan struct{}
+
+	mu     sync.Mutex
+	token  string
+	userID string
+}
+
+// wsSessions indexes the open sessions by user, to wake them on a change.
+type wsSessions struct {
+	svc    *auth.Service
+	mu     sync.Mutex
+	byUser map[string]map[*wsSession]struct{}
+}
+
+func newWSSessions(svc *auth.Service) *wsSessions {
+	ss := &wsSessions{svc: svc, byUser: map[string]map[*wsSession]struct{}{}}
+	if svc != nil {
+		svc.OnChange(ss.changed)
+	}
+	return ss
+}
+
+// changed wakes the sessions of userID ("" for every user).
+func (ss *wsSessions) changed(userID string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, set := range ss.byUser {
+		if userID != "" && id != userID {
+			continue
+		}
+		for s := range set {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (ss *wsSessions) index(s *wsSession, oldUser, newUser string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if set := ss.byUser[oldUser]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(ss.byUser, oldUser)
+		}
+	}
+	if newUser == "" {
+		return
+	}
+	if ss.byUser[newUser] == nil {
+		ss.byUser[newUser] = map[*wsSession]struct{}{}
+	}
+	ss.byUser[newUser][s] = struct{}{}
+}
+
+// start begins watching a socket accepted with token (signed in as p, nil
+// when anonymous) until ctx, the connection's, ends.
+func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string, p *auth.Principal) *wsSession {
+	s := &wsSession{conn: conn, svc: ss.svc, all: ss, wake: make(chan struct{}, 1), token: token}
+	if p != nil {
+		s.userID = p.UserID
+	}
+	ss.index(s, "", s.userID)
+	conn.sess.Store(s)
+	go s.watch(ctx)
+	return s
+}
+
+func (s *wsSession) currentToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// watch closes the socket once its token no longer authenticates.
+func (s *wsSession) watch(ctx context.Context) {
+	t := time.NewTicker(wsCheckInterval)
+	defer t.Stop()
+	defer func() {
+		s.mu.Lock()
+		user := s.userID
+		s.mu.Unlock()
+		s.all.index(s, user, "")
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+		token := s.currentToken()
+		if token == "" || s.svc == nil {
+			continue
+		}
+		if _, err := s.svc.Authenticate(ctx, token); err != nil {
+			if _, ok := apierr.As(err); ok && ctx.Err() == nil {
+				s.conn.closeWith(wsForbidden, err.Error())
+				return
+			}
+		}
+	}
+}
+
+// renewal takes a newer token from a client message; it reports whether
+// the message was consumed (the transport must not see it).
+func (s *wsSession) renewal(b []byte) bool {
+	var msg struct {
+		Type    string         `json:"type"`
+		Payload map[string]any `json:"payload"`
+	}
+	if json.Unmarshal(b, &msg) != nil {
+		return false
+	}
+	modern := s.conn.Subprotocol() == "graphql-transport-ws"
+	switch {
+	case msg.Type == "ping" && modern:
+		if token := initToken(msg.Payload); token != "" {
+			s.renew(token)
+		}
+		return false
+	case msg.Type == "connection_init" && !modern:
+		if token := initToken(msg.Payload); token != "" && s.renew(token) {
+			_ = s.conn.WriteJSON(map[string]string{"type": "connection_ack"})
+		}
+		return true
+	}
+	return false
+}
+
+// renew switches the session to token, or closes the socket if the token
+// is invalid or of another user.
+func (s *wsSession) renew(token string) bool {
+	if s.svc == nil {
+		return false
+	}
+	p, err := s.svc.Authenticate(context.Background(), token)
+	if err != nil {
+		if _, ok := apierr.As(err); ok {
+			s.conn.closeWith(wsForbidden, err.Error())
+		}
+		return false
+	}
+	s.mu.Lock()
+	old := s.userID
+	if old != "" && old != p.UserID {
+		s.mu.Unlock()
+		s.conn.closeWith(wsForbidden, "a renewed token must be of the same user")
+		return false
+	}
+	s.token, s.userID = token, p.UserID
+	s.mu.Unlock()
+	if old != p.UserID {
+		s.all.index(s, old, p.UserID)
+	}
+	return true
+}
+
+// closeWith closes the socket with a close code and reason.
+func (c *gorillaConn) closeWith(code int, reason string) {
+	c.mu.Lock()
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.mu.Unlock()
+	_ = c.conn.Close()
+}
