@@ -164,11 +164,12 @@ func (b *bench) subscriptionsNote(ctx context.Context) string {
 		if b.only != "" && !strings.Contains("subscriptions", b.only) {
 			return "skipped (--only)"
 		}
-		subs, writes := 100, 500
+		// The workload: 1k subscribers, 100 writes/s for 10 s.
+		subs, writes, rate := 1000, 1000, 100.0
 		if b.p.Name == "quick" {
-			subs, writes = 10, 100
+			subs, writes, rate = 10, 100, 50
 		}
-		r, err := b.subscriptions(ctx, subs, writes, 50)
+		r, err := b.subscriptions(ctx, subs, writes, rate)
 		if err != nil {
 			b.res.NotDone = append(b.res.NotDone, "subscriptions: the run failed: "+err.Error())
 			return "the run failed: " + err.Error()

@@ -78,6 +78,9 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	// Automatic persisted queries: clients may send a query's hash alone once
+	// the server has seen it (Apollo's protocol).
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(depthLimit{max: o.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.AroundOperations(reauthenticate(o.Auth))
