@@ -102,7 +102,7 @@ func TestDepthLimitExtension(t *testing.T) {
 // is a 422 like a validation failure, and introspection stays exempt.
 func TestDepthLimitOverHTTP(t *testing.T) {
 	srv := NewServer(Options{
-		MaxDepth: 2, MaxComplexity: 1000, Shutdown: context.Background(),
+		MaxDepth: 2, MaxComplexity: 1000, Introspection: true, Shutdown: context.Background(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	post := func(query string) (int, string) {

@@ -39,6 +39,8 @@ type Options struct {
 	// MaxDepth and MaxComplexity bound what one operation may ask for.
 	MaxDepth      int
 	MaxComplexity int
+	// Introspection lets clients read the schema (__schema, __type).
+	Introspection bool
 	Log           *slog.Logger
 	// Collections and Records serve the run-time collection schema; with
 	// no Collections the server has the static schema only.
@@ -77,7 +79,11 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
+	}
 	// Automatic persisted queries: clients may send a query's hash alone once
 	// the server has seen it (Apollo's protocol).
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})

@@ -104,8 +104,9 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Auth:          authSvc,
 		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
 		Shutdown:      shutdownCtx,
-		MaxDepth:      12,
-		MaxComplexity: 5000,
+		MaxDepth:      cfg.GraphQL.MaxDepth,
+		MaxComplexity: cfg.GraphQL.MaxComplexity,
+		Introspection: cfg.GraphQL.Introspection,
 		Log:           log,
 	})
 	mux.Handle("/graphql", withClient(gql))

@@ -36,6 +36,15 @@ type Config struct {
 	MaxImportBytes  int64 // the body limit of CSV imports, which are files
 	PublicURL       string
 	SMTP            SMTP
+	GraphQL         GraphQL
+}
+
+// GraphQL bounds what one operation may ask for, and whether the schema
+// may be introspected (production deployments may turn that off).
+type GraphQL struct {
+	Introspection bool
+	MaxDepth      int
+	MaxComplexity int
 }
 
 // SMTP configures outgoing mail; with no Host, mail is written to the log.
@@ -87,6 +96,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.MaxImportBytes, err = strconv.ParseInt(env("MAX_IMPORT_BYTES", "67108864"), 10, 64); err != nil || c.MaxImportBytes <= 0 {
 		return nil, fmt.Errorf("MAX_IMPORT_BYTES must be a positive number of bytes")
+	}
+	if c.GraphQL.Introspection, err = strconv.ParseBool(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
+		return nil, fmt.Errorf("GRAPHQL_INTROSPECTION must be true or false")
+	}
+	if c.GraphQL.MaxDepth, err = strconv.Atoi(env("GRAPHQL_MAX_DEPTH", "12")); err != nil || c.GraphQL.MaxDepth < 1 {
+		return nil, fmt.Errorf("GRAPHQL_MAX_DEPTH must be a positive whole number")
+	}
+	if c.GraphQL.MaxComplexity, err = strconv.Atoi(env("GRAPHQL_MAX_COMPLEXITY", "5000")); err != nil || c.GraphQL.MaxComplexity < 1 {
+		return nil, fmt.Errorf("GRAPHQL_MAX_COMPLEXITY must be a positive whole number")
 	}
 	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
