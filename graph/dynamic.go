@@ -270,6 +270,19 @@ func ResolveDynamic(ctx context.Context) (model.DynamicResult, error) {
 	case records.GQLUpdateByPK:
 		pk, _ := args["pk_columns"].(map[string]any)
 		op.ID, _ = pk["id"].(string)
+	case records.GQLUpdateMany:
+		list, _ := args["updates"].([]any)
+		if m, ok := args["updates"].(map[string]any); ok {
+			list = []any{m} // a single value where a list is expected
+		}
+		for _, u := range list {
+			m, _ := u.(map[string]any)
+			upd := records.GQLOp{}
+			upd.Args.Where, _ = m["where"].(map[string]any)
+			upd.Set, _ = m["_set"].(map[string]any)
+			upd.Inc, _ = m["_inc"].(map[string]any)
+			op.Updates = append(op.Updates, upd)
+		}
 	}
 	op.Set, _ = args["_set"].(map[string]any)
 	op.Inc, _ = args["_inc"].(map[string]any)

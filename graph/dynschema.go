@@ -256,7 +256,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 				w(&b, "  %s: order_by\n", f.Name)
 			}
 		}
-		b.WriteString("  created: order_by\n  updated: order_by\n}\n")
+		b.WriteString("  created: order_by\n  updated: order_by\n  \"The search rank (best first with desc); only in a list given search.\"\n  _rank: order_by\n}\n")
 
 		// Aggregates.
 		info.types[n+"_aggregate"] = typeInfo{role: roleAggregate, coll: c}
@@ -335,6 +335,13 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			updates += fmt.Sprintf(", _inc: %s_inc_input", n)
 		}
 		if len(writable) > 0 {
+			// X_updates has no at_most (as in Hasura): each update gets the
+			// default one, records.DefaultGQLAtMost.
+			w(&b, "\ninput %s_updates {\n  where: %s_bool_exp!\n  _set: %s_set_input\n", n, n, n)
+			if len(numbers) > 0 {
+				w(&b, "  _inc: %s_inc_input\n", n)
+			}
+			b.WriteString("}\n")
 			w(&mutation, "  insert_%s_one(object: %s_insert_input!): %s\n", n, n, n)
 			w(&mutation, "  \"At most 100 objects, in one transaction.\"\n  insert_%s(objects: [%s_insert_input!]!): %s_mutation_response\n", n, n, n)
 			w(&mutation, "  update_%s_by_pk(pk_columns: %s_pk_columns_input!%s): %s\n", n, n, updates, n)
@@ -344,6 +351,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			info.mutation["insert_"+n] = rootOp{records.GQLInsert, c}
 			info.mutation["update_"+n+"_by_pk"] = rootOp{records.GQLUpdateByPK, c}
 			info.mutation["update_"+n] = rootOp{records.GQLUpdate, c}
+			w(&mutation, "  \"The updates in order, in one transaction: each as update_%s with at_most %d; when one fails, none is made.\"\n", n, records.DefaultGQLAtMost)
+			w(&mutation, "  update_%s_many(updates: [%s_updates!]!): [%s_mutation_response]\n", n, n, n)
+			info.mutation["update_"+n+"_many"] = rootOp{records.GQLUpdateMany, c}
 		}
 		w(&mutation, "  delete_%s_by_pk(id: ID!): %s\n", n, n)
 		w(&mutation, "  \"Fails whole, deleting nothing, when more than at_most records match.\"\n")

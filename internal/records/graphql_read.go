@@ -88,6 +88,7 @@ const (
 	GQLUpdate
 	GQLDeleteByPK
 	GQLDelete
+	GQLUpdateMany
 )
 
 // GQLOp is one root collection field to resolve.
@@ -99,7 +100,11 @@ type GQLOp struct {
 	Objects    []map[string]any // insert
 	Set, Inc   map[string]any   // update
 	AtMost     int              // bulk update and delete
-	Sel        []GQLSel
+	// Updates are the updates of update_X_many, in order: each a GQLUpdate
+	// with its Args.Where, Set and Inc (Kind, AtMost and Sel are set by
+	// the update_X_many itself).
+	Updates []GQLOp
+	Sel     []GQLSel
 }
 
 // MaxGQLLimit caps limit (and the rows of a list without one).
@@ -179,6 +184,9 @@ type gqlBuilder struct {
 	p    *auth.Principal
 	a    args
 	n    int
+	// rank is the search rank expression of the rows aliased rankRow (the
+	// root list), for order_by's _rank; "" without search.
+	rank, rankRow string
 }
 
 // newAlias names a nested row; the root row is alias ("r"), so the
@@ -241,10 +249,11 @@ func (b *gqlBuilder) rootCond(sc *scope, args *GQLListArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	search, _, err := sc.search(&b.a, args.Search)
+	search, rank, err := sc.search(&b.a, args.Search)
 	if err != nil {
 		return "", err
 	}
+	b.rank, b.rankRow = rank, sc.opts.Alias
 	return rule + " AND " + where + " AND " + search, nil
 }
 
@@ -318,7 +327,8 @@ func (k sortKey) String() string {
 
 // sortKeys reads order_by: a list of {field: direction} objects (keys of
 // one object in name order), ending in the id so order is total. The
-// default is created, then id, as over REST.
+// default is created, then id, as over REST. _rank orders by the search
+// rank, so only a root list given search (rootCond) has it.
 func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 	row := sc.opts.Alias
 	var keys []sortKey
@@ -337,6 +347,11 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 			}
 			k := sortKey{expr: qcol(row, name), name: name}
 			switch name {
+			case "_rank":
+				if b.rank == "" || b.rankRow != row {
+					return nil, apierr.BadRequest("order_by: _rank needs search")
+				}
+				k.expr, k.sqlType = b.rank, "real" // ts_rank's type
 			case "id":
 				hasID, k.sqlType = true, "uuid"
 			case "created", "updated":

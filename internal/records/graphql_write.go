@@ -19,6 +19,11 @@ import (
 // MaxGQLInsert is the most objects one insert_X takes.
 const MaxGQLInsert = 100
 
+// DefaultGQLAtMost is the default at_most of update_X and delete_X. The
+// updates of update_X_many (X_updates, as in Hasura) take no at_most, so
+// each of them gets this one: an update matching more fails them all.
+const DefaultGQLAtMost = 100
+
 // gqlMutate runs a mutation field. The single-record ones go through
 // Create, Update and Delete, exactly as REST; the bulk ones run the same
 // validation (parseData), relation checks and rules in one transaction.
@@ -58,6 +63,9 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	}
 
 	sc := newScope(snap, c, b.p, nil)
+	if op.Kind == GQLUpdateMany {
+		return s.gqlUpdateMany(ctx, b, c, sc, op)
+	}
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		var ids []string
@@ -100,6 +108,40 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		return nil
 	})
 	return out, err
+}
+
+// gqlUpdateMany runs the updates of update_X_many in order in one
+// transaction, each exactly as update_X (rules, validation, events, at_most
+// of DefaultGQLAtMost), each answered by its own X_mutation_response read
+// right after it. Any failure rolls back all of them.
+func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collections.Collection, sc *scope, op GQLOp) (json.RawMessage, error) {
+	var out []byte
+	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
+		out = append(out[:0], '[')
+		for i, u := range op.Updates {
+			u.Kind, u.AtMost, u.Sel = GQLUpdate, DefaultGQLAtMost, op.Sel
+			ids, err := s.gqlUpdate(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, u)
+			if err != nil {
+				return prefixFields(err, fmt.Sprintf("updates.%d.", i))
+			}
+			var returning []byte
+			if sel := returningSel(op.Sel); sel != nil {
+				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, false); err != nil {
+					return err
+				}
+			}
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, mutationResponse(op.Sel, len(ids), returning)...)
+		}
+		out = append(out, ']')
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // gqlPlainData converts GraphQL argument values to what a JSON body decodes
@@ -201,9 +243,11 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *s
 	if err != nil {
 		return nil, err
 	}
-	where, err := w.where(sc, op.Args.Where)
-	if err != nil {
-		return nil, err
+	where, ok := idInCond(&w.a, op.Args.Where)
+	if !ok {
+		if where, err = w.where(sc, op.Args.Where); err != nil {
+			return nil, err
+		}
 	}
 	if op.AtMost < 0 {
 		return nil, apierr.BadRequest("at_most must not be negative")
@@ -231,6 +275,34 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *s
 		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)
 	}
 	return ids, nil
+}
+
+// idInCond is the condition of a where: that is exactly {id: {_in: [...]}}
+// of UUIDs, as one "id = ANY($n::uuid[])" that the primary key answers
+// (where compiles _in into OR'd equalities); ok is false for any other
+// where, which where compiles as usual (so an empty list or a value that is
+// not a UUID means what it means there).
+func idInCond(a *args, w map[string]any) (cond string, ok bool) {
+	if len(w) != 1 {
+		return "", false
+	}
+	ops, _ := w["id"].(map[string]any)
+	if len(ops) != 1 {
+		return "", false
+	}
+	list, _ := ops["_in"].([]any)
+	if len(list) == 0 {
+		return "", false
+	}
+	ids := make([]string, len(list))
+	for i, v := range list {
+		s, _ := v.(string)
+		if !collections.IsUUID(s) {
+			return "", false
+		}
+		ids[i] = strings.ToLower(s)
+	}
+	return qcol(alias, "id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])", true
 }
 
 // gqlUpdate applies _set and _inc to the matching records.
