@@ -1,8 +1,11 @@
 package graph_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"testing"
 
@@ -66,4 +69,29 @@ func TestIntrospectionOff(t *testing.T) {
 		map[string]any{"message": "introspection is disabled on this server", "extensions": map[string]any{"code": "INTROSPECTION_DISABLED"}}}})
 	r = s.Do(t, http.MethodPost, "/graphql", map[string]any{"query": "{ __typename setup_needed }"}, "")
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"__typename": "Query", "setup_needed": r.JSON(t)["data"].(map[string]any)["setup_needed"]}})
+}
+
+// The GraphQL multipart request spec (the form uploads use) is served.
+func TestMultipartRequest(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("operations", `{"query":"{ __typename }"}`) //nolint:errcheck // a bytes.Buffer does not fail
+	mw.WriteField("map", `{}`)                                //nolint:errcheck
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(got) != `{"data":{"__typename":"Query"}}` {
+		t.Fatalf("%d %s", resp.StatusCode, got)
+	}
 }

@@ -78,6 +78,9 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// GraphQL multipart requests (file uploads); the body limit of the
+	// router still applies.
+	srv.AddTransport(transport.MultipartForm{MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
