@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"fastcms/internal/apptest"
@@ -148,16 +149,24 @@ func TestDynamicOrderByRank(t *testing.T) {
 
 // update_X with where: {id: {_in: [...]}} matches by the primary key, as
 // one = ANY of a uuid array, and means what any other where means.
+// Not parallel: the statement observer is process-wide, and the package's
+// serial tests run before its parallel ones.
 func TestDynamicUpdateIDIn(t *testing.T) {
-	t.Parallel()
 	s := apptest.Start(t)
 	root := adminAccount(t, s)
 	sh := newShop(t, s, root.Access)
+	var mu sync.Mutex
 	var stmts []string
-	stop := records.ObserveGraphQL(func(q string) { stmts = append(stmts, q) })
+	stop := records.ObserveGraphQL(func(q string) {
+		mu.Lock()
+		defer mu.Unlock()
+		stmts = append(stmts, q)
+	})
 	q := fmt.Sprintf(`mutation($ids: [ID!]) { update_%s(where: {id: {_in: $ids}}, _inc: {score: 1}) { affected_rows returning { score } } }`, sh.items)
 	d := must(t, s, root.Access, q, map[string]any{"ids": []any{sh.a, sh.c, "00000000-0000-4000-8000-000000000000"}})
 	stop()
+	mu.Lock()
+	defer mu.Unlock()
 	ret := d["update_"+sh.items].(map[string]any)
 	sort.Slice(ret["returning"].([]any), func(i, j int) bool {
 		return ret["returning"].([]any)[i].(map[string]any)["score"].(float64) < ret["returning"].([]any)[j].(map[string]any)["score"].(float64)

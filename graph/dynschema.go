@@ -66,7 +66,10 @@ type dynInfo struct {
 	mutation map[string]rootOp
 	// subscription maps <collection>_mutated to its collection.
 	subscription map[string]*collections.Collection
-	back         map[string]map[string]backRelation // record type → field → relation
+	// live maps the live queries of Subscription (X, X_by_pk,
+	// X_aggregate) to what they run, as the Query fields of the same name.
+	live map[string]rootOp
+	back map[string]map[string]backRelation // record type → field → relation
 }
 
 // prelude holds the run-time schema's shared types.
@@ -203,7 +206,7 @@ func sortable(f *collections.Field) bool {
 
 // collectionSDL writes every collection's types and root fields.
 func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
-	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, subscription: map[string]*collections.Collection{}, back: map[string]map[string]backRelation{}}
+	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, subscription: map[string]*collections.Collection{}, live: map[string]rootOp{}, back: map[string]map[string]backRelation{}}
 	var b strings.Builder
 	var query, mutation, subscription strings.Builder
 	w := func(sb *strings.Builder, format string, a ...any) { fmt.Fprintf(sb, format, a...) }
@@ -326,6 +329,17 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		info.query[n+"_by_pk"] = rootOp{records.GQLByPK, c}
 		info.query[n+"_aggregate"] = rootOp{records.GQLAggregateOp, c}
 		info.query[n+"_connection"] = rootOp{records.GQLConnection, c}
+
+		// Live queries: the Query fields, re-run on changes (graph/live.go).
+		w(&subscription, "  \"Live query: %s as on Query, sent again whenever its result changes.\"\n", n)
+		w(&subscription, "  %s(%s, limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n)
+		w(&subscription, "  \"Live query: %s_by_pk as on Query, sent again whenever its result changes.\"\n", n)
+		w(&subscription, "  %s_by_pk(id: ID!): %s\n", n, n)
+		w(&subscription, "  \"Live query: %s_aggregate as on Query, sent again whenever its result changes.\"\n", n)
+		w(&subscription, "  %s_aggregate(where: %s_bool_exp, search: String): %s_aggregate!\n", n, n, n)
+		info.live[n] = rootOp{records.GQLList, c}
+		info.live[n+"_by_pk"] = rootOp{records.GQLByPK, c}
+		info.live[n+"_aggregate"] = rootOp{records.GQLAggregateOp, c}
 
 		updates := ""
 		if len(writable) > 0 {

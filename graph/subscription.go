@@ -98,6 +98,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 		return nil, errors.New("graph: a subscription carrier outside a generation")
 	}
 	def := fc.Field.Definition
+	if root, ok := g.info.live[def.Name]; ok {
+		return g.subscribeLive(ctx, root)
+	}
 	c, ok := g.info.subscription[def.Name]
 	if !ok {
 		return nil, errors.New("graph: unknown subscription field " + def.Name)
