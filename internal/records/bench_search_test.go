@@ -18,7 +18,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -29,7 +28,6 @@ import (
 
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
-	"fastcms/internal/notify"
 	"fastcms/internal/opt"
 	"fastcms/internal/page"
 	"fastcms/internal/pgtest"
@@ -74,17 +72,7 @@ type searchBenchEnv struct {
 func newSearchBenchEnv(b *testing.B) *searchBenchEnv {
 	b.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := pgtest.Open(b)
-	hub, err := notify.Start(pgtest.URL(), log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { hub.Close() })
-	registry, err := collections.NewRegistry(ctx, db, hub, log)
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, registry, log := testRegistry(b)
 	if registry.Current().Get(searchBenchCollection) == nil {
 		loadSearchBench(b, db, registry, log)
 	}

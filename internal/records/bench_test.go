@@ -21,7 +21,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -34,7 +33,6 @@ import (
 
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
-	"fastcms/internal/notify"
 	"fastcms/internal/opt"
 	"fastcms/internal/page"
 	"fastcms/internal/pgtest"
@@ -85,17 +83,7 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := pgtest.Open(b)
-	hub, err := notify.Start(pgtest.URL(), log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { hub.Close() })
-	registry, err := collections.NewRegistry(ctx, db, hub, log)
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, registry, log := testRegistry(b)
 	if registry.Current().Get(benchCollection) == nil {
 		loadBenchCollection(b, db, registry, log)
 	}

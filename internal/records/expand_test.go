@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -16,7 +14,6 @@ import (
 
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
-	"fastcms/internal/notify"
 	"fastcms/internal/opt"
 	"fastcms/internal/page"
 	"fastcms/internal/pgtest"
@@ -39,17 +36,7 @@ type expandFixture struct {
 func newExpandFixture(t *testing.T) *expandFixture {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := pgtest.Open(t)
-	hub, err := notify.Start(pgtest.URL(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	registry, err := collections.NewRegistry(ctx, db, hub, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, registry, log := testRegistry(t)
 	connector, err := pq.NewConnector(pgtest.URL())
 	if err != nil {
 		t.Fatal(err)
