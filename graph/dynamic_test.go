@@ -139,7 +139,7 @@ func TestDynamicWhereOperators(t *testing.T) {
 	// Mistakes are the client's.
 	for _, bad := range []struct{ query, message string }{
 		{`{ %s(limit: 1001) { id } }`, "limit must be between 0 and 1000"},
-		{`{ %s(where: {title: {_regex: "("}}) { id } }`, "where: invalid regular expression: parentheses () not balanced"},
+		{`{ %s(where: {title: {_regex: "("}}) { id } }`, "where: title: invalid regex pattern: missing closing ): ("},
 		{`{ %s(where: {title: {_eq: null}}) { id } }`, "where: title._eq: null is not a value here (use _is_null)"},
 	} {
 		q := fmt.Sprintf(bad.query, sh.items)

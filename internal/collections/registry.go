@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"fastcms/dbmodel"
+	"fastcms/internal/query"
 	"fastcms/internal/notify"
 )
 
@@ -26,6 +27,9 @@ type Snapshot struct {
 	list    []*Collection
 	byName  map[string]*Collection
 	byID    map[string]*Collection
+	// views are the collections' view rules as relation Views for client
+	// filters, parsed once per snapshot (see ClientFields).
+	views map[string]*query.View
 }
 
 // Get finds a collection by exact name or by id.
@@ -104,6 +108,10 @@ func newSnapshot(version uint64, list []*Collection) *Snapshot {
 	for _, c := range list {
 		s.byName[c.Name] = c
 		s.byID[c.ID] = c
+	}
+	s.views = make(map[string]*query.View, len(list))
+	for _, c := range list {
+		s.views[c.ID] = s.viewOf(c)
 	}
 	return s
 }

@@ -312,7 +312,7 @@ func apply(base *Collection, prevFields []*Field, in Input, cur *Snapshot) (*Col
 // naming an unknown field is refused when written, not when a request fails.
 func checkRules(c *Collection, cur *Snapshot, problems map[string]string) {
 	snap := newSnapshot(0, replaced(cur.All(), c))
-	fields := snap.QueryFields(snap.Get(c.ID), true)
+	fields := snap.RuleFields(snap.Get(c.ID))
 	for name, rule := range map[string]*string{"list_rule": c.ListRule, "view_rule": c.ViewRule, "create_rule": c.CreateRule, "update_rule": c.UpdateRule, "delete_rule": c.DeleteRule} {
 		if rule == nil || strings.TrimSpace(*rule) == "" {
 			continue

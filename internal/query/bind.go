@@ -65,8 +65,11 @@ type side struct {
 }
 
 // fieldRef is a resolved field path: the relations walked, then the field.
+// guards[i] (nil: none) is the bound View of steps[i]: which related
+// records the path may reach.
 type fieldRef struct {
 	steps  []Field
+	guards []node
 	last   Field
 	fanout bool // a step is a multi relation: the path yields many rows
 }
@@ -116,6 +119,18 @@ func (b *binder) expr(e Expr) (node, error) {
 	case *Comparison:
 		if e != nil {
 			return b.comparison(e)
+		}
+	case *Not:
+		if e != nil {
+			return b.not(e)
+		}
+	case *Call:
+		if e != nil {
+			return b.call(e)
+		}
+	case *Exists:
+		if e != nil {
+			return b.exists(e)
 		}
 	}
 	return nil, errorf(0, "invalid expression")
@@ -278,21 +293,24 @@ func (b *binder) operand(o Operand, left bool) (operand, error) {
 				return operand{val: strings.Join(o.Path, "."), pos: pos}, nil
 			}
 		}
-		ref, err := resolve(b.fields, o)
+		ref, err := b.walk(o, false)
 		return operand{ref: ref, pos: pos}, err
 	}
 	return operand{}, errorf(pos, "invalid operand")
 }
 
-// resolve walks a dotted path through relation fields.
-func resolve(fields Fields, id *Ident) (*fieldRef, error) {
+// walk resolves a dotted path through relation fields. With toRelation
+// the path must end in a relation, which becomes the last step (Exists);
+// otherwise it ends in the field read.
+func (b *binder) walk(id *Ident, toRelation bool) (*fieldRef, error) {
 	ref := &fieldRef{}
+	fields := b.fields
 	for i, name := range id.Path {
 		f, ok := fields.Field(name)
 		if !ok {
 			return nil, errorf(id.Pos, "unknown field %q", strings.Join(id.Path[:i+1], "."))
 		}
-		if i == len(id.Path)-1 {
+		if i == len(id.Path)-1 && !toRelation {
 			ref.last = f
 			break
 		}
@@ -300,17 +318,38 @@ func resolve(fields Fields, id *Ident) (*fieldRef, error) {
 			return nil, errorf(id.Pos, "field %q is not a relation", strings.Join(id.Path[:i+1], "."))
 		}
 		ref.steps = append(ref.steps, f)
+		ref.guards = append(ref.guards, b.guard(f.View))
 		fields = f.Target
 	}
 	// `rel.id` is the relation's own value: no join, and a dangling id
 	// still compares equal to itself.
-	if n := len(ref.steps); n > 0 && ref.last.Column == "id" {
-		ref.last, ref.steps = ref.steps[n-1], ref.steps[:n-1]
+	if n := len(ref.steps); n > 0 && !toRelation && ref.last.Column == "id" {
+		ref.last, ref.steps, ref.guards = ref.steps[n-1], ref.steps[:n-1], ref.guards[:n-1]
 	}
 	for _, s := range ref.steps {
 		ref.fanout = ref.fanout || s.Kind == KindMulti
 	}
 	return ref, nil
+}
+
+// guard binds a relation's View for the request. A view rule that cannot
+// be bound for this request (request data of the wrong type) hides every
+// related record: rules fail closed.
+func (b *binder) guard(v *View) node {
+	switch {
+	case v == nil:
+		return nil
+	case v.Deny:
+		return nConst(false)
+	case v.Rule == nil:
+		return nil
+	}
+	sub := &binder{fields: v.Fields, opts: b.opts}
+	n, err := sub.expr(v.Rule)
+	if err != nil {
+		return nConst(false)
+	}
+	return n
 }
 
 // request looks up @request.auth.* / @request.data.* and checks it is a scalar.

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -41,6 +42,9 @@ type compiler struct {
 	args    []any
 	aliases int
 	err     error
+	// under is the quoted alias a guard or Exists condition is rendered
+	// over, in place of Options.Alias ("" when rendering the root row).
+	under string
 }
 
 func (c *compiler) node(n node) string {
@@ -63,6 +67,14 @@ func (c *compiler) node(n node) string {
 		return "COALESCE(cardinality(" + c.scalar(n.ref) + "), 0) " + op + " 0"
 	case *nCmp:
 		return c.cmp(n)
+	case *nNot:
+		return "NOT COALESCE(" + c.node(n.x) + ", false)"
+	case *nCall:
+		return c.call(n)
+	case *nExists:
+		from, where, alias := c.join(n.ref)
+		where = append(where, c.over(alias, n.where))
+		return "EXISTS (SELECT 1 FROM " + strings.Join(from, ", ") + " WHERE " + strings.Join(where, " AND ") + ")"
 	}
 	c.err = fmt.Errorf("query: unknown node %T", n)
 	return ""
@@ -261,6 +273,9 @@ func (c *compiler) column(alias, col string) string {
 
 // root is the quoted alias of the filtered row ("" for unqualified columns).
 func (c *compiler) root() string {
+	if c.under != "" {
+		return c.under
+	}
 	if c.opts.Alias == "" {
 		return ""
 	}
@@ -274,7 +289,7 @@ func (c *compiler) join(ref *fieldRef) (from, where []string, alias string) {
 	if len(ref.steps) > 0 && alias == "" && c.err == nil {
 		c.err = errors.New("query: relation paths need Options.Alias")
 	}
-	for _, s := range ref.steps {
+	for i, s := range ref.steps {
 		a := c.newAlias()
 		from = append(from, s.TargetTable+" "+a)
 		if s.Kind == KindRelation {
@@ -282,9 +297,21 @@ func (c *compiler) join(ref *fieldRef) (from, where []string, alias string) {
 		} else {
 			where = append(where, a+`."id" = ANY(`+c.column(alias, s.Column)+")")
 		}
+		if g := ref.guards[i]; g != nil {
+			where = append(where, c.over(a, g))
+		}
 		alias = a
 	}
 	return from, where, alias
+}
+
+// over renders n as a condition on the row aliased alias (a related row).
+func (c *compiler) over(alias string, n node) string {
+	saved := c.under
+	c.under = alias
+	s := c.node(n)
+	c.under = saved
+	return "(" + s + ")"
 }
 
 // scalar renders a field reached through single relations only: the column
@@ -309,4 +336,42 @@ func (c *compiler) elements(ref *fieldRef, d domain, rawUUID bool) (from, where 
 		col = e + `."v"`
 	}
 	return from, where, sqlOperand{sql: c.convert(col, ref.last, d, rawUUID)}
+}
+
+// call renders a function. Patterns and lists are bound parameters.
+func (c *compiler) call(n *nCall) string {
+	col := c.convert(c.scalar(n.ref), n.ref.last, dText, false)
+	switch n.fn {
+	case FuncLike, FuncILike, FuncNotLike, FuncNotILike:
+		kw := "LIKE"
+		if n.fn == FuncILike || n.fn == FuncNotILike {
+			kw = "ILIKE"
+		}
+		p := c.bind(n.arg, dText, false)
+		if n.fn == FuncNotLike || n.fn == FuncNotILike {
+			return "(" + col + " IS NULL OR " + col + " NOT " + kw + " " + p + ")"
+		}
+		return col + " " + kw + " " + p
+	case FuncRegex:
+		return col + " ~ " + c.bind(n.arg, dText, false)
+	case FuncIRegex:
+		return col + " ~* " + c.bind(n.arg, dText, false)
+	case FuncHasKey:
+		return c.scalar(n.ref) + " ? " + c.bind(n.arg, dText, false)
+	}
+	if n.ref.last.Kind == KindJSON {
+		js, err := json.Marshal(n.arg)
+		if err != nil {
+			c.err = errorf(0, "%s: %v", n.fn, err)
+			return ""
+		}
+		return c.scalar(n.ref) + " @> " + c.bind(string(js), dJSON, false)
+	}
+	arr := c.scalar(n.ref)
+	if isUUIDKind(n.ref.last) {
+		arr += "::text[]"
+	}
+	op := map[Func]string{FuncContains: " @> ", FuncContainedIn: " <@ ", FuncOverlaps: " && "}[n.fn]
+	c.args = append(c.args, arrayLiteral(n.arg.([]string)))
+	return arr + op + "$" + strconv.Itoa(c.opts.ArgOffset+len(c.args)) + "::text[]"
 }

@@ -24,11 +24,15 @@ const (
 type Error struct {
 	Pos     int
 	Message string
+	// Reason is Message without the position, for expressions that were
+	// built rather than typed (GraphQL where:), where it means nothing.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Message }
 
 // errorf builds an *Error whose message ends with the position.
 func errorf(pos int, format string, args ...any) *Error {
-	return &Error{Pos: pos, Message: fmt.Sprintf(format, args...) + fmt.Sprintf(" at position %d", pos)}
+	reason := fmt.Sprintf(format, args...)
+	return &Error{Pos: pos, Message: reason + fmt.Sprintf(" at position %d", pos), Reason: reason}
 }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -58,6 +59,22 @@ func evalNode(n node, rec map[string]any) (bool, error) {
 			}
 		}
 		return false, nil
+	case *nNot:
+		ok, err := evalNode(n.x, rec)
+		return !ok, err
+	case *nCall:
+		return evalCall(n, rec)
+	case *nExists:
+		recs, err := reach(n.ref, rec)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range recs {
+			if ok, err := evalNode(n.where, r); err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
 	}
 	return false, fmt.Errorf("query: unknown node %T", n)
 }
@@ -83,17 +100,9 @@ func sideValues(s side, d domain, rec map[string]any) ([]any, error) {
 // Records missing along the way contribute nothing, like the inner joins
 // of the SQL back end.
 func values(ref *fieldRef, d domain, rec map[string]any) ([]any, error) {
-	recs := []map[string]any{rec}
-	for _, step := range ref.steps {
-		var next []map[string]any
-		for _, r := range recs {
-			rel, err := related(step, r[step.Name])
-			if err != nil {
-				return nil, err
-			}
-			next = append(next, rel...)
-		}
-		recs = next
+	recs, err := reach(ref, rec)
+	if err != nil {
+		return nil, err
 	}
 	f := ref.last
 	var out []any
@@ -120,6 +129,32 @@ func values(ref *fieldRef, d domain, rec map[string]any) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// reach walks ref's relation steps from rec and returns the related
+// records at the end, only those each step's guard lets through (a guard
+// that cannot be evaluated on a record hides it: rules fail closed).
+func reach(ref *fieldRef, rec map[string]any) ([]map[string]any, error) {
+	recs := []map[string]any{rec}
+	for i, step := range ref.steps {
+		var next []map[string]any
+		for _, r := range recs {
+			rel, err := related(step, r[step.Name])
+			if err != nil {
+				return nil, err
+			}
+			for _, x := range rel {
+				if g := ref.guards[i]; g != nil {
+					if ok, err := evalNode(g, x); err != nil || !ok {
+						continue
+					}
+				}
+				next = append(next, x)
+			}
+		}
+		recs = next
+	}
+	return recs, nil
 }
 
 // related returns the related records held in a relation field.
@@ -212,4 +247,57 @@ func normalize(f Field, d domain, raw any) (any, error) {
 		return t.UTC().Truncate(time.Microsecond), nil
 	}
 	return nil, fmt.Errorf("query: field %q (%s) cannot hold %T", f.Name, f.Kind, raw)
+}
+
+// evalCall applies a function with the meaning its SQL has.
+func evalCall(n *nCall, rec map[string]any) (bool, error) {
+	f := n.ref.last
+	raw := rec[f.Name]
+	if n.re != nil {
+		v, err := normalize(f, dText, raw)
+		if err != nil {
+			return false, err
+		}
+		negated := n.fn == FuncNotLike || n.fn == FuncNotILike
+		if v == nil {
+			return negated, nil
+		}
+		return n.re.MatchString(v.(string)) != negated, nil
+	}
+	if raw == nil {
+		return false, nil
+	}
+	switch {
+	case n.fn == FuncHasKey:
+		return jsonHasKey(raw, n.arg.(string)), nil
+	case f.Kind == KindJSON:
+		return jsonContains(raw, n.arg, true), nil
+	}
+	elems, err := list(f, raw)
+	if err != nil {
+		return false, err
+	}
+	have := make([]string, 0, len(elems))
+	for _, e := range elems {
+		v, err := normalize(f, dText, e)
+		if err != nil {
+			return false, err
+		}
+		if s, ok := v.(string); ok {
+			have = append(have, s)
+		}
+	}
+	want := n.arg.([]string)
+	switch n.fn {
+	case FuncContains:
+		return subset(want, have), nil
+	case FuncContainedIn:
+		return len(have) == len(elems) && subset(have, want), nil
+	}
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -58,6 +58,9 @@ type Field struct {
 	Target Fields
 	// TargetTable is the qualified, already-quoted related table, e.g. `"data"."authors"`.
 	TargetTable string
+	// View, when set, limits the related records a path through this
+	// relation reaches (client filters of non-admins); nil reaches all.
+	View *View
 }
 
 // isRelation reports whether a path may continue through f.

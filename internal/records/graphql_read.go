@@ -16,6 +16,7 @@ import (
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
+	"fastcms/internal/query"
 )
 
 // The GraphQL read path. graph/ turns a collection field and its selection
@@ -493,7 +494,8 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		tr := t.opts.Alias
 		link := qcol(tr, f.Name) + " = " + qcol(row, "id")
 		if f.Multi() {
-			link = qcol(row, "id") + " = ANY(" + qcol(tr, f.Name) + ")"
+			// @> can use the GIN index of the multi relation; = ANY cannot.
+			link = qcol(tr, f.Name) + " @> ARRAY[" + qcol(row, "id") + "]"
 		}
 		args := n.Args
 		if args == nil {
@@ -506,6 +508,32 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		return b.list(t, args, link+" AND "+b.viewCond(t)+" AND "+where, n.Sub)
 	}
 	return "", errors.New("records: unexpected GraphQL selection")
+}
+
+// where compiles a where: argument into a condition on sc's row, as a REST
+// filter is compiled (boolExp says what it means).
+func (b *gqlBuilder) where(sc *scope, w map[string]any) (string, error) {
+	e, err := boolExp(sc, w)
+	if err != nil || e == nil {
+		return "TRUE", err
+	}
+	opts := sc.opts
+	opts.ArgOffset = len(b.a.list)
+	s, bound, err := query.Compile(e, sc.fields(), opts)
+	if err != nil {
+		return "", whereError(err)
+	}
+	b.a.list = append(b.a.list, bound...)
+	return "(" + s + ")", nil
+}
+
+// whereError reports a where: argument the filter language refuses.
+func whereError(err error) error {
+	var qe *query.Error
+	if errors.As(err, &qe) {
+		return gqlError("where: %s", qe.Reason)
+	}
+	return err
 }
 
 // gqlError reports a client mistake in a GraphQL argument.

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,10 +38,12 @@ import (
 //     each INSERT and UPDATE with one query against the record as it is in
 //     the database when the event is fanned out, and receives no DELETE
 //     (nothing is left to check; the rule fails closed). Admins skip rules.
-//   - where: accepts what a query's where: does except relation conditions
-//     (refused with BAD_USER_INPUT). _regex/_iregex use Go's RE2 syntax,
-//     which agrees with PostgreSQL's for ordinary patterns (no
-//     backreferences or lookaround).
+//   - where: is the same AST a query's where: compiles to (boolExp), here
+//     evaluated in memory with query.Eval, so every operator means what it
+//     means in a query. A where: with a relation condition needs related
+//     records, which events do not carry: like a relation-path view rule,
+//     it is checked with one query against the current row, and an old
+//     state or a DELETE does not match it.
 //   - The selection renders from the event: a relation field may select
 //     only id (and __typename); back relations (<other>_via_<field>) are
 //     refused. Hidden fields are null for non-admins, as in queries.
@@ -58,18 +56,16 @@ type EventSub struct {
 	snap    *collections.Snapshot
 	c       *collections.Collection
 	p       *auth.Principal
-	fields  query.Fields
+	fields  query.Fields // what the subscriber's where: reads
 	opts    query.Options
 	rule    query.Expr // nil: every record is visible
 	ruleDB  bool       // the rule needs related records: check it in the database
 	ruleSrc string
-	where   pred
+	where   query.Expr // nil: every record matches
+	whereDB bool       // where: needs related records: check it in the database
 	ops     map[string]bool // nil: every op
 	sel     []GQLSel        // the selection of the <collection>_event object
 }
-
-// pred is a compiled where: condition on a record map.
-type pred func(rec map[string]any) (bool, error)
 
 // NewEventSub checks and compiles a subscription of p to collection: its
 // where: argument, the ops it wants (nil for all) and the selection of the
@@ -92,12 +88,12 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 		case strings.TrimSpace(*c.ViewRule) != "":
 			expr, err := query.Parse(*c.ViewRule)
 			if err == nil {
-				_, err = query.Eval(expr, es.fields, map[string]any{}, es.opts)
+				_, err = query.Eval(expr, sc.ruleFields(), map[string]any{}, es.opts)
 			}
 			if err != nil {
 				return nil, apierr.Forbidden("the rules of %s do not allow this request", c.Name)
 			}
-			es.rule, es.ruleSrc, es.ruleDB = expr, *c.ViewRule, hasRelationPath(expr)
+			es.rule, es.ruleSrc, es.ruleDB = expr, *c.ViewRule, needsRelated(expr)
 		}
 	}
 	if ops != nil {
@@ -106,10 +102,14 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 			es.ops[op] = true
 		}
 	}
-	var err error
-	if es.where, err = es.compileWhere(sc, where); err != nil {
+	expr, err := boolExp(sc, where)
+	if err != nil {
 		return nil, err
 	}
+	if _, err := query.Eval(expr, es.fields, map[string]any{}, es.opts); err != nil {
+		return nil, whereError(err)
+	}
+	es.where, es.whereDB = expr, needsRelated(expr)
 	if err := es.checkSelection(sel, false); err != nil {
 		return nil, err
 	}
@@ -119,11 +119,16 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 // Collection is the collection subscribed to.
 func (es *EventSub) Collection() *collections.Collection { return es.c }
 
-// hasRelationPath reports whether e reads a field through a relation.
-func hasRelationPath(e query.Expr) bool {
+// needsRelated reports whether e reads related records: a path through a
+// relation or a relation condition.
+func needsRelated(e query.Expr) bool {
 	switch x := e.(type) {
 	case *query.Logical:
-		return hasRelationPath(x.Left) || hasRelationPath(x.Right)
+		return needsRelated(x.Left) || needsRelated(x.Right)
+	case *query.Not:
+		return needsRelated(x.X)
+	case *query.Exists:
+		return true
 	case *query.Comparison:
 		for _, o := range []query.Operand{x.Left, x.Right} {
 			if id, ok := o.(*query.Ident); ok && len(id.Path) > 1 {
@@ -174,17 +179,11 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	match := func(seen bool, r *eventRecord) (bool, error) {
-		if !seen {
-			return false, nil
-		}
-		return es.where(r.values(es.c))
-	}
-	newHit, err := match(newSeen, newRec)
+	newHit, err := es.matches(ctx, newSeen, newRec, true)
 	if err != nil {
 		return nil, err
 	}
-	oldHit, err := match(oldSeen, oldRec)
+	oldHit, err := es.matches(ctx, oldSeen, oldRec, false)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +201,43 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 	return b.Bytes(), nil
 }
 
+// matches applies where: to one state of the record that the subscriber
+// may see; current says whether it is the row's state now.
+func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, current bool) (bool, error) {
+	switch {
+	case !seen:
+		return false, nil
+	case es.where == nil:
+		return true, nil
+	case es.whereDB && !current:
+		return false, nil
+	case es.whereDB:
+		sc := newScope(es.snap, es.c, es.p, nil)
+		return es.rowMatches(ctx, r.ID, func(a *args) (string, error) {
+			opts := sc.opts
+			opts.ArgOffset = len(a.list)
+			cond, bound, err := query.Compile(es.where, sc.fields(), opts)
+			a.list = append(a.list, bound...)
+			return cond, err
+		})
+	}
+	return query.Eval(es.where, es.fields, r.values(es.c), es.opts)
+}
+
+// rowMatches runs cond against the current row of record id.
+func (es *EventSub) rowMatches(ctx context.Context, id string, cond func(a *args) (string, error)) (bool, error) {
+	var a args
+	idCond := col("id") + " = " + a.add(id) + "::uuid"
+	c, err := cond(&a)
+	if err != nil {
+		return false, nil // fails closed, like rules
+	}
+	var ok bool
+	err = es.svc.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+es.c.Table()+" "+alias+
+		" WHERE "+idCond+" AND "+c+")", a.list...).Scan(&ok)
+	return ok, err
+}
+
 // visible applies the view rule to one state of the record (nil: none).
 func (es *EventSub) visible(ctx context.Context, r *eventRecord, current bool) (bool, error) {
 	switch {
@@ -213,17 +249,11 @@ func (es *EventSub) visible(ctx context.Context, r *eventRecord, current bool) (
 		return false, nil // only the current row can be checked in the database
 	case es.ruleDB:
 		sc := newScope(es.snap, es.c, es.p, nil)
-		var a args
-		cond, err := sc.rule(&a, actView, &es.ruleSrc)
-		if err != nil {
-			return false, nil
-		}
-		var ok bool
-		err = es.svc.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+es.c.Table()+" "+alias+
-			" WHERE "+col("id")+" = "+a.add(r.ID)+"::uuid AND "+cond+")", a.list...).Scan(&ok)
-		return ok, err
+		return es.rowMatches(ctx, r.ID, func(a *args) (string, error) {
+			return sc.rule(a, actView, &es.ruleSrc)
+		})
 	}
-	return query.Eval(es.rule, es.fields, r.values(es.c), es.opts)
+	return query.Eval(es.rule, es.snap.RuleFields(es.c), r.values(es.c), es.opts)
 }
 
 // parsedEvent is an event's records, parsed once for all subscribers.
@@ -467,314 +497,4 @@ func writeRaw(b *bytes.Buffer, raw json.RawMessage) {
 func writeJSONString(b *bytes.Buffer, s string) {
 	j, _ := json.Marshal(s)
 	b.Write(j)
-}
-
-// compileWhere compiles a <collection>_bool_exp into a predicate with the
-// meaning graphql_where.go gives it in SQL.
-func (es *EventSub) compileWhere(sc *scope, w map[string]any) (pred, error) {
-	if len(w) == 0 {
-		return func(map[string]any) (bool, error) { return true, nil }, nil
-	}
-	keys := make([]string, 0, len(w))
-	for k := range w {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []pred
-	for _, k := range keys {
-		v := w[k]
-		if v == nil {
-			continue
-		}
-		switch k {
-		case "_and", "_or":
-			list, _ := v.([]any)
-			var subs []pred
-			for _, item := range list {
-				m, _ := item.(map[string]any)
-				p, err := es.compileWhere(sc, m)
-				if err != nil {
-					return nil, err
-				}
-				subs = append(subs, p)
-			}
-			if k == "_and" {
-				parts = append(parts, all(subs))
-			} else {
-				parts = append(parts, anyOf(subs))
-			}
-		case "_not":
-			m, _ := v.(map[string]any)
-			p, err := es.compileWhere(sc, m)
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, func(rec map[string]any) (bool, error) {
-				ok, err := p(rec)
-				return !ok, err
-			})
-		default:
-			m, _ := v.(map[string]any)
-			p, err := es.fieldPred(sc, k, m)
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, p)
-		}
-	}
-	return all(parts), nil
-}
-
-func all(ps []pred) pred {
-	return func(rec map[string]any) (bool, error) {
-		for _, p := range ps {
-			if ok, err := p(rec); err != nil || !ok {
-				return false, err
-			}
-		}
-		return true, nil
-	}
-}
-
-func anyOf(ps []pred) pred {
-	return func(rec map[string]any) (bool, error) {
-		for _, p := range ps {
-			if ok, err := p(rec); err != nil || ok {
-				return ok, err
-			}
-		}
-		return false, nil
-	}
-}
-
-// fieldPred is the predicate of one field's comparison object.
-func (es *EventSub) fieldPred(sc *scope, name string, ops map[string]any) (pred, error) {
-	var f *collections.Field
-	switch name {
-	case "id", "created", "updated":
-	default:
-		if f = sc.visible(name); f == nil {
-			return nil, gqlError("where: unknown field %q", name)
-		}
-	}
-	if f != nil && f.Relation != nil {
-		return nil, gqlError("where: %s: conditions on related records are not supported in subscriptions", name)
-	}
-	keys := make([]string, 0, len(ops))
-	for k := range ops {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var expr query.Expr
-	and := func(e query.Expr) {
-		if expr == nil {
-			expr = e
-		} else {
-			expr = &query.Logical{Op: query.And, Left: expr, Right: e}
-		}
-	}
-	cmp := func(op query.Op, v any) query.Expr {
-		return &query.Comparison{Op: op, Left: &query.Ident{Path: []string{name}}, Right: &query.Literal{Value: literal(v)}}
-	}
-	var raw []pred // conditions outside the filter language
-	for _, op := range keys {
-		v := ops[op]
-		if v == nil {
-			return nil, gqlError("where: %s.%s: null is not a value here (use _is_null)", name, op)
-		}
-		switch op {
-		case "_eq", "_neq", "_gt", "_gte", "_lt", "_lte":
-			and(cmp(map[string]query.Op{"_eq": query.Eq, "_neq": query.Neq, "_gt": query.Gt, "_gte": query.Gte, "_lt": query.Lt, "_lte": query.Lte}[op], v))
-		case "_in", "_nin":
-			list, _ := v.([]any)
-			if len(list) == 0 {
-				if op == "_in" {
-					raw = append(raw, func(map[string]any) (bool, error) { return false, nil })
-				}
-				continue
-			}
-			var chain query.Expr
-			for _, item := range list {
-				if item == nil {
-					return nil, gqlError("where: %s.%s: null is not a value here (use _is_null)", name, op)
-				}
-				e, join := cmp(query.Eq, item), query.Or
-				if op == "_nin" {
-					e, join = cmp(query.Neq, item), query.And
-				}
-				if chain == nil {
-					chain = e
-				} else {
-					chain = &query.Logical{Op: join, Left: chain, Right: e}
-				}
-			}
-			and(chain)
-		case "_is_null":
-			if isNull, _ := v.(bool); isNull {
-				and(cmp(query.Eq, nil))
-			} else {
-				and(cmp(query.Neq, nil))
-			}
-		case "_like", "_ilike", "_nlike", "_nilike", "_regex", "_iregex":
-			s, _ := v.(string)
-			src := "(?s)^" + likePattern(s) + "$"
-			if op == "_regex" || op == "_iregex" {
-				src = "(?s)" + s
-			}
-			if op == "_ilike" || op == "_nilike" || op == "_iregex" {
-				src = "(?i)" + src
-			}
-			re, err := regexp.Compile(src)
-			if err != nil {
-				return nil, gqlError("where: %s.%s: %v", name, op, err)
-			}
-			negate := strings.HasPrefix(op, "_n")
-			raw = append(raw, func(rec map[string]any) (bool, error) {
-				s, ok := rec[name].(string)
-				if !ok {
-					return negate && rec[name] == nil, nil
-				}
-				return re.MatchString(s) != negate, nil
-			})
-		case "_has_key":
-			key, _ := v.(string)
-			raw = append(raw, func(rec map[string]any) (bool, error) {
-				m, ok := rec[name].(map[string]any)
-				if !ok {
-					return false, nil
-				}
-				_, has := m[key]
-				return has, nil
-			})
-		case "_contains", "_contained_in", "_overlaps":
-			if f != nil && f.Type == "json" {
-				if op != "_contains" {
-					return nil, gqlError("where: %s: %s does not apply to jsonb", name, op)
-				}
-				want := jsonValue(v)
-				raw = append(raw, func(rec map[string]any) (bool, error) {
-					got, ok := rec[name]
-					return ok && got != nil && jsonContains(got, want), nil
-				})
-				continue
-			}
-			list, _ := v.([]any)
-			want := make([]string, 0, len(list))
-			for _, item := range list {
-				s, _ := item.(string)
-				want = append(want, s)
-			}
-			raw = append(raw, func(rec map[string]any) (bool, error) {
-				items, ok := rec[name].([]any)
-				if !ok {
-					return false, nil
-				}
-				have := make([]string, 0, len(items))
-				for _, it := range items {
-					s, _ := it.(string)
-					have = append(have, s)
-				}
-				switch op {
-				case "_contains":
-					return subset(want, have), nil
-				case "_contained_in":
-					return subset(have, want), nil
-				}
-				for _, w := range want {
-					if slices.Contains(have, w) {
-						return true, nil
-					}
-				}
-				return false, nil
-			})
-		default:
-			return nil, gqlError("where: %s: unknown operator %s", name, op)
-		}
-	}
-	if expr != nil {
-		if _, err := query.Eval(expr, es.fields, map[string]any{}, es.opts); err != nil {
-			var qe *query.Error
-			if errors.As(err, &qe) {
-				return nil, gqlError("where: %v", err)
-			}
-		}
-		e := expr
-		raw = append([]pred{func(rec map[string]any) (bool, error) { return query.Eval(e, es.fields, rec, es.opts) }}, raw...)
-	}
-	return all(raw), nil
-}
-
-// likePattern turns a LIKE pattern (% _ and \ escapes) into a regexp.
-func likePattern(p string) string {
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteString(".")
-		case '\\':
-			if i+1 < len(p) {
-				i++
-				b.WriteString(regexp.QuoteMeta(p[i : i+1]))
-			}
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	return b.String()
-}
-
-// subset reports whether every element of a is in b.
-func subset(a, b []string) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	return true
-}
-
-// jsonValue normalises a GraphQL argument to what json.Unmarshal gives.
-func jsonValue(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
-}
-
-// jsonContains is jsonb's @>: objects contain sub-objects, arrays contain
-// the elements of arrays (or a scalar element), scalars are equal.
-func jsonContains(a, b any) bool {
-	switch bv := b.(type) {
-	case map[string]any:
-		am, ok := a.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, v := range bv {
-			if av, ok := am[k]; !ok || !jsonContains(av, v) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		aa, ok := a.([]any)
-		if !ok {
-			return false
-		}
-		for _, x := range bv {
-			if !slices.ContainsFunc(aa, func(y any) bool { return jsonContains(y, x) }) {
-				return false
-			}
-		}
-		return true
-	}
-	if aa, ok := a.([]any); ok {
-		return slices.ContainsFunc(aa, func(y any) bool { return jsonContains(y, b) })
-	}
-	return a == b
 }

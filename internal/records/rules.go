@@ -42,8 +42,13 @@ func newScope(snap *collections.Snapshot, c *collections.Collection, p *auth.Pri
 	return &scope{snap: snap, c: c, p: p, opts: query.Options{Alias: alias, Request: query.Request{Auth: authMap, Data: data}}}
 }
 
-// fields is what the caller may read and filter on: hidden fields are for admins.
-func (s *scope) fields() query.Fields { return s.snap.QueryFields(s.c, s.p.IsAdmin()) }
+// fields is what the caller may read and filter on: hidden fields are for
+// admins, and relation paths reach only related records the caller may view.
+func (s *scope) fields() query.Fields { return s.snap.ClientFields(s.c, s.p.IsAdmin()) }
+
+// ruleFields is what the collection's rules read: everything, since admins
+// write them.
+func (s *scope) ruleFields() query.Fields { return s.snap.RuleFields(s.c) }
 
 func (s *scope) visible(name string) *collections.Field {
 	f := s.c.Field(name)
@@ -79,7 +84,7 @@ func (s *scope) rule(a *args, act action, rule *string) (string, error) {
 	if strings.TrimSpace(*rule) == "" {
 		return "TRUE", nil
 	}
-	return s.compile(a, *rule, "")
+	return s.compile(a, *rule, "", s.ruleFields())
 }
 
 // filter compiles a client's filter (param names the parameter in errors).
@@ -87,17 +92,17 @@ func (s *scope) filter(a *args, src string) (string, error) {
 	if strings.TrimSpace(src) == "" {
 		return "TRUE", nil
 	}
-	return s.compile(a, src, "filter")
+	return s.compile(a, src, "filter", s.fields())
 }
 
-func (s *scope) compile(a *args, src, param string) (string, error) {
+func (s *scope) compile(a *args, src, param string, fields query.Fields) (string, error) {
 	expr, err := query.Parse(src)
 	if err == nil {
 		opts := s.opts
 		opts.ArgOffset = len(a.list)
 		var sql string
 		var bound []any
-		sql, bound, err = query.Compile(expr, s.fields(), opts)
+		sql, bound, err = query.Compile(expr, fields, opts)
 		if err == nil {
 			a.list = append(a.list, bound...)
 			return "(" + sql + ")", nil
