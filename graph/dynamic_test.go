@@ -76,10 +76,26 @@ func TestDynamicWhereOperators(t *testing.T) {
 	s := apptest.Start(t)
 	root := adminAccount(t, s)
 	sh := newShop(t, s, root.Access)
-	cases := []struct {
-		where string
-		want  []string
-	}{
+	for _, c := range whereCases(sh) {
+		d := must(t, s, root.Access, fmt.Sprintf(`{ %s(where: %s) { id } }`, sh.items, c.where), nil)
+		got := ids(d[sh.items])
+		sort.Slice(got, func(i, j int) bool { return got[i].(string) < got[j].(string) })
+		want := append([]string{}, c.want...)
+		sort.Strings(want)
+		expectJSON(t, got, toAnyList(want))
+	}
+	whereOrderingAndMistakes(t, s, root, sh)
+}
+
+// whereCase is a where: argument over the shop's items and the items it matches.
+type whereCase struct {
+	where string
+	want  []string
+}
+
+// whereCases cover every operator of where:, relation conditions included.
+func whereCases(sh shop) []whereCase {
+	return []whereCase{
 		{`{title: {_eq: "banana"}}`, []string{sh.b}},
 		{`{title: {_neq: "banana"}}`, []string{sh.a, sh.c}},
 		{`{score: {_gt: 1.5}}`, []string{sh.b, sh.c}},
@@ -104,7 +120,7 @@ func TestDynamicWhereOperators(t *testing.T) {
 		{`{meta: {_has_key: "j"}}`, []string{sh.b}},
 		{`{meta: {_is_null: true}}`, []string{sh.c}},
 		{`{tags: {_contains: ["a"]}}`, []string{sh.a}},
-		{`{tags: {_contained_in: ["c", "b"]}}`, []string{sh.b}},
+		{`{tags: {_contained_in: ["c", "b"]}}`, []string{sh.b, sh.c}}, // an empty list is contained in any
 		{`{tags: {_overlaps: ["b", "c"]}}`, []string{sh.a, sh.b}},
 		{`{tags: {_is_null: true}}`, []string{sh.c}},
 		{`{color: {_eq: "red"}}`, []string{sh.a}},
@@ -117,15 +133,18 @@ func TestDynamicWhereOperators(t *testing.T) {
 		{`{_not: {score: {_gt: 2}}}`, []string{sh.a}},
 		{`{score: {_gt: 1, _lt: 5}, _not: {title: {_eq: "Cherry"}}}`, []string{sh.a}},
 		{`{created: {_gt: "2000-01-01T00:00:00Z"}}`, []string{sh.a, sh.b, sh.c}},
+		{`{readers: {}}`, []string{sh.a}},
+		{`{_not: {owner: {name: {_eq: "Ann"}}}}`, []string{sh.b, sh.c}},
+		{`{_or: []}`, []string{}},
+		{`{_and: []}`, []string{sh.a, sh.b, sh.c}},
+		{`{title: {_like: "%\\%"}}`, []string{}},
+		{`{meta: {_contains: {list: ["x"]}}}`, []string{sh.a}},
+		{`{readers: {id: {_eq: "` + sh.bob + `"}}}`, []string{sh.a}},
 	}
-	for _, c := range cases {
-		d := must(t, s, root.Access, fmt.Sprintf(`{ %s(where: %s) { id } }`, sh.items, c.where), nil)
-		got := ids(d[sh.items])
-		sort.Slice(got, func(i, j int) bool { return got[i].(string) < got[j].(string) })
-		want := append([]string{}, c.want...)
-		sort.Strings(want)
-		expectJSON(t, got, toAnyList(want))
-	}
+}
+
+func whereOrderingAndMistakes(t *testing.T, s *apptest.Server, root account, sh shop) {
+	t.Helper()
 	// Ordering and paging.
 	order := func(arg string) []any {
 		return ids(must(t, s, root.Access, fmt.Sprintf(`{ %s(%s) { id } }`, sh.items, arg), nil)[sh.items])
@@ -139,7 +158,7 @@ func TestDynamicWhereOperators(t *testing.T) {
 	// Mistakes are the client's.
 	for _, bad := range []struct{ query, message string }{
 		{`{ %s(limit: 1001) { id } }`, "limit must be between 0 and 1000"},
-		{`{ %s(where: {title: {_regex: "("}}) { id } }`, "where: title: invalid regex pattern: missing closing ): ("},
+		{`{ %s(where: {title: {_regex: "("}}) { id } }`, "where: title: invalid pattern: missing closing ): ("},
 		{`{ %s(where: {title: {_eq: null}}) { id } }`, "where: title._eq: null is not a value here (use _is_null)"},
 	} {
 		q := fmt.Sprintf(bad.query, sh.items)

@@ -367,10 +367,8 @@ func (c *compiler) call(n *nCall) string {
 		}
 		return c.scalar(n.ref) + " @> " + c.bind(string(js), dJSON, false)
 	}
-	arr := c.scalar(n.ref)
-	if isUUIDKind(n.ref.last) {
-		arr += "::text[]"
-	}
+	// A multi field's NULL is its empty list, as everywhere in the language.
+	arr := "COALESCE(" + c.scalar(n.ref) + "::text[], '{}')"
 	op := map[Func]string{FuncContains: " @> ", FuncContainedIn: " <@ ", FuncOverlaps: " && "}[n.fn]
 	c.args = append(c.args, arrayLiteral(n.arg.([]string)))
 	return arr + op + "$" + strconv.Itoa(c.opts.ArgOffset+len(c.args)) + "::text[]"

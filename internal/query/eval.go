@@ -264,15 +264,15 @@ func evalCall(n *nCall, rec map[string]any) (bool, error) {
 		}
 		return n.re.MatchString(v.(string)) != negated, nil
 	}
-	if raw == nil {
-		return false, nil
-	}
 	switch {
+	case f.Kind == KindJSON && raw == nil:
+		return false, nil
 	case n.fn == FuncHasKey:
 		return jsonHasKey(raw, n.arg.(string)), nil
 	case f.Kind == KindJSON:
 		return jsonContains(raw, n.arg, true), nil
 	}
+	// A multi field's NULL is its empty list, as everywhere in the language.
 	elems, err := list(f, raw)
 	if err != nil {
 		return false, err

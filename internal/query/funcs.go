@@ -185,7 +185,7 @@ func (b *binder) call(c *Call) (node, error) {
 			return nil, errorf(c.Pos, "%s needs a text field and a string", c.Func)
 		}
 		if n.re, err = newMatcher(c.Func, s); err != nil {
-			return nil, errorf(c.Pos, "%s: invalid %s pattern: %v", ref.name(), c.Func, err)
+			return nil, errorf(c.Pos, "%s: invalid pattern: %v", ref.name(), err)
 		}
 	case FuncHasKey:
 		if _, ok := c.Arg.(string); !ok || f.Kind != KindJSON {
