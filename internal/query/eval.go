@@ -17,8 +17,9 @@ import (
 // []any (multi; elements may be nil), any (json), nil for NULL. A missing key
 // is NULL. For a path through a relation (`author.name`) the relation field
 // must hold the related record as map[string]any (nil if there is none); a
-// multi relation holds []map[string]any or []any of such maps. A relation
-// compared directly may also hold just its id string. Problems in the
+// multi relation holds []map[string]any or []any of such maps; a map that
+// holds nothing but "id" is an id with no record behind it (dangling). A
+// relation compared directly may also hold just its id string. Problems in the
 // expression are *Error; values of the wrong Go type give a plain error.
 func Eval(e Expr, fields Fields, record map[string]any, opts Options) (bool, error) {
 	n, err := bind(e, fields, &opts)
@@ -171,6 +172,9 @@ func related(f Field, raw any) ([]map[string]any, error) {
 		switch e := e.(type) {
 		case nil:
 		case map[string]any:
+			if _, onlyID := e["id"]; onlyID && len(e) == 1 {
+				continue // a dangling id: no record is there
+			}
 			out = append(out, e)
 		default:
 			return nil, fmt.Errorf("query: relation %q must hold the related record as map[string]any, got %T", f.Name, e)

@@ -25,39 +25,66 @@ func newMatcher(fn Func, pattern string) (matcher, error) {
 		return nil, errors.New("the pattern ends with an escape character")
 	}
 	src := "(?s)^" + like + "$"
-	if fn == FuncRegex || fn == FuncIRegex {
+	switch fn {
+	case FuncRegex, FuncIRegex:
 		if err := checkRegex(pattern); err != nil {
 			return nil, err
 		}
 		src = "(?s)" + pattern
-	}
-	if fn == FuncILike || fn == FuncNotILike || fn == FuncIRegex {
-		src = "(?i)" + src
+		if fn == FuncIRegex {
+			src = "(?i)" + src
+		}
+	case FuncILike, FuncNotILike:
+		// ILIKE compares lower-cased text, as ~ does (see compare).
+		like, _ = likeRegexp(strings.ToLower(pattern))
+		re, err := regexp.Compile("(?s)^" + like + "$")
+		return lowered{re}, err
 	}
 	return regexp.Compile(src)
 }
 
+// lowered matches the lower-cased text.
+type lowered struct{ re *regexp.Regexp }
+
+func (l lowered) MatchString(s string) bool { return l.re.MatchString(strings.ToLower(s)) }
+
 // checkRegex accepts only patterns that RE2 and PostgreSQL's regular
 // expressions read alike, so that both back ends agree and no pattern can
 // make PostgreSQL's backtracking engine run for long: RE2 has no
-// backreferences or lookaround and refuses them when it parses. Escapes
-// that mean other things in PostgreSQL (\b is a backspace there, \B a
-// backslash; \p, \Q and \x{…} do not exist there) and inline flag groups
-// (whose letters differ) are refused too; _iregex covers case folding.
+// backreferences or lookaround and refuses them when it parses. Refused
+// too: escapes that mean other things in PostgreSQL (\b is a backspace
+// there, \B a backslash; \p, \Q and \x{…} do not exist there), inline
+// flag groups (whose letters differ; _iregex covers case), and character
+// classes whose members depend on the database's locale in PostgreSQL but
+// are ASCII in RE2 (\d \w \s and their negations, [[:alpha:]] and the
+// other bracket classes): write [0-9] or [a-z] instead.
 func checkRegex(p string) error {
+	inBracket := false
 	for i := 0; i < len(p); i++ {
-		switch {
-		case p[i] == '\\' && i+1 < len(p):
+		switch c := p[i]; {
+		case c == '\\' && i+1 < len(p):
 			i++
 			switch p[i] {
-			case 'b', 'B', 'p', 'P', 'Q', 'E', 'C', 'z', 'A':
+			case 'b', 'B', 'p', 'P', 'Q', 'E', 'C', 'z', 'A', 'd', 'D', 'w', 'W', 's', 'S':
 				return errors.New(`the escape \` + p[i:i+1] + ` is not supported`)
 			case 'x':
 				if i+1 < len(p) && p[i+1] == '{' {
 					return errors.New(`the escape \x{…} is not supported`)
 				}
 			}
-		case strings.HasPrefix(p[i:], "(?"):
+		case inBracket && c == '[' && i+1 < len(p) && strings.IndexByte(":=.", p[i+1]) >= 0:
+			return errors.New("character classes such as [:alpha:] are not supported")
+		case inBracket && c == ']':
+			inBracket = false
+		case !inBracket && c == '[':
+			inBracket = true
+			if strings.HasPrefix(p[i+1:], "^") {
+				i++
+			}
+			if strings.HasPrefix(p[i+1:], "]") {
+				i++ // a leading ] is a member
+			}
+		case !inBracket && strings.HasPrefix(p[i:], "(?"):
 			return errors.New("groups starting with (? are not supported")
 		}
 	}
