@@ -136,72 +136,57 @@ func buildSchema(snap *collections.Snapshot) (*ast.Schema, *dynInfo, error) {
 	return schema, info, nil
 }
 
+// scalarNames are the GraphQL scalars of the protocol-neutral shapes.
+var scalarNames = map[collections.Scalar]string{
+	collections.ScalarText: "String", collections.ScalarNumber: "Float", collections.ScalarBool: "Boolean",
+	collections.ScalarDate: "date", collections.ScalarDateTime: "timestamptz", collections.ScalarJSON: "jsonb",
+	collections.ScalarID: "ID",
+}
+
 // gqlType is the output type of a data field ("" for a relation whose
-// target is gone).
+// target is gone): a relation is the related record type.
 func gqlType(snap *collections.Snapshot, f *collections.Field) string {
-	switch f.Type {
-	case "number":
-		return "Float"
-	case "bool":
-		return "Boolean"
-	case "date":
-		return "date"
-	case "datetime":
-		return "timestamptz"
-	case "json":
-		return "jsonb"
-	case "select":
-		if f.Multi() {
-			return "[String!]"
-		}
-	case "relation":
-		t := snap.Get(f.Relation.CollectionID)
+	sh := collections.ShapeOf(f)
+	if sh.Target != "" {
+		t := snap.Get(sh.Target)
 		switch {
 		case t == nil:
 			return ""
-		case f.Multi():
+		case sh.List:
 			return "[" + t.Name + "!]!"
 		}
 		return t.Name
 	}
-	return "String"
-}
-
-// inputType is the type of a data field in insert and set inputs.
-func inputType(f *collections.Field) string {
-	switch f.Type {
-	case "relation":
-		if f.Multi() {
-			return "[ID!]"
-		}
-		return "ID"
-	case "select":
-		if f.Multi() {
-			return "[String!]"
-		}
+	if sh.List {
+		return "[" + scalarNames[sh.Scalar] + "!]"
 	}
-	t := gqlType(nil, f)
-	return t
+	return scalarNames[sh.Scalar]
 }
 
-// comparisonType is the where: input of a data field.
+// inputType is the type of a data field in insert and set inputs: a
+// relation takes ids.
+func inputType(f *collections.Field) string {
+	sh := collections.ShapeOf(f)
+	if sh.List {
+		return "[" + scalarNames[sh.Scalar] + "!]"
+	}
+	return scalarNames[sh.Scalar]
+}
+
+// comparisonType is the where: input of a data field: for a relation, the
+// related collection's bool_exp.
 func comparisonType(snap *collections.Snapshot, f *collections.Field) string {
-	switch f.Type {
-	case "relation":
-		if t := snap.Get(f.Relation.CollectionID); t != nil {
+	sh := collections.ShapeOf(f)
+	switch {
+	case sh.Target != "":
+		if t := snap.Get(sh.Target); t != nil {
 			return t.Name + "_bool_exp"
 		}
 		return ""
-	case "select":
-		if f.Multi() {
-			return "String_array_comparison_exp"
-		}
+	case sh.List:
+		return scalarNames[sh.Scalar] + "_array_comparison_exp"
 	}
-	return gqlType(snap, f) + "_comparison_exp"
-}
-
-func sortable(f *collections.Field) bool {
-	return f.Type != "json" && f.Type != "relation" && !f.Multi()
+	return scalarNames[sh.Scalar] + "_comparison_exp"
 }
 
 // collectionSDL writes every collection's types and root fields.
@@ -227,7 +212,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			}
 			w(&b, "  %s: %s\n", f.Name, t)
 			writable = append(writable, f)
-			if f.Type == "number" {
+			if collections.ShapeOf(f).Numeric {
 				numbers = append(numbers, f)
 			}
 		}
@@ -255,7 +240,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		b.WriteString("  created: timestamptz_comparison_exp\n  updated: timestamptz_comparison_exp\n}\n")
 		w(&b, "\ninput %s_order_by {\n  id: order_by\n", n)
 		for _, f := range c.Fields {
-			if sortable(f) {
+			if collections.ShapeOf(f).Sortable {
 				w(&b, "  %s: order_by\n", f.Name)
 			}
 		}

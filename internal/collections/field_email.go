@@ -25,3 +25,6 @@ func (emailType) Parse(f *Field, v any) (any, string) {
 }
 func (emailType) JSON(_ *Field, col string) string   { return plainJSON(col) }
 func (emailType) Define(*Field) (member, why string) { return "", "" }
+
+// Shape: sortable, searchable text.
+func (emailType) Shape(*Field) Shape { return searchableText }

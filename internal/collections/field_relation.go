@@ -73,3 +73,9 @@ func (relationType) Define(f *Field) (member, why string) {
 
 // IsUUID is ids.IsUUID, for callers that already speak in collections.
 func IsUUID(s string) bool { return ids.IsUUID(s) }
+
+// Shape: record ids into the related collection. Relations do not sort
+// (Hasura orders by a related record's fields, not by its id).
+func (relationType) Shape(f *Field) Shape {
+	return Shape{Scalar: ScalarID, List: f.Multi(), Target: f.Relation.CollectionID}
+}

@@ -24,3 +24,6 @@ func (urlType) Parse(f *Field, v any) (any, string) {
 }
 func (urlType) JSON(_ *Field, col string) string   { return plainJSON(col) }
 func (urlType) Define(*Field) (member, why string) { return "", "" }
+
+// Shape: sortable, searchable text.
+func (urlType) Shape(*Field) Shape { return searchableText }

@@ -13,8 +13,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"fastcms/dbmodel"
-	"fastcms/internal/query"
 	"fastcms/internal/notify"
+	"fastcms/internal/query"
 )
 
 // notifyChannel announces that the collection set changed.

@@ -39,13 +39,7 @@ const SearchColumn = "_search"
 const SearchConfig = "fastcms_search"
 
 // Searchable reports whether field f goes into the search column.
-func Searchable(f *Field) bool {
-	switch f.Type {
-	case "text", "editor", "email", "url":
-		return !f.Hidden
-	}
-	return false
-}
+func Searchable(f *Field) bool { return ShapeOf(f).Searchable && !f.Hidden }
 
 // SearchFields are c's searchable fields in definition order; with none,
 // the table has no search column.

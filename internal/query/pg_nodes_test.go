@@ -3,8 +3,8 @@ package query
 import (
 	"math/rand"
 	"os"
-	"strconv"
 	"sort"
+	"strconv"
 	"testing"
 )
 

@@ -359,7 +359,7 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 				k.sqlType = "timestamptz"
 			default:
 				f := sc.visible(name)
-				if f == nil || f.Type == "json" || f.Multi() {
+				if f == nil || !collections.ShapeOf(f).Sortable {
 					return nil, apierr.BadRequest("order_by: field %q cannot be sorted", name)
 				}
 				k.sqlType = collections.TypeOf(f).Column(f)

@@ -61,8 +61,8 @@ type EventSub struct {
 	rule    query.Expr // nil: every record is visible
 	ruleDB  bool       // the rule needs related records: check it in the database
 	ruleSrc string
-	where   query.Expr // nil: every record matches
-	whereDB bool       // where: needs related records: check it in the database
+	where   query.Expr      // nil: every record matches
+	whereDB bool            // where: needs related records: check it in the database
 	ops     map[string]bool // nil: every op
 	sel     []GQLSel        // the selection of the <collection>_event object
 }

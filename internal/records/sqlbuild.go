@@ -101,7 +101,7 @@ func orderBy(sort string, visible func(string) *collections.Field) (string, erro
 			if f == nil {
 				return "", apierr.BadRequest("sort: unknown field %q (item %d)", part, i+1)
 			}
-			if f.Type == "json" || f.Multi() {
+			if !collections.ShapeOf(f).Sortable {
 				return "", apierr.BadRequest("sort: field %q cannot be sorted", part)
 			}
 		}
