@@ -12,23 +12,21 @@ import (
 	"fastcms/internal/records"
 )
 
-// importCSVRoute is the CSV import, the one route whose body may exceed
-// the JSON body limit (see BodyLimit).
-const importCSVRoute = "POST /api/v1/collections/{collection}/records/import/csv"
-
 // BodyLimit chooses the body limit of a request for
-// httpx.WithBodyLimitFunc: importLimit for a CSV import, whose body is a
-// file, and limit for everything else. The global middleware wraps the
+// httpx.WithBodyLimitFunc: importLimit for the routes that take a file
+// (FileBody), limit for everything else. The global middleware wraps the
 // body before routing, so the choice is made here, with the router's own
-// pattern, rather than in the handler.
+// patterns, rather than in the handler.
 func BodyLimit(limit, importLimit int64) func(*http.Request) int64 {
-	imports := http.NewServeMux()
-	imports.Handle(importCSVRoute, http.NotFoundHandler())
+	files := http.NewServeMux()
+	for _, rt := range routes {
+		if rt.Body == FileBody {
+			files.Handle(rt.Pattern(), http.NotFoundHandler())
+		}
+	}
 	return func(r *http.Request) int64 {
-		if r.Method == http.MethodPost {
-			if _, pattern := imports.Handler(r); pattern == importCSVRoute {
-				return importLimit
-			}
+		if _, pattern := files.Handler(r); pattern != "" {
+			return importLimit
 		}
 		return limit
 	}
