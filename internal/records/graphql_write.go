@@ -43,6 +43,9 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			data[k+"+"] = v
 		}
 		rec, err := s.Update(ctx, c.Name, op.ID, data)
+		if e, ok := apierr.As(err); ok && e.Status == 404 {
+			return nil, nil // missing or hidden: null, as the spec says
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -235,11 +238,12 @@ func prefixFields(err error, prefix string) error {
 }
 
 // gqlMatch locks the ids of the records where: selects that rule allows
-// act on, refusing the whole operation when there are more than at_most.
+// act on and the caller may view, refusing the whole operation when there
+// are more than at_most (so at_most never counts, or reveals, hidden rows).
 func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *scope, act action, rule *string, op GQLOp) ([]string, error) {
 	w := &gqlBuilder{snap: b.snap, p: b.p}
 	sc.opts.Alias = alias
-	cond, err := sc.rule(&w.a, act, rule)
+	cond, err := sc.writeRule(&w.a, act, rule)
 	if err != nil {
 		return nil, err
 	}

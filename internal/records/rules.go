@@ -82,6 +82,28 @@ func (s *scope) rule(a *args, act action, rule *string) (string, error) {
 	return s.compile(a, *rule, "")
 }
 
+// writeRule compiles the rule guarding a write (act) ANDed with the view
+// rule: a non-admin may change or delete only records they may view, so a
+// write rule broader than the view rule never reaches a hidden record, and
+// a hidden record reads as missing on every write path.
+func (s *scope) writeRule(a *args, act action, rule *string) (string, error) {
+	cond, err := s.rule(a, act, rule)
+	if err != nil || s.p.IsAdmin() {
+		return cond, err
+	}
+	return cond + " AND " + s.viewCond(a), nil
+}
+
+// viewCond is the view rule as a condition on the row, compiled as for a
+// read (no request data); an admins-only rule is FALSE for non-admins.
+func (s *scope) viewCond(a *args) string {
+	cond, err := newScope(s.snap, s.c, s.p, nil).rule(a, actView, s.c.ViewRule)
+	if err != nil {
+		return "FALSE"
+	}
+	return cond
+}
+
 // filter compiles a client's filter (param names the parameter in errors).
 func (s *scope) filter(a *args, src string) (string, error) {
 	if strings.TrimSpace(src) == "" {

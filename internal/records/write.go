@@ -83,7 +83,8 @@ func insertRecord(ctx context.Context, tx *sql.Tx, sc *scope, changes []change) 
 
 // Update changes the fields present in data; "field+"/"field-" add to or
 // subtract from a number in SQL, so concurrent increments all count. The
-// update rule is checked against the row as it was.
+// update rule, and for non-admins the view rule, are checked against the
+// row as it was.
 func (s *Service) Update(ctx context.Context, collection, id string, data map[string]any) (json.RawMessage, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -108,7 +109,7 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		}
 		var a args
 		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.rule(&a, actUpdate, sc.c.UpdateRule)
+		rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
 		if err != nil {
 			return s.denied(ctx, tx, sc, id, err)
 		}
@@ -138,7 +139,8 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	return rec, err
 }
 
-// Delete removes a record the delete rule allows.
+// Delete removes a record the delete rule allows and, for non-admins, the
+// view rule shows.
 func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -154,7 +156,7 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 		}
 		var a args
 		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.rule(&a, actDelete, sc.c.DeleteRule)
+		rule, err := sc.writeRule(&a, actDelete, sc.c.DeleteRule)
 		if err != nil {
 			return s.denied(ctx, tx, sc, id, err)
 		}
@@ -175,12 +177,8 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 func (s *Service) denied(ctx context.Context, tx *sql.Tx, sc *scope, id string, ruleErr error) error {
 	var a args
 	idArg := a.add(strings.ToLower(id))
-	view, err := sc.rule(&a, actView, sc.c.ViewRule)
-	if err != nil {
-		return notFound(sc.c)
-	}
 	var visible bool
-	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+view+")", a.list...).Scan(&visible); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+sc.viewCond(&a)+")", a.list...).Scan(&visible); err != nil {
 		return err
 	}
 	if !visible {
