@@ -56,3 +56,30 @@ func TestSecurity03MutationsHonourViewRule(t *testing.T) {
 		map[string]any{"id": alices, "owner": alice.ID, "body": "mine", "likes": 1.0},
 	}})
 }
+
+// TestSecurity08NullRuleRefusesBeforeValidation: GraphQL inserts and
+// updates refuse a caller a null rule shuts out before validating the
+// objects (no unique-value oracle, no field names).
+func TestSecurity08NullRuleRefusesBeforeValidation(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := adminAccount(t, s)
+	user := register(t, s, newEmail("prober"))
+	n := newName("authors")
+	createColl(t, s, root.Access, n, `[{name: "email", type: "email", validation: {unique: true}}, {name: "salary", type: "number", hidden: true}]`, `, list_rule: "", view_rule: ""`)
+	insert(t, s, root.Access, n, map[string]any{"email": "sarah@hidden.example"})
+	for _, f := range []struct{ field, query string }{
+		{"insert_" + n + "_one", `mutation { insert_%s_one(object: {email: "sarah@hidden.example"}) { id } }`},
+		{"insert_" + n, `mutation { insert_%s(objects: [{email: "sarah@hidden.example"}, {email: "bad"}]) { affected_rows } }`},
+		{"update_" + n, `mutation { update_%s(where: {}, _set: {email: "not an email"}) { affected_rows } }`},
+		{"update_" + n + "_many", `mutation { update_%s_many(updates: [{where: {}, _set: {email: "not an email"}}]) { affected_rows } }`},
+	} {
+		q := fmt.Sprintf(f.query, n)
+		act := "create"
+		if strings.HasPrefix(f.field, "update") {
+			act = "update"
+		}
+		expectErrors(t, gql(t, s, q, nil, ""), map[string]any{f.field: nil}, fieldErr(q, f.field, msgAuthRequired, "UNAUTHENTICATED", nil))
+		expectErrors(t, gql(t, s, q, nil, user.Access), map[string]any{f.field: nil}, fieldErr(q, f.field, "only admins may "+act+" records of "+n, "FORBIDDEN", nil))
+	}
+}

@@ -93,3 +93,47 @@ func expectOldestFirst(t *testing.T, s *apptest.Server, name, token string, want
 		t.Fatal(d)
 	}
 }
+
+// TestSecurity08NullRuleRefusesBeforeValidation: a caller that a null
+// (admins-only) rule shuts out gets the rule's 401/403 before their data is
+// validated or reaches SQL, so a create cannot probe unique values and no
+// error names a field (hidden or not).
+func TestSecurity08NullRuleRefusesBeforeValidation(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := admin(t, s)
+	user := register(t, s, newEmail("prober"))
+	name := newName("authors")
+	createCollection(t, s, root.Access, map[string]any{"name": name, "schema": []any{field("name", "text"),
+		field("email", "email", "validation", map[string]any{"unique": true}), field("salary", "number", "hidden", true)}})
+	recs := "/api/v1/collections/" + name + "/records"
+	id := addRecord(t, s, name, root.Access, map[string]any{"email": "sarah@hidden.example"})
+	onlyAdmins := func(act string) string { return fmt.Sprintf("only admins may %s records of %s", act, name) }
+
+	for _, data := range []map[string]any{{"email": "sarah@hidden.example"}, {"zzz": 1, "salary": "x"}, {"email": "nobody@hidden.example"}} {
+		body := map[string]any{"data": data}
+		expectUnauthorized(t, s.Do(t, http.MethodPost, recs, body, ""), "authentication required")
+		apptest.ExpectError(t, s.Do(t, http.MethodPost, recs, body, user.Access), http.StatusForbidden, "forbidden", onlyAdmins("create"), nil)
+		// Update with bad data: the record is hidden too, so 404 whatever the data.
+		apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, body, user.Access), http.StatusNotFound, "not found", "record not found in "+name, nil)
+		bulk := map[string]any{"record_ids": []string{}, "data": data}
+		apptest.ExpectError(t, s.Do(t, http.MethodPost, recs+"/bulk-update", bulk, user.Access), http.StatusForbidden, "forbidden", onlyAdmins("update"), nil)
+		expectUnauthorized(t, s.Do(t, http.MethodPost, recs+"/bulk-update", bulk, ""), "authentication required")
+	}
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, recs+"/bulk-delete", map[string]any{"record_ids": []string{}}, user.Access), http.StatusForbidden, "forbidden", onlyAdmins("delete"), nil)
+	expectUnauthorized(t, s.Do(t, http.MethodPost, recs+"/bulk-delete", map[string]any{"record_ids": []string{}}, ""), "authentication required")
+	expectOldestFirst(t, s, name, root.Access, []any{map[string]any{"name": nil, "email": "sarah@hidden.example", "salary": nil}})
+
+	// A visible record with a null update rule: 403 before validation.
+	open := newName("shown")
+	createCollection(t, s, root.Access, map[string]any{"name": open, "schema": []any{field("title", "text", "validation", map[string]any{"unique": true})},
+		"list_rule": "", "view_rule": ""})
+	orecs := "/api/v1/collections/" + open + "/records"
+	oid := addRecord(t, s, open, root.Access, map[string]any{"title": "taken"})
+	addRecord(t, s, open, root.Access, map[string]any{"title": "other"})
+	for _, data := range []map[string]any{{"zzz": 1}, {"title": "other"}, {"title+": 1}} {
+		apptest.ExpectError(t, s.Do(t, http.MethodPatch, orecs+"/"+oid, map[string]any{"data": data}, user.Access), http.StatusForbidden, "forbidden",
+			fmt.Sprintf("only admins may update records of %s", open), nil)
+		expectUnauthorized(t, s.Do(t, http.MethodPatch, orecs+"/"+oid, map[string]any{"data": data}, ""), "authentication required")
+	}
+}

@@ -54,10 +54,13 @@ const (
 //     "record not found"; one the caller may view but the delete rule
 //     refuses fails with "not allowed by the delete rule".
 //   - A caller the rule shuts out altogether (an admins-only rule) gets the
-//     rule's 401 or 403 and nothing is deleted.
+//     rule's 401 or 403, before the ids are checked, and nothing is deleted.
 func (s *Service) BulkDelete(ctx context.Context, collection string, ids []string) (*BulkResult, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := sc.shutOut(actDelete, sc.c.DeleteRule); err != nil {
 		return nil, err
 	}
 	req, problems := parseBulkIDs(ids)
@@ -100,6 +103,9 @@ func (s *Service) BulkDelete(ctx context.Context, collection string, ids []strin
 func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []string, data map[string]any) (*BulkResult, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := sc.shutOut(actUpdate, sc.c.UpdateRule); err != nil {
 		return nil, err
 	}
 	req, problems := parseBulkIDs(ids)

@@ -206,6 +206,9 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 // gqlInsert creates objects in tx as Create does, each checked against the
 // create rule with its own data.
 func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
+	if err := base.shutOut(actCreate, base.c.CreateRule); err != nil {
+		return nil, err
+	}
 	if len(objects) > MaxGQLInsert {
 		return nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
 	}
@@ -311,6 +314,9 @@ func idInCond(a *args, w map[string]any) (cond string, ok bool) {
 
 // gqlUpdate applies _set and _inc to the matching records.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
+	if err := newScope(b.snap, c, b.p, nil).shutOut(actUpdate, c.UpdateRule); err != nil {
+		return nil, err
+	}
 	data := gqlPlainData(op.Set)
 	for k, v := range gqlPlainData(op.Inc) {
 		data[k+"+"] = v

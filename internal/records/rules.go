@@ -82,6 +82,18 @@ func (s *scope) rule(a *args, act action, rule *string) (string, error) {
 	return s.compile(a, *rule, "")
 }
 
+// shutOut is the 401/403 of a caller that a null (admins-only) rule bars
+// whatever the request holds, else nil. Writes call it before validating
+// data or sending any SQL, so a barred caller learns nothing from the
+// answer: no field names, no unique-value or related-record oracle.
+func (s *scope) shutOut(act action, rule *string) error {
+	if rule != nil || s.p.IsAdmin() {
+		return nil
+	}
+	_, err := s.rule(&args{}, act, rule)
+	return err
+}
+
 // writeRule compiles the rule guarding a write (act) ANDed with the view
 // rule: a non-admin may change or delete only records they may view, so a
 // write rule broader than the view rule never reaches a hidden record, and

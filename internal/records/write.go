@@ -23,6 +23,9 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err != nil {
 		return nil, err
 	}
+	if err := sc.shutOut(actCreate, sc.c.CreateRule); err != nil {
+		return nil, err
+	}
 	changes, ruleData, err := parseData(sc.c, data, true)
 	if err != nil {
 		return nil, err
@@ -93,6 +96,9 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	if !collections.IsUUID(id) {
 		return nil, notFound(sc.c)
 	}
+	if err := sc.shutOut(actUpdate, sc.c.UpdateRule); err != nil {
+		return nil, s.denied(ctx, s.db, sc, id, err)
+	}
 	changes, ruleData, err := parseData(sc.c, data, false)
 	if err != nil {
 		return nil, err
@@ -149,6 +155,9 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	if !collections.IsUUID(id) {
 		return notFound(sc.c)
 	}
+	if err := sc.shutOut(actDelete, sc.c.DeleteRule); err != nil {
+		return s.denied(ctx, s.db, sc, id, err)
+	}
 	return s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
 		if err != nil {
@@ -174,11 +183,11 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 // denied picks the answer for a write that its rule stopped: 404 when the
 // caller may not even see the record (its existence is not leaked), else
 // the rule's own error.
-func (s *Service) denied(ctx context.Context, tx *sql.Tx, sc *scope, id string, ruleErr error) error {
+func (s *Service) denied(ctx context.Context, q querier, sc *scope, id string, ruleErr error) error {
 	var a args
 	idArg := a.add(strings.ToLower(id))
 	var visible bool
-	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+sc.viewCond(&a)+")", a.list...).Scan(&visible); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+sc.viewCond(&a)+")", a.list...).Scan(&visible); err != nil {
 		return err
 	}
 	if !visible {
