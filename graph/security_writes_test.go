@@ -83,3 +83,45 @@ func TestSecurity08NullRuleRefusesBeforeValidation(t *testing.T) {
 		expectErrors(t, gql(t, s, q, nil, user.Access), map[string]any{f.field: nil}, fieldErr(q, f.field, "only admins may "+act+" records of "+n, "FORBIDDEN", nil))
 	}
 }
+
+// TestSecurity06IncrementsAndHiddenFields: _inc is seen by rules as
+// @request.data, and non-admins cannot write hidden fields.
+func TestSecurity06IncrementsAndHiddenFields(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := adminAccount(t, s)
+	user := register(t, s, newEmail("writer"))
+	n := newName("posts")
+	createColl(t, s, root.Access, n, `[{name: "title", type: "text"}, {name: "views", type: "number", validation: {min: 0, max: 1000}},
+		{name: "score", type: "number", hidden: true, validation: {max: 100}}]`,
+		`, list_rule: "", view_rule: "", create_rule: "@request.auth.id != ''", update_rule: "@request.auth.id != '' && @request.data.views = null && @request.data.score = null"`)
+	id := insert(t, s, root.Access, n, map[string]any{"title": "p", "views": 10, "score": 42})
+	vars := map[string]any{"id": id}
+	notField := "is not a field of " + n
+
+	q := fmt.Sprintf(`mutation($id: ID!) { update_%s_by_pk(pk_columns: {id: $id}, _inc: {views: 500}) { views } }`, n)
+	expectErrors(t, gql(t, s, q, vars, user.Access), map[string]any{"update_" + n + "_by_pk": nil},
+		fieldErr(q, "update_"+n+"_by_pk", "the update rule of "+n+" does not allow this change", "FORBIDDEN", nil))
+	q = fmt.Sprintf(`mutation { update_%s(where: {}, _inc: {views: 500}) { affected_rows } }`, n)
+	expectData(t, gql(t, s, q, nil, user.Access), map[string]any{"update_" + n: map[string]any{"affected_rows": 0.0}})
+	q = fmt.Sprintf(`mutation { update_%s_many(updates: [{where: {}, _inc: {views: 500}}]) { affected_rows } }`, n)
+	expectData(t, gql(t, s, q, nil, user.Access), map[string]any{"update_" + n + "_many": []any{map[string]any{"affected_rows": 0.0}}})
+
+	for _, c := range []struct{ field, query, key string }{
+		{"update_" + n + "_by_pk", `mutation($id: ID!) { update_%s_by_pk(pk_columns: {id: $id}, _inc: {score: -40}) { id } }`, "score+"},
+		{"update_" + n + "_by_pk", `mutation($id: ID!) { update_%s_by_pk(pk_columns: {id: $id}, _set: {score: 1}) { id } }`, "score"},
+		{"update_" + n, `mutation { update_%s(where: {}, _inc: {score: 100}) { affected_rows } }`, "score+"},
+		{"insert_" + n + "_one", `mutation { insert_%s_one(object: {title: "x", score: 5}) { id } }`, "score"},
+		{"insert_" + n, `mutation { insert_%s(objects: [{title: "x", score: 5}]) { affected_rows } }`, "objects.0.score"},
+	} {
+		q := fmt.Sprintf(c.query, n)
+		var v map[string]any
+		if strings.Contains(c.query, "$id") {
+			v = vars
+		}
+		expectErrors(t, gql(t, s, q, v, user.Access), map[string]any{c.field: nil},
+			fieldErr(q, c.field, c.key+": "+notField, "BAD_USER_INPUT", map[string]string{c.key: notField}))
+	}
+	q = fmt.Sprintf(`query($id: ID!) { %s_by_pk(id: $id) { title views score } }`, n)
+	expectData(t, gql(t, s, q, vars, root.Access), map[string]any{n + "_by_pk": map[string]any{"title": "p", "views": 10.0, "score": 42.0}})
+}

@@ -137,3 +137,90 @@ func TestSecurity08NullRuleRefusesBeforeValidation(t *testing.T) {
 		expectUnauthorized(t, s.Do(t, http.MethodPatch, orecs+"/"+oid, map[string]any{"data": data}, ""), "authentication required")
 	}
 }
+
+// TestSecurity06IncrementsAndHiddenFields: "field+"/"field-" are seen by
+// rules as @request.data.<field> (the signed amount), so a rule that bars
+// setting a field bars incrementing it too; and non-admins cannot write
+// hidden fields at all (they read as unknown fields), so no min/max error
+// can echo a hidden value.
+func TestSecurity06IncrementsAndHiddenFields(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := admin(t, s)
+	user := register(t, s, newEmail("writer"))
+	name := newName("posts")
+	createCollection(t, s, root.Access, map[string]any{"name": name, "schema": []any{field("title", "text"),
+		field("views", "number", "validation", map[string]any{"min": 0, "max": 1000}),
+		field("score", "number", "hidden", true, "validation", map[string]any{"max": 100})},
+		"list_rule": "", "view_rule": "", "create_rule": "@request.auth.id != ''",
+		"update_rule": "@request.auth.id != '' && @request.data.views = null && @request.data.score = null"})
+	recs := "/api/v1/collections/" + name + "/records"
+	id := addRecord(t, s, name, root.Access, map[string]any{"title": "p", "views": 10, "score": 42})
+	refused := fmt.Sprintf("the update rule of %s does not allow this change", name)
+	notField := "is not a field of " + name
+
+	for _, data := range []map[string]any{{"views": 999}, {"views+": 500}, {"views-": 1}, {"views+": 0}} {
+		apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": data}, user.Access), http.StatusForbidden, "forbidden", refused, nil)
+	}
+	apptest.ExpectJSON(t, s.Do(t, http.MethodPost, recs+"/bulk-update", map[string]any{"record_ids": []string{id}, "data": map[string]any{"views+": 500}}, user.Access),
+		http.StatusOK, bulkBody(0, 1, id, "not allowed by the update rule"))
+	// Hidden fields are unknown to non-admins on every write, as on reads.
+	for _, key := range []string{"score", "score+", "score-", "zzz", "zzz+"} {
+		want := map[string]string{key: notField}
+		body := map[string]any{"data": map[string]any{key: 100}}
+		apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, body, user.Access), http.StatusUnprocessableEntity, "validation failed", key+": "+notField, want)
+		apptest.ExpectError(t, s.Do(t, http.MethodPost, recs+"/bulk-update", map[string]any{"record_ids": []string{id}, "data": body["data"]}, user.Access),
+			http.StatusUnprocessableEntity, "validation failed", key+": "+notField, want)
+	}
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "x", "score": 5}}, user.Access),
+		http.StatusUnprocessableEntity, "validation failed", "score: "+notField, map[string]string{"score": notField})
+	// A value and an increment of one field in one body is ambiguous.
+	twice := "is given more than once"
+	apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"views": 1, "views+": 1}}, root.Access),
+		http.StatusUnprocessableEntity, "validation failed", "views: "+twice, map[string]string{"views": twice})
+	apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"views-": 1, "views+": 1}}, root.Access),
+		http.StatusUnprocessableEntity, "validation failed", "views: "+twice, map[string]string{"views": twice})
+	// Admins see hidden values anyway.
+	apptest.ExpectError(t, s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"score+": 100}}, root.Access),
+		http.StatusUnprocessableEntity, "validation failed", "score: would become 142, which must be at most 100", map[string]string{"score": "would become 142, which must be at most 100"})
+	// So is a hidden column in a CSV import.
+	header := "score: " + notField
+	apptest.ExpectJSON(t, csvImport(t, s, name, "title,score\nx,5\n", user.Access), http.StatusUnprocessableEntity,
+		csvFailure("validation failed", "the CSV header is invalid ("+header+"); nothing was imported", 1, nil, csvRowError(1, header)))
+	expectOldestFirst(t, s, name, root.Access, []any{map[string]any{"title": "p", "views": 10.0, "score": 42.0}})
+
+	// A rule can allow exactly +1 or -1: the amount is signed.
+	likes := newName("likes")
+	createCollection(t, s, root.Access, map[string]any{"name": likes, "schema": []any{field("n", "number")},
+		"list_rule": "", "view_rule": "", "update_rule": "@request.data.n = 1 || @request.data.n = -1"})
+	lrecs := "/api/v1/collections/" + likes + "/records"
+	lid := addRecord(t, s, likes, root.Access, map[string]any{"n": 5})
+	for _, c := range []struct {
+		data map[string]any
+		code int
+	}{{map[string]any{"n+": 1}, 200}, {map[string]any{"n-": 1}, 200}, {map[string]any{"n-": -1}, 200}, {map[string]any{"n+": 2}, 403}, {map[string]any{"n-": 2}, 403}, {map[string]any{}, 403}} {
+		if r := s.Do(t, http.MethodPatch, lrecs+"/"+lid, map[string]any{"data": c.data}, user.Access); r.Status != c.code {
+			t.Errorf("%v: %d %s, want %d", c.data, r.Status, r.Body, c.code)
+		}
+	}
+	expectOldestFirst(t, s, likes, root.Access, []any{map[string]any{"n": 6.0}})
+}
+
+// TestSecurity06RequiredHiddenField: a required hidden field can only be
+// given by admins, so others are refused without the field being named.
+func TestSecurity06RequiredHiddenField(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := admin(t, s)
+	user := register(t, s, newEmail("writer"))
+	name := newName("secrets")
+	createCollection(t, s, root.Access, map[string]any{"name": name, "schema": []any{field("title", "text"),
+		field("code", "text", "hidden", true, "validation", map[string]any{"required": true})}, "create_rule": ""})
+	recs := "/api/v1/collections/" + name + "/records"
+	body := map[string]any{"data": map[string]any{"title": "x"}}
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, recs, body, user.Access), http.StatusForbidden, "forbidden", "only admins may create records of "+name, nil)
+	expectUnauthorized(t, s.Do(t, http.MethodPost, recs, body, ""), "authentication required")
+	apptest.ExpectError(t, csvImport(t, s, name, "title\nx\n", user.Access), http.StatusForbidden, "forbidden", "only admins may create records of "+name, nil)
+	addRecord(t, s, name, root.Access, map[string]any{"title": "x", "code": "c"})
+	expectOldestFirst(t, s, name, root.Access, []any{map[string]any{"title": "x", "code": "c"}})
+}

@@ -113,7 +113,7 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 	var ruleData map[string]any
 	if data == nil {
 		problems["data"] = "must be an object of field values"
-	} else if changes, ruleData, err = parseData(sc.c, data, false); err != nil {
+	} else if changes, ruleData, err = parseData(sc, data, false); err != nil {
 		e, ok := apierr.As(err)
 		if !ok {
 			return nil, err

@@ -115,6 +115,9 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	}
 	// Refuse early (before reading the file) when the rule bars the caller
 	// whatever the rows are.
+	if err := sc.createShutOut(); err != nil {
+		return nil, err
+	}
 	var ra args
 	rule, err := sc.rule(&ra, actCreate, sc.c.CreateRule)
 	if err != nil {
@@ -194,7 +197,7 @@ func (run *importRun) readHeader(header []string) {
 			continue
 		}
 		seen[name] = true
-		f := c.Field(name)
+		f := run.sc.visible(name) // hidden fields are for admins to write, as in JSON
 		if f == nil {
 			run.fail(1, fmt.Sprintf("%s: is not a field of %s", name, c.Name))
 			continue

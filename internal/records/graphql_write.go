@@ -206,7 +206,7 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 // gqlInsert creates objects in tx as Create does, each checked against the
 // create rule with its own data.
 func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
-	if err := base.shutOut(actCreate, base.c.CreateRule); err != nil {
+	if err := base.createShutOut(); err != nil {
 		return nil, err
 	}
 	if len(objects) > MaxGQLInsert {
@@ -214,7 +214,7 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	}
 	ids := make([]string, 0, len(objects))
 	for i, obj := range objects {
-		changes, ruleData, err := parseData(base.c, gqlPlainData(obj), true)
+		changes, ruleData, err := parseData(base, gqlPlainData(obj), true)
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
@@ -314,18 +314,19 @@ func idInCond(a *args, w map[string]any) (cond string, ok bool) {
 
 // gqlUpdate applies _set and _inc to the matching records.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
-	if err := newScope(b.snap, c, b.p, nil).shutOut(actUpdate, c.UpdateRule); err != nil {
+	sc := newScope(b.snap, c, b.p, nil)
+	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil {
 		return nil, err
 	}
 	data := gqlPlainData(op.Set)
 	for k, v := range gqlPlainData(op.Inc) {
 		data[k+"+"] = v
 	}
-	changes, ruleData, err := parseData(c, data, false)
+	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
 		return nil, err
 	}
-	sc := newScope(b.snap, c, b.p, ruleData)
+	sc = newScope(b.snap, c, b.p, ruleData)
 	if err := checkRelations(ctx, tx, sc, changes); err != nil {
 		return nil, err
 	}

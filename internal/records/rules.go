@@ -94,6 +94,22 @@ func (s *scope) shutOut(act action, rule *string) error {
 	return err
 }
 
+// createShutOut is shutOut for creates. Besides a null create rule, a
+// required hidden field bars non-admins (who cannot write hidden fields)
+// as an admins-only rule does, without naming the field.
+func (s *scope) createShutOut() error {
+	if err := s.shutOut(actCreate, s.c.CreateRule); err != nil || s.p.IsAdmin() {
+		return err
+	}
+	for _, f := range s.c.Fields {
+		if f.Hidden && f.Validation.Required {
+			_, err := s.rule(&args{}, actCreate, nil)
+			return err
+		}
+	}
+	return nil
+}
+
 // writeRule compiles the rule guarding a write (act) ANDed with the view
 // rule: a non-admin may change or delete only records they may view, so a
 // write rule broader than the view rule never reaches a hidden record, and

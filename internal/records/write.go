@@ -23,10 +23,10 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err != nil {
 		return nil, err
 	}
-	if err := sc.shutOut(actCreate, sc.c.CreateRule); err != nil {
+	if err := sc.createShutOut(); err != nil {
 		return nil, err
 	}
-	changes, ruleData, err := parseData(sc.c, data, true)
+	changes, ruleData, err := parseData(sc, data, true)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	if err := sc.shutOut(actUpdate, sc.c.UpdateRule); err != nil {
 		return nil, s.denied(ctx, s.db, sc, id, err)
 	}
-	changes, ruleData, err := parseData(sc.c, data, false)
+	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
 		return nil, err
 	}
