@@ -224,3 +224,45 @@ func TestSecurity06RequiredHiddenField(t *testing.T) {
 	addRecord(t, s, name, root.Access, map[string]any{"title": "x", "code": "c"})
 	expectOldestFirst(t, s, name, root.Access, []any{map[string]any{"title": "x", "code": "c"}})
 }
+
+// TestSecurity07CSVImportRequestData: an import checks the create rule with
+// @request.data meaning what it means in a JSON create, the values given
+// for the new record: each row's columns.
+func TestSecurity07CSVImportRequestData(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := admin(t, s)
+	alice, bob := register(t, s, newEmail("csvalice")), register(t, s, newEmail("csvbob"))
+	name := newName("posts")
+	createCollection(t, s, root.Access, map[string]any{"name": name, "schema": []any{field("title", "text"), field("featured", "bool")},
+		"list_rule": "", "view_rule": "", "create_rule": "@request.auth.id != '' && @request.data.featured = null"})
+	why := "the create rule of " + name + " does not allow this record"
+
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/collections/"+name+"/records", map[string]any{"data": map[string]any{"title": "x", "featured": true}}, alice.Access),
+		http.StatusForbidden, "forbidden", why, nil)
+	r := csvImport(t, s, name, "title,featured\nsneaky,true\n", alice.Access)
+	apptest.ExpectJSON(t, r, http.StatusForbidden, csvFailure("forbidden", "row 2: "+why+"; nothing was imported", 1, nil, csvRowError(2, why)))
+	r = csvImport(t, s, name, "title,featured\na,\nb,true\nc,false\nd,\n", alice.Access)
+	apptest.ExpectJSON(t, r, http.StatusForbidden, csvFailure("forbidden", "row 3: "+why+"; nothing was imported", 4, nil, csvRowError(3, why), csvRowError(4, why)))
+	expectOldestFirst(t, s, name, root.Access, []any{})
+	// Rows that leave the field empty, or files without the column, pass.
+	apptest.ExpectJSON(t, csvImport(t, s, name, "title,featured\na,\n", alice.Access), http.StatusCreated, map[string]any{"imported": 1, "total": 1, "errors": []any{}})
+	apptest.ExpectJSON(t, csvImport(t, s, name, "title\nb\n", alice.Access), http.StatusCreated, map[string]any{"imported": 1, "total": 1, "errors": []any{}})
+	apptest.ExpectJSON(t, csvImport(t, s, name, "title\nc\n", ""), http.StatusForbidden, csvFailure("forbidden", "row 2: "+why+"; nothing was imported", 1, nil, csvRowError(2, why)))
+	apptest.ExpectJSON(t, csvImport(t, s, name, "title,featured\nadmin,true\n", root.Access), http.StatusCreated, map[string]any{"imported": 1, "total": 1, "errors": []any{}})
+	expectOldestFirst(t, s, name, root.Access, []any{map[string]any{"title": "a", "featured": nil}, map[string]any{"title": "b", "featured": nil},
+		map[string]any{"title": "admin", "featured": true}})
+
+	// A rule that requires a value: each row's own column is the value.
+	owned := newName("owned")
+	createCollection(t, s, root.Access, map[string]any{"name": owned, "schema": []any{field("owner", "text"), field("body", "text")},
+		"list_rule": "", "view_rule": "", "create_rule": "@request.data.owner = @request.auth.id"})
+	whyOwned := "the create rule of " + owned + " does not allow this record"
+	apptest.ExpectJSON(t, csvImport(t, s, owned, "owner,body\n"+alice.ID+",a1\n"+alice.ID+",a2\n", alice.Access), http.StatusCreated,
+		map[string]any{"imported": 2, "total": 2, "errors": []any{}})
+	r = csvImport(t, s, owned, "owner,body\n"+alice.ID+",a3\n"+bob.ID+",forged\n", alice.Access)
+	apptest.ExpectJSON(t, r, http.StatusForbidden, csvFailure("forbidden", "row 3: "+whyOwned+"; nothing was imported", 2, nil, csvRowError(3, whyOwned)))
+	r = csvImport(t, s, owned, "body\nno owner\n", alice.Access)
+	apptest.ExpectJSON(t, r, http.StatusForbidden, csvFailure("forbidden", "row 2: "+whyOwned+"; nothing was imported", 1, nil, csvRowError(2, whyOwned)))
+	expectOldestFirst(t, s, owned, root.Access, []any{map[string]any{"owner": alice.ID, "body": "a1"}, map[string]any{"owner": alice.ID, "body": "a2"}})
+}

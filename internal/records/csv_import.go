@@ -32,9 +32,9 @@ package records
 //   - Admins bypass the create rule. For anyone else it is checked, after
 //     the COPY and in the same transaction, against every imported row (so
 //     relation paths in the rule see the new rows); one row failing it
-//     fails the import with a 403 listing the rows. @request.data is empty
-//     during an import: the rows are the data, and a rule should test the
-//     record's own fields (owner = @request.auth.id) instead.
+//     fails the import with a 403 listing the rows. @request.data.X means
+//     what it means in a JSON create, the value given for X: here the
+//     row's column X (see importRule).
 
 import (
 	"context"
@@ -118,11 +118,6 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	if err := sc.createShutOut(); err != nil {
 		return nil, err
 	}
-	var ra args
-	rule, err := sc.rule(&ra, actCreate, sc.c.CreateRule)
-	if err != nil {
-		return nil, err
-	}
 	run := &importRun{sc: sc}
 	in := csv.NewReader(r)
 	in.FieldsPerRecord = -1 // checked here, with a clearer message
@@ -160,10 +155,8 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	if err := run.checkMultiRelations(ctx, tx, ids); err != nil {
 		return nil, err
 	}
-	if rule != "TRUE" {
-		if err := run.checkRule(ctx, tx, rule, ra, ids); err != nil {
-			return nil, err
-		}
+	if err := run.checkRule(ctx, tx, ids); err != nil {
+		return nil, err
 	}
 	if err := emitChanged(ctx, tx, run.sc.c, events.Insert, ids, nil); err != nil {
 		return nil, err
@@ -504,11 +497,13 @@ func (run *importRun) checkMultiRelations(ctx context.Context, tx *sql.Tx, ids [
 		fmt.Sprintf("row %d: %s; nothing was imported", problems[0].Row, problems[0].Error), fields)
 }
 
-// checkRule holds every imported row to the create rule (compiled into
-// rule with its arguments ra); one failing row fails the import.
-func (run *importRun) checkRule(ctx context.Context, tx *sql.Tx, rule string, ra args, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+// checkRule holds every imported row to the create rule (importRule); one
+// failing row fails the import.
+func (run *importRun) checkRule(ctx context.Context, tx *sql.Tx, ids []string) error {
+	var ra args
+	rule, err := run.importRule(&ra)
+	if err != nil || rule == "TRUE" || len(ids) == 0 {
+		return err
 	}
 	idsArg := ra.add(pq.Array(ids))
 	rows, err := tx.QueryContext(ctx, "SELECT "+col("id")+"::text FROM "+run.sc.c.Table()+" "+alias+

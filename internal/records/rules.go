@@ -143,20 +143,32 @@ func (s *scope) filter(a *args, src string) (string, error) {
 func (s *scope) compile(a *args, src, param string) (string, error) {
 	expr, err := query.Parse(src)
 	if err == nil {
-		opts := s.opts
-		opts.ArgOffset = len(a.list)
 		var sql string
-		var bound []any
-		sql, bound, err = query.Compile(expr, s.fields(), opts)
-		if err == nil {
-			a.list = append(a.list, bound...)
-			return "(" + sql + ")", nil
+		if sql, err = s.compileExpr(a, expr); err == nil {
+			return sql, nil
 		}
 	}
 	if param == "" {
-		// Rules are checked when written, so what fails here is request
-		// data of the wrong type for the rule: the rule fails closed.
-		return "", apierr.Forbidden("the rules of %s do not allow this request", s.c.Name)
+		return "", s.ruleFailed()
 	}
 	return "", apierr.BadRequest("%s: %v", param, err)
+}
+
+// compileExpr compiles a parsed condition into a condition on the row.
+func (s *scope) compileExpr(a *args, expr query.Expr) (string, error) {
+	opts := s.opts
+	opts.ArgOffset = len(a.list)
+	sql, bound, err := query.Compile(expr, s.fields(), opts)
+	if err != nil {
+		return "", err
+	}
+	a.list = append(a.list, bound...)
+	return "(" + sql + ")", nil
+}
+
+// ruleFailed is the answer when a rule cannot be compiled for a request.
+// Rules are checked when written, so what fails here is request data of
+// the wrong type for the rule: the rule fails closed.
+func (s *scope) ruleFailed() error {
+	return apierr.Forbidden("the rules of %s do not allow this request", s.c.Name)
 }
