@@ -122,6 +122,10 @@ func TestSecurity06IncrementsAndHiddenFields(t *testing.T) {
 		expectErrors(t, gql(t, s, q, v, user.Access), map[string]any{c.field: nil},
 			fieldErr(q, c.field, c.key+": "+notField, "BAD_USER_INPUT", map[string]string{c.key: notField}))
 	}
+	// A value and an increment of one field together are refused, not sent to SQL.
+	q = fmt.Sprintf(`mutation($id: ID!) { update_%s_by_pk(pk_columns: {id: $id}, _set: {views: 1}, _inc: {views: 1}) { id } }`, n)
+	expectErrors(t, gql(t, s, q, vars, root.Access), map[string]any{"update_" + n + "_by_pk": nil},
+		fieldErr(q, "update_"+n+"_by_pk", "views: is given more than once", "BAD_USER_INPUT", map[string]string{"views": "is given more than once"}))
 	q = fmt.Sprintf(`query($id: ID!) { %s_by_pk(id: $id) { title views score } }`, n)
 	expectData(t, gql(t, s, q, vars, root.Access), map[string]any{n + "_by_pk": map[string]any{"title": "p", "views": 10.0, "score": 42.0}})
 }
