@@ -87,11 +87,14 @@ func TestRulesPublicReadAndAdminOnly(t *testing.T) {
 
 	r := s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "hi"}}, "")
 	apptest.ExpectError(t, r, http.StatusForbidden, "forbidden", fmt.Sprintf("the create rule of %s does not allow this record", name), nil)
-	r = s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "hi", "locked": true, "secret": "s3"}}, user.Access)
-	// Hidden fields are written but shown to admins only.
+	r = s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "hi", "locked": true}}, user.Access)
 	apptest.ExpectJSON(t, r, http.StatusCreated, map[string]any{"id": apptest.AnyUUID, "data": map[string]any{"title": "hi", "locked": true},
 		"created": apptest.AnyTime, "updated": apptest.AnyTime, "expand": nil})
 	id := r.JSON(t)["id"].(string)
+	// Hidden fields are written by admins and shown to admins only.
+	if r := s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"secret": "s3"}}, root.Access); r.Status != http.StatusOK {
+		t.Fatalf("admin sets a hidden field: %d %s", r.Status, r.Body)
+	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, recs+"/"+id, nil, ""), http.StatusOK, map[string]any{"id": id, "data": map[string]any{"title": "hi", "locked": true},
 		"created": apptest.AnyTime, "updated": apptest.AnyTime, "expand": nil})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, recs+"/"+id, nil, root.Access), http.StatusOK, map[string]any{"id": id, "data": map[string]any{"title": "hi", "locked": true, "secret": "s3"},

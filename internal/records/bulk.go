@@ -54,10 +54,13 @@ const (
 //     "record not found"; one the caller may view but the delete rule
 //     refuses fails with "not allowed by the delete rule".
 //   - A caller the rule shuts out altogether (an admins-only rule) gets the
-//     rule's 401 or 403 and nothing is deleted.
+//     rule's 401 or 403, before the ids are checked, and nothing is deleted.
 func (s *Service) BulkDelete(ctx context.Context, collection string, ids []string) (*BulkResult, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := sc.shutOut(actDelete, sc.c.DeleteRule); err != nil {
 		return nil, err
 	}
 	req, problems := parseBulkIDs(ids)
@@ -66,7 +69,7 @@ func (s *Service) BulkDelete(ctx context.Context, collection string, ids []strin
 	}
 	var a args
 	idsArg := a.add(pq.Array(req.valid))
-	rule, err := sc.rule(&a, actDelete, sc.c.DeleteRule)
+	rule, err := sc.writeRule(&a, actDelete, sc.c.DeleteRule)
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +105,15 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 	if err != nil {
 		return nil, err
 	}
+	if err := sc.shutOut(actUpdate, sc.c.UpdateRule); err != nil {
+		return nil, err
+	}
 	req, problems := parseBulkIDs(ids)
 	var changes []change
 	var ruleData map[string]any
 	if data == nil {
 		problems["data"] = "must be an object of field values"
-	} else if changes, ruleData, err = parseData(sc.c, data, false); err != nil {
+	} else if changes, ruleData, err = parseData(sc, data, false); err != nil {
 		e, ok := apierr.As(err)
 		if !ok {
 			return nil, err
@@ -122,7 +128,7 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 	sc = newScope(sc.snap, sc.c, sc.p, ruleData)
 	var a args
 	idsArg := a.add(pq.Array(req.valid))
-	rule, err := sc.rule(&a, actUpdate, sc.c.UpdateRule)
+	rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
 	if err != nil {
 		return nil, err
 	}
@@ -164,16 +170,13 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 }
 
 // bulkRun runs change (a DELETE or UPDATE … RETURNING id over the ids in
-// idsArg) and, in the same statement, reads which of the ids the caller may
-// view. Every part of one statement sees the table as it was before it, so
+// idsArg; its rule includes the view rule, see writeRule) and, in the same
+// statement, reads which of the ids the caller may view. Every part of one statement sees the table as it was before it, so
 // the answer maps each id changed to true and each id visible but left
 // unchanged (refused by the write rule) to false; the ids absent from it
 // are missing or hidden.
 func (s *Service) bulkRun(ctx context.Context, tx *sql.Tx, sc *scope, a *args, idsArg, change string) (map[string]bool, error) {
-	view, err := sc.rule(a, actView, sc.c.ViewRule)
-	if err != nil {
-		view = "FALSE" // an admins-only view rule: the caller sees none of them
-	}
+	view := sc.viewCond(a)
 	stmt := "WITH done AS (" + change + "), seen AS (SELECT " + col("id") + " FROM " + sc.c.Table() + " " + alias +
 		" WHERE " + col("id") + " = ANY(" + idsArg + "::uuid[]) AND " + view + ")" +
 		" SELECT id, true FROM done UNION ALL SELECT id, false FROM seen WHERE id NOT IN (SELECT id FROM done)"

@@ -32,9 +32,9 @@ package records
 //   - Admins bypass the create rule. For anyone else it is checked, after
 //     the COPY and in the same transaction, against every imported row (so
 //     relation paths in the rule see the new rows); one row failing it
-//     fails the import with a 403 listing the rows. @request.data is empty
-//     during an import: the rows are the data, and a rule should test the
-//     record's own fields (owner = @request.auth.id) instead.
+//     fails the import with a 403 listing the rows. @request.data.X means
+//     what it means in a JSON create, the value given for X: here the
+//     row's column X (see importRule).
 
 import (
 	"context"
@@ -115,9 +115,7 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	}
 	// Refuse early (before reading the file) when the rule bars the caller
 	// whatever the rows are.
-	var ra args
-	rule, err := sc.rule(&ra, actCreate, sc.c.CreateRule)
-	if err != nil {
+	if err := sc.createShutOut(); err != nil {
 		return nil, err
 	}
 	run := &importRun{sc: sc}
@@ -157,10 +155,8 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	if err := run.checkMultiRelations(ctx, tx, ids); err != nil {
 		return nil, err
 	}
-	if rule != "TRUE" {
-		if err := run.checkRule(ctx, tx, rule, ra, ids); err != nil {
-			return nil, err
-		}
+	if err := run.checkRule(ctx, tx, ids); err != nil {
+		return nil, err
 	}
 	if err := emitChanged(ctx, tx, run.sc.c, events.Insert, ids, nil); err != nil {
 		return nil, err
@@ -194,7 +190,7 @@ func (run *importRun) readHeader(header []string) {
 			continue
 		}
 		seen[name] = true
-		f := c.Field(name)
+		f := run.sc.visible(name) // hidden fields are for admins to write, as in JSON
 		if f == nil {
 			run.fail(1, fmt.Sprintf("%s: is not a field of %s", name, c.Name))
 			continue
@@ -501,11 +497,13 @@ func (run *importRun) checkMultiRelations(ctx context.Context, tx *sql.Tx, ids [
 		fmt.Sprintf("row %d: %s; nothing was imported", problems[0].Row, problems[0].Error), fields)
 }
 
-// checkRule holds every imported row to the create rule (compiled into
-// rule with its arguments ra); one failing row fails the import.
-func (run *importRun) checkRule(ctx context.Context, tx *sql.Tx, rule string, ra args, ids []string) error {
-	if len(ids) == 0 {
-		return nil
+// checkRule holds every imported row to the create rule (importRule); one
+// failing row fails the import.
+func (run *importRun) checkRule(ctx context.Context, tx *sql.Tx, ids []string) error {
+	var ra args
+	rule, err := run.importRule(&ra)
+	if err != nil || rule == "TRUE" || len(ids) == 0 {
+		return err
 	}
 	idsArg := ra.add(pq.Array(ids))
 	rows, err := tx.QueryContext(ctx, "SELECT "+col("id")+"::text FROM "+run.sc.c.Table()+" "+alias+

@@ -43,6 +43,9 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			data[k+"+"] = v
 		}
 		rec, err := s.Update(ctx, c.Name, op.ID, data)
+		if e, ok := apierr.As(err); ok && e.Status == 404 {
+			return nil, nil // missing or hidden: null, as the spec says
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -203,12 +206,15 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 // gqlInsert creates objects in tx as Create does, each checked against the
 // create rule with its own data.
 func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
+	if err := base.createShutOut(); err != nil {
+		return nil, err
+	}
 	if len(objects) > MaxGQLInsert {
 		return nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
 	}
 	ids := make([]string, 0, len(objects))
 	for i, obj := range objects {
-		changes, ruleData, err := parseData(base.c, gqlPlainData(obj), true)
+		changes, ruleData, err := parseData(base, gqlPlainData(obj), true)
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
@@ -235,11 +241,12 @@ func prefixFields(err error, prefix string) error {
 }
 
 // gqlMatch locks the ids of the records where: selects that rule allows
-// act on, refusing the whole operation when there are more than at_most.
+// act on and the caller may view, refusing the whole operation when there
+// are more than at_most (so at_most never counts, or reveals, hidden rows).
 func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *scope, act action, rule *string, op GQLOp) ([]string, error) {
 	w := &gqlBuilder{snap: b.snap, p: b.p}
 	sc.opts.Alias = alias
-	cond, err := sc.rule(&w.a, act, rule)
+	cond, err := sc.writeRule(&w.a, act, rule)
 	if err != nil {
 		return nil, err
 	}
@@ -307,15 +314,19 @@ func idInCond(a *args, w map[string]any) (cond string, ok bool) {
 
 // gqlUpdate applies _set and _inc to the matching records.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
+	sc := newScope(b.snap, c, b.p, nil)
+	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil {
+		return nil, err
+	}
 	data := gqlPlainData(op.Set)
 	for k, v := range gqlPlainData(op.Inc) {
 		data[k+"+"] = v
 	}
-	changes, ruleData, err := parseData(c, data, false)
+	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
 		return nil, err
 	}
-	sc := newScope(b.snap, c, b.p, ruleData)
+	sc = newScope(b.snap, c, b.p, ruleData)
 	if err := checkRelations(ctx, tx, sc, changes); err != nil {
 		return nil, err
 	}

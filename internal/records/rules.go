@@ -87,6 +87,56 @@ func (s *scope) rule(a *args, act action, rule *string) (string, error) {
 	return s.compile(a, *rule, "", s.ruleFields())
 }
 
+// shutOut is the 401/403 of a caller that a null (admins-only) rule bars
+// whatever the request holds, else nil. Writes call it before validating
+// data or sending any SQL, so a barred caller learns nothing from the
+// answer: no field names, no unique-value or related-record oracle.
+func (s *scope) shutOut(act action, rule *string) error {
+	if rule != nil || s.p.IsAdmin() {
+		return nil
+	}
+	_, err := s.rule(&args{}, act, rule)
+	return err
+}
+
+// createShutOut is shutOut for creates. Besides a null create rule, a
+// required hidden field bars non-admins (who cannot write hidden fields)
+// as an admins-only rule does, without naming the field.
+func (s *scope) createShutOut() error {
+	if err := s.shutOut(actCreate, s.c.CreateRule); err != nil || s.p.IsAdmin() {
+		return err
+	}
+	for _, f := range s.c.Fields {
+		if f.Hidden && f.Validation.Required {
+			_, err := s.rule(&args{}, actCreate, nil)
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRule compiles the rule guarding a write (act) ANDed with the view
+// rule: a non-admin may change or delete only records they may view, so a
+// write rule broader than the view rule never reaches a hidden record, and
+// a hidden record reads as missing on every write path.
+func (s *scope) writeRule(a *args, act action, rule *string) (string, error) {
+	cond, err := s.rule(a, act, rule)
+	if err != nil || s.p.IsAdmin() {
+		return cond, err
+	}
+	return cond + " AND " + s.viewCond(a), nil
+}
+
+// viewCond is the view rule as a condition on the row, compiled as for a
+// read (no request data); an admins-only rule is FALSE for non-admins.
+func (s *scope) viewCond(a *args) string {
+	cond, err := newScope(s.snap, s.c, s.p, nil).rule(a, actView, s.c.ViewRule)
+	if err != nil {
+		return "FALSE"
+	}
+	return cond
+}
+
 // filter compiles a client's filter (param names the parameter in errors).
 func (s *scope) filter(a *args, src string) (string, error) {
 	if strings.TrimSpace(src) == "" {
@@ -98,20 +148,33 @@ func (s *scope) filter(a *args, src string) (string, error) {
 func (s *scope) compile(a *args, src, param string, fields query.Fields) (string, error) {
 	expr, err := query.Parse(src)
 	if err == nil {
-		opts := s.opts
-		opts.ArgOffset = len(a.list)
 		var sql string
-		var bound []any
-		sql, bound, err = query.Compile(expr, fields, opts)
-		if err == nil {
-			a.list = append(a.list, bound...)
-			return "(" + sql + ")", nil
+		if sql, err = s.compileExpr(a, expr, fields); err == nil {
+			return sql, nil
 		}
 	}
 	if param == "" {
-		// Rules are checked when written, so what fails here is request
-		// data of the wrong type for the rule: the rule fails closed.
-		return "", apierr.Forbidden("the rules of %s do not allow this request", s.c.Name)
+		return "", s.ruleFailed()
 	}
 	return "", apierr.BadRequest("%s: %v", param, err)
+}
+
+// compileExpr compiles a parsed condition over fields into a condition on
+// the row.
+func (s *scope) compileExpr(a *args, expr query.Expr, fields query.Fields) (string, error) {
+	opts := s.opts
+	opts.ArgOffset = len(a.list)
+	sql, bound, err := query.Compile(expr, fields, opts)
+	if err != nil {
+		return "", err
+	}
+	a.list = append(a.list, bound...)
+	return "(" + sql + ")", nil
+}
+
+// ruleFailed is the answer when a rule cannot be compiled for a request.
+// Rules are checked when written, so what fails here is request data of
+// the wrong type for the rule: the rule fails closed.
+func (s *scope) ruleFailed() error {
+	return apierr.Forbidden("the rules of %s do not allow this request", s.c.Name)
 }

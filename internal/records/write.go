@@ -23,7 +23,10 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err != nil {
 		return nil, err
 	}
-	changes, ruleData, err := parseData(sc.c, data, true)
+	if err := sc.createShutOut(); err != nil {
+		return nil, err
+	}
+	changes, ruleData, err := parseData(sc, data, true)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +86,8 @@ func insertRecord(ctx context.Context, tx *sql.Tx, sc *scope, changes []change) 
 
 // Update changes the fields present in data; "field+"/"field-" add to or
 // subtract from a number in SQL, so concurrent increments all count. The
-// update rule is checked against the row as it was.
+// update rule, and for non-admins the view rule, are checked against the
+// row as it was.
 func (s *Service) Update(ctx context.Context, collection, id string, data map[string]any) (json.RawMessage, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -92,7 +96,10 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	if !collections.IsUUID(id) {
 		return nil, notFound(sc.c)
 	}
-	changes, ruleData, err := parseData(sc.c, data, false)
+	if err := sc.shutOut(actUpdate, sc.c.UpdateRule); err != nil {
+		return nil, s.denied(ctx, s.db, sc, id, err)
+	}
+	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +115,7 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		}
 		var a args
 		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.rule(&a, actUpdate, sc.c.UpdateRule)
+		rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
 		if err != nil {
 			return s.denied(ctx, tx, sc, id, err)
 		}
@@ -138,7 +145,8 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	return rec, err
 }
 
-// Delete removes a record the delete rule allows.
+// Delete removes a record the delete rule allows and, for non-admins, the
+// view rule shows.
 func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -147,6 +155,9 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	if !collections.IsUUID(id) {
 		return notFound(sc.c)
 	}
+	if err := sc.shutOut(actDelete, sc.c.DeleteRule); err != nil {
+		return s.denied(ctx, s.db, sc, id, err)
+	}
 	return s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
 		if err != nil {
@@ -154,7 +165,7 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 		}
 		var a args
 		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.rule(&a, actDelete, sc.c.DeleteRule)
+		rule, err := sc.writeRule(&a, actDelete, sc.c.DeleteRule)
 		if err != nil {
 			return s.denied(ctx, tx, sc, id, err)
 		}
@@ -172,15 +183,11 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 // denied picks the answer for a write that its rule stopped: 404 when the
 // caller may not even see the record (its existence is not leaked), else
 // the rule's own error.
-func (s *Service) denied(ctx context.Context, tx *sql.Tx, sc *scope, id string, ruleErr error) error {
+func (s *Service) denied(ctx context.Context, q querier, sc *scope, id string, ruleErr error) error {
 	var a args
 	idArg := a.add(strings.ToLower(id))
-	view, err := sc.rule(&a, actView, sc.c.ViewRule)
-	if err != nil {
-		return notFound(sc.c)
-	}
 	var visible bool
-	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+view+")", a.list...).Scan(&visible); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+sc.viewCond(&a)+")", a.list...).Scan(&visible); err != nil {
 		return err
 	}
 	if !visible {
