@@ -217,6 +217,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			}
 		}
 		w(&b, "  created: timestamptz!\n  updated: timestamptz!\n")
+		var backs []string // back-relation names, in schema order
 		for _, other := range snap.All() {
 			for _, f := range other.Fields {
 				if f.Relation == nil || f.Relation.CollectionID != c.ID {
@@ -224,6 +225,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 				}
 				name := other.Name + "_via_" + f.Name
 				info.back[n][name] = backRelation{other: other, field: f.Name}
+				backs = append(backs, name)
 				w(&b, "  \"Records of %s whose %s points here.\"\n", other.Name, f.Name)
 				w(&b, "  %s(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): [%s!]!\n", name, other.Name, other.Name, other.Name)
 			}
@@ -236,6 +238,10 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			if t := comparisonType(snap, f); t != "" {
 				w(&b, "  %s: %s\n", f.Name, t)
 			}
+		}
+		for _, name := range backs {
+			back := info.back[n][name]
+			w(&b, "  \"Some record of %s whose %s points here matches.\"\n  %s: %s_bool_exp\n", back.other.Name, back.field, name, back.other.Name)
 		}
 		b.WriteString("  created: timestamptz_comparison_exp\n  updated: timestamptz_comparison_exp\n}\n")
 		w(&b, "\ninput %s_order_by {\n  id: order_by\n", n)

@@ -37,7 +37,10 @@ func (q queryFields) Field(name string) (query.Field, bool) {
 		return query.Field{Name: name, Column: name, Kind: query.KindDateTime}, true
 	}
 	f := q.c.Field(name)
-	if f == nil || (f.Hidden && q.client) {
+	if f == nil {
+		return q.back(name)
+	}
+	if f.Hidden && q.client {
 		return query.Field{}, false
 	}
 	qf := query.Field{Name: f.Name, Column: f.Name, Kind: TypeOf(f).Kind(f)}
@@ -49,6 +52,21 @@ func (q queryFields) Field(name string) (query.Field, bool) {
 				qf.View = q.snap.views[t.ID]
 			}
 		}
+	}
+	return qf, true
+}
+
+// back resolves a back-relation, <collection>_via_<field>: the records
+// of the other collection whose relation field points at this record.
+func (q queryFields) back(name string) (query.Field, bool) {
+	other, f := q.snap.BackRelation(q.c, name)
+	if other == nil || (f.Hidden && q.client) {
+		return query.Field{}, false
+	}
+	qf := query.Field{Name: name, Column: f.Name, Kind: TypeOf(f).Kind(f), Back: true,
+		Target: queryFields{q.snap, other, q.client}, TargetTable: other.Table()}
+	if q.client {
+		qf.View = q.snap.views[other.ID]
 	}
 	return qf, true
 }

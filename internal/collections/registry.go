@@ -182,3 +182,23 @@ func toRow(c *Collection) (*dbmodel.Collection, error) {
 	return &dbmodel.Collection{ID: c.ID, Name: c.Name, Type: c.Type, Schema: schema, ListRule: c.ListRule, ViewRule: c.ViewRule,
 		CreateRule: c.CreateRule, UpdateRule: c.UpdateRule, DeleteRule: c.DeleteRule, Options: options, Created: c.Created, Updated: c.Updated}, nil
 }
+
+// BackRelation resolves a back-relation name, <collection>_via_<field>:
+// the collection other whose relation field f points at c. Collection
+// names cannot hold "_via_", so the first one splits the name. Whether
+// the caller may use f (a hidden field) is the caller's to check.
+func (s *Snapshot) BackRelation(c *Collection, name string) (other *Collection, f *Field) {
+	coll, field, ok := strings.Cut(name, "_via_")
+	if !ok {
+		return nil, nil
+	}
+	other = s.byName[coll]
+	if other == nil {
+		return nil, nil
+	}
+	f = other.Field(field)
+	if f == nil || f.Relation == nil || f.Relation.CollectionID != c.ID {
+		return nil, nil
+	}
+	return other, f
+}

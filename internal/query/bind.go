@@ -311,6 +311,9 @@ func (b *binder) walk(id *Ident, toRelation bool) (*fieldRef, error) {
 			return nil, errorf(id.Pos, "unknown field %q", strings.Join(id.Path[:i+1], "."))
 		}
 		if i == len(id.Path)-1 && !toRelation {
+			if f.Back {
+				return nil, errorf(id.Pos, "%q is a back-relation: compare the fields of its records", strings.Join(id.Path, "."))
+			}
 			ref.last = f
 			break
 		}
@@ -323,11 +326,11 @@ func (b *binder) walk(id *Ident, toRelation bool) (*fieldRef, error) {
 	}
 	// `rel.id` is the relation's own value: no join, and a dangling id
 	// still compares equal to itself.
-	if n := len(ref.steps); n > 0 && !toRelation && ref.last.Column == "id" {
+	if n := len(ref.steps); n > 0 && !toRelation && ref.last.Column == "id" && !ref.steps[n-1].Back {
 		ref.last, ref.steps, ref.guards = ref.steps[n-1], ref.steps[:n-1], ref.guards[:n-1]
 	}
 	for _, s := range ref.steps {
-		ref.fanout = ref.fanout || s.Kind == KindMulti
+		ref.fanout = ref.fanout || s.Kind == KindMulti || s.Back
 	}
 	return ref, nil
 }

@@ -292,9 +292,14 @@ func (c *compiler) join(ref *fieldRef) (from, where []string, alias string) {
 	for i, s := range ref.steps {
 		a := c.newAlias()
 		from = append(from, s.TargetTable+" "+a)
-		if s.Kind == KindRelation {
+		switch {
+		case s.Back && s.Kind == KindRelation:
+			where = append(where, c.column(a, s.Column)+" = "+c.column(alias, "id"))
+		case s.Back: // @> can use the GIN index of the multi relation
+			where = append(where, c.column(a, s.Column)+" @> ARRAY["+c.column(alias, "id")+"]")
+		case s.Kind == KindRelation:
 			where = append(where, a+`."id" = `+c.column(alias, s.Column))
-		} else {
+		default:
 			where = append(where, a+`."id" = ANY(`+c.column(alias, s.Column)+")")
 		}
 		if g := ref.guards[i]; g != nil {

@@ -160,7 +160,7 @@ func reach(ref *fieldRef, rec map[string]any) ([]map[string]any, error) {
 
 // related returns the related records held in a relation field.
 func related(f Field, raw any) ([]map[string]any, error) {
-	if f.Kind == KindRelation {
+	if f.Kind == KindRelation && !f.Back {
 		raw = []any{raw}
 	}
 	elems, err := list(f, raw)

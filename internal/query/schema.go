@@ -61,6 +61,12 @@ type Field struct {
 	// View, when set, limits the related records a path through this
 	// relation reaches (client filters of non-admins); nil reaches all.
 	View *View
+	// Back marks a back-relation: the records of Target whose relation
+	// column Column (Kind KindRelation, or KindMulti for a multi relation)
+	// points at this record. It fans out like a multi relation and is only
+	// walked through (a path or Exists), never compared itself. Eval reads
+	// the related records as a list of maps under Name.
+	Back bool
 }
 
 // isRelation reports whether a path may continue through f.

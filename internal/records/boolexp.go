@@ -105,7 +105,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 	default:
 		f := sc.visible(name)
 		if f == nil {
-			return nil, gqlError("where: unknown field %q", name)
+			return backExp(sc, name, ops)
 		}
 		if f.Relation != nil {
 			target := sc.snap.Get(f.Relation.CollectionID)
@@ -174,6 +174,21 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 		}
 	}
 	return conj(query.And, parts), nil
+}
+
+// backExp is the condition of a back-relation, <collection>_via_<field>:
+// some record of the other collection that points here, and that the
+// caller may view, matches ops (Hasura's array relationships).
+func backExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
+	other, f := sc.snap.BackRelation(sc.c, name)
+	if other == nil || (f.Hidden && !sc.p.IsAdmin()) {
+		return nil, gqlError("where: unknown field %q", name)
+	}
+	sub, err := boolExp(newScope(sc.snap, other, sc.p, nil), ops)
+	if err != nil {
+		return nil, err
+	}
+	return &query.Exists{Field: &query.Ident{Path: []string{name}}, Where: sub}, nil
 }
 
 func isJSON(sc *scope, name string) bool {

@@ -109,20 +109,15 @@ func (sc *scope) relation(seg string) *expandNode {
 		}
 		return &expandNode{key: seg, field: f, target: newScope(sc.snap, t, sc.p, nil)}
 	}
-	// <collection>_via_<field>: collection names cannot hold "_via_".
-	name, fieldName, ok := strings.Cut(seg, "_via_")
-	if !ok {
-		return nil
-	}
-	t := sc.snap.Get(name)
-	if t == nil || t.Name != name { // Get also takes ids; only names count here
+	t, f := sc.snap.BackRelation(sc.c, seg)
+	if t == nil {
 		return nil
 	}
 	ts := newScope(sc.snap, t, sc.p, nil)
-	if f := ts.visible(fieldName); f != nil && f.Relation != nil && f.Relation.CollectionID == sc.c.ID {
-		return &expandNode{key: seg, field: f, back: true, target: ts}
+	if ts.visible(f.Name) == nil {
+		return nil
 	}
-	return nil
+	return &expandNode{key: seg, field: f, back: true, target: ts}
 }
 
 // expandBuilder renders an expand tree into SQL, binding into a. Every
