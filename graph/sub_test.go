@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"fastcms/internal/app"
 	"fastcms/internal/apptest"
 	"fastcms/internal/config"
+	"fastcms/internal/events"
 )
 
 // Subscriptions to record events, over real websockets with both
@@ -20,11 +22,12 @@ import (
 // (after_seq), so an event committed while the subscribe message is still
 // on its way is replayed rather than missed, and the tests need no sleeps.
 
-// logEnd is the seq of the last event logged so far.
+// logEnd is the seq of the last event logged so far, once every event
+// committed so far has its seq.
 func logEnd(t *testing.T, s *apptest.Server) string {
 	t.Helper()
-	var seq int64
-	if err := s.DB(t).QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&seq); err != nil {
+	seq, err := events.LogEnd(context.Background(), s.DB(t).DB)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return strconv.FormatInt(seq, 10)

@@ -42,10 +42,11 @@ type App struct {
 	Handler http.Handler
 	Auth    *auth.Service
 
-	hub      *notify.Hub
-	broker   *events.Broker
-	shutdown context.CancelFunc
-	draining atomic.Bool
+	hub       *notify.Hub
+	broker    *events.Broker
+	sequencer *events.Sequencer
+	shutdown  context.CancelFunc
+	draining  atomic.Bool
 }
 
 // New wires the services over db (already migrated) and builds the router.
@@ -81,8 +82,9 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		hub.Close()
 		return nil, err
 	}
+	sequencer := events.StartSequencer(db.DB, log, broker.Wake)
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
-	a := &App{Auth: authSvc, hub: hub, broker: broker, shutdown: shutdown}
+	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
 
 	mux := http.NewServeMux()
@@ -147,6 +149,7 @@ func (a *App) Drain() {
 // Close releases what New started.
 func (a *App) Close() error {
 	a.shutdown()
+	a.sequencer.Close()
 	a.broker.Close()
 	return a.hub.Close()
 }

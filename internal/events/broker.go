@@ -44,20 +44,23 @@ func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Dur
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
 	}
-	poke := func() {
-		select {
-		case b.wake <- struct{}{}:
-		default:
-		}
-	}
-	if _, err := hub.Subscribe(Channel, func(string) { poke() }); err != nil {
+	if _, err := hub.Subscribe(Channel, func(string) { b.Wake() }); err != nil {
 		return nil, err
 	}
-	hub.OnReconnect(poke)
+	hub.OnReconnect(b.Wake)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	go b.run(ctx)
 	return b, nil
+}
+
+// Wake makes the broker read the log now: the sequencer of this instance
+// calls it after each batch, other instances hear of it through NOTIFY.
+func (b *Broker) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops the broker and ends every subscription.
@@ -173,7 +176,8 @@ type Subscription struct {
 // behind before ErrOverflow ends it.
 func (b *Broker) Subscribe(ctx context.Context, collectionID string, afterSeq int64, buffer int) (*Subscription, error) {
 	if afterSeq < 0 {
-		if err := b.db.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&afterSeq); err != nil {
+		var err error
+		if afterSeq, err = LogEnd(ctx, b.db); err != nil {
 			return nil, err
 		}
 	}

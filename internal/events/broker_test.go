@@ -19,7 +19,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// instance is one server's view of the log: its own LISTEN connection and broker.
+// instance is one server's view of the log: its own LISTEN connection,
+// broker and sequencer contender.
 func instance(t *testing.T) (*sql.DB, *Broker) {
 	t.Helper()
 	db := pgtest.Open(t).DB
@@ -31,7 +32,8 @@ func instance(t *testing.T) (*sql.DB, *Broker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close(); hub.Close() })
+	seq := StartSequencer(db, quiet, b.Wake)
+	t.Cleanup(func() { seq.Close(); b.Close(); hub.Close() })
 	return db, b
 }
 

@@ -1,8 +1,9 @@
 // Package events is the durable log of record changes. A change writes its
-// events in its own transaction (Emit); every instance follows the log
-// through NOTIFY and catches up by seq (Broker), so subscribers on any
-// instance see every committed change once, in order, and one that
-// reconnects with the last seq it saw misses nothing.
+// events in its own transaction (Emit), with no lock and no NOTIFY; the
+// sequencer stamps committed events with seq after commit, in batches, and
+// wakes every instance; each instance follows the log by seq (Broker), so
+// subscribers on any instance see every committed change once, in order,
+// and one that reconnects with the last seq it saw misses nothing.
 package events
 
 import (
@@ -12,12 +13,8 @@ import (
 	"time"
 )
 
-// Channel is the NOTIFY channel announcing new events.
+// Channel is the NOTIFY channel announcing newly sequenced events.
 const Channel = "fastcms_events"
-
-// orderLock is taken before an event gets its seq and held to commit, so
-// seq order is commit order (see migrations/0004_events.sql).
-const orderLock = 727_010
 
 // Ops of an event.
 const (
@@ -49,15 +46,12 @@ type Change struct {
 	Old      json.RawMessage
 }
 
-// Emit writes the events of changes to one collection inside tx and
-// announces them at commit. Call it last in the transaction: the order lock
-// it takes is held until commit.
+// Emit writes the events of changes to one collection inside tx; they
+// get their seq once tx has committed (see Sequencer). Events of one
+// transaction keep the order they were written in.
 func Emit(ctx context.Context, tx *sql.Tx, collectionID, collection string, changes []Change) error {
 	if len(changes) == 0 {
 		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", orderLock); err != nil {
-		return err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (collection_id, collection, op, record_id, data, old)
 		VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)`)
@@ -70,8 +64,7 @@ func Emit(ctx context.Context, tx *sql.Tx, collectionID, collection string, chan
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel)
-	return err
+	return nil
 }
 
 // nullJSON binds raw JSON as text, or NULL when empty.
@@ -87,18 +80,8 @@ func nullJSON(b json.RawMessage) any {
 // record. query must return record_id, data and old (json or NULL), in the
 // order the events should take; its placeholders start at $4.
 func EmitSelect(ctx context.Context, tx *sql.Tx, collectionID, collection, op, query string, args ...any) error {
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", orderLock); err != nil {
-		return err
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (collection_id, collection, op, record_id, data, old)
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (collection_id, collection, op, record_id, data, old)
 		SELECT $1, $2, $3, e.record_id, e.data::jsonb, e.old::jsonb FROM (`+query+`) e`,
 		append([]any{collectionID, collection, op}, args...)...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel)
 	return err
 }

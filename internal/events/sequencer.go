@@ -1,0 +1,178 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"time"
+)
+
+// Sequencing. Writers insert events with an insertion id and no seq, and
+// hold no lock for it: a lock held through every write's commit (and
+// NOTIFY's queue lock, taken at commit) made record writes commit one at a
+// time. Instead one sequencer per database, elected with a session
+// advisory lock, stamps the events that have committed with consecutive
+// seqs, in batches, each batch in one transaction of its own that also
+// sends one NOTIFY. Then:
+//   - seq order is the order in which events became visible to the
+//     sequencer, and a batch's seqs become visible together at its commit,
+//     so a reader that has seen seq n has seen every event below n: seq
+//     never has a hole that a later commit fills (PgQ's ticker gives the
+//     same guarantee with transaction snapshots);
+//   - within a batch events go by insertion id, which keeps the order of a
+//     transaction's own events and of two writes to one record (the second
+//     takes its row lock only after the first committed, so its event's
+//     id is larger);
+//   - an event committed by a write is stamped however the server died:
+//     the next sequencer to be elected (on any instance, or this one after
+//     a restart) finds it unstamped.
+
+// sequencerLock elects the sequencer (a session-level advisory lock, freed
+// when its connection dies).
+const sequencerLock = 727_011
+
+// sequencerBatch bounds the events stamped in one transaction.
+const sequencerBatch = 2000
+
+// Sequencer polling: right after stamping a batch it looks again at once;
+// with nothing to stamp it waits minPoll, doubling up to maxPoll while the
+// log stays quiet. Writers do not wake it: they would have to do so after
+// their commit, which costs them a round trip, and a few milliseconds of
+// extra latency for subscribers is cheaper than that.
+const (
+	minPoll = time.Millisecond
+	maxPoll = 20 * time.Millisecond
+	// electPoll is how often an instance that is not the sequencer tries
+	// to become it.
+	electPoll = time.Second
+)
+
+// Sequencer stamps committed events with seq while its instance holds
+// the election; every instance runs one and at most one of them works.
+type Sequencer struct {
+	db     *sql.DB
+	log    *slog.Logger
+	cancel context.CancelFunc
+	done   chan struct{}
+	// stamped, if set, is called after each batch (the local broker reads
+	// at once instead of waiting for the NOTIFY to come back).
+	stamped func()
+}
+
+// StartSequencer runs a sequencer contender until Close.
+func StartSequencer(db *sql.DB, log *slog.Logger, stamped func()) *Sequencer {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Sequencer{db: db, log: log, cancel: cancel, done: make(chan struct{}), stamped: stamped}
+	go s.run(ctx)
+	return s
+}
+
+// Close stops the sequencer and gives up the election.
+func (s *Sequencer) Close() {
+	s.cancel()
+	<-s.done
+}
+
+func (s *Sequencer) run(ctx context.Context) {
+	defer close(s.done)
+	for ctx.Err() == nil {
+		if err := s.lead(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("sequencing events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(electPoll):
+		}
+	}
+}
+
+// lead tries to win the election and, while it holds it, stamps events.
+func (s *Sequencer) lead(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var won bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", sequencerLock).Scan(&won); err != nil || !won {
+		return err
+	}
+	// Closing the connection ends the session and frees the lock; unlock
+	// explicitly too, since the pool may keep the connection.
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", sequencerLock) //nolint:errcheck // the session ends anyway
+	wait := minPoll
+	for {
+		n, err := stamp(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			wait = minPoll
+			if s.stamped != nil {
+				s.stamped()
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxPoll)
+	}
+}
+
+// stamp gives the oldest unsequenced committed events the next seqs and
+// announces them, in one transaction; it returns how many it stamped.
+// Only the elected sequencer runs it, so max(seq) is its own last stamp.
+func stamp(ctx context.Context, conn *sql.Conn) (int64, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	res, err := tx.ExecContext(ctx, `UPDATE events e SET seq = b.seq
+		FROM (SELECT id, (SELECT COALESCE(max(seq), 0) FROM events) + row_number() OVER (ORDER BY id) AS seq
+		      FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT $1) u) b
+		WHERE e.id = b.id`, sequencerBatch)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// LogEnd is the seq of the last event once every event committed before
+// the call has its seq: what a reader starting "now" has seen. It waits
+// (a few milliseconds, the sequencer's polling) for the events committed
+// but not yet stamped, so that a subscription opened after a write never
+// receives that write's event.
+func LogEnd(ctx context.Context, db *sql.DB) (int64, error) {
+	var pending sql.NullInt64
+	if err := db.QueryRowContext(ctx, "SELECT max(id) FROM events WHERE seq IS NULL").Scan(&pending); err != nil {
+		return 0, err
+	}
+	for wait := minPoll; pending.Valid; wait = min(2*wait, maxPoll) {
+		var left bool
+		if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL AND id <= $1)", pending.Int64).Scan(&left); err != nil {
+			return 0, err
+		}
+		if !left {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	var end int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&end)
+	return end, err
+}
