@@ -46,28 +46,45 @@ func (s sqlStep) background() bool {
 	return strings.Contains(s.Query, "FROM events WHERE seq >")
 }
 
-// recorder counts statements and transactions, and records while on.
+// sequencerElection is the statement with which the event sequencer takes
+// a connection of its own for as long as it runs; everything on that
+// connection is the sequencer's, not a request's.
+const sequencerElection = "pg_try_advisory_lock"
+
+// recorder counts statements and transactions, and records while on. The
+// sequencer's connection is left out: it polls the log on its own clock,
+// whatever the requests do.
 type recorder struct {
 	stmts atomic.Int64 // queries and execs
 	txs   atomic.Int64 // transactions begun
 
-	mu    sync.Mutex
-	on    bool
-	steps []sqlStep
+	mu        sync.Mutex
+	on        bool
+	steps     []sqlStep
+	sequencer map[int64]bool // connections the sequencer holds
 }
 
 func (r *recorder) add(s sqlStep) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if strings.Contains(s.Query, sequencerElection) {
+		if r.sequencer == nil {
+			r.sequencer = map[int64]bool{}
+		}
+		r.sequencer[s.Conn] = true
+	}
+	if r.sequencer[s.Conn] {
+		return
+	}
 	if s.Kind == kindQuery || s.Kind == kindExec {
 		r.stmts.Add(1)
 	}
 	if s.Kind == kindBegin {
 		r.txs.Add(1)
 	}
-	r.mu.Lock()
 	if r.on {
 		r.steps = append(r.steps, s)
 	}
-	r.mu.Unlock()
 }
 
 // start begins recording, dropping what was recorded before.

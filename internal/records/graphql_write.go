@@ -75,9 +75,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		var err error
 		switch op.Kind {
 		case GQLInsert:
-			if ids, err = s.gqlInsert(ctx, tx, sc, op.Objects); err == nil {
-				err = emitChanged(ctx, tx, c, events.Insert, ids, nil)
-			}
+			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
 		case GQLUpdate:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
 		case GQLDelete:
@@ -204,7 +202,7 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
-// create rule with its own data.
+// create rule with its own data and logged with its event.
 func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
 	if err := base.createShutOut(); err != nil {
 		return nil, err
@@ -218,7 +216,12 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
-		id, err := insertRecord(ctx, tx, newScope(base.snap, base.c, base.p, ruleData), changes)
+		sc := newScope(base.snap, base.c, base.p, ruleData)
+		err = checkRelations(ctx, tx, sc, changes)
+		var id string
+		if err == nil {
+			id, _, err = insertRecord(ctx, tx, sc, changes, "")
+		}
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}

@@ -15,7 +15,7 @@ import (
 
 // checkRelations verifies that every id a multi relation is given exists:
 // a uuid[] column cannot carry a foreign key. (Single relations have one.)
-func checkRelations(ctx context.Context, tx *sql.Tx, sc *scope, changes []change) error {
+func checkRelations(ctx context.Context, q querier, sc *scope, changes []change) error {
 	for _, ch := range changes {
 		f := ch.field
 		if f.Relation == nil || !f.Multi() || ch.value == nil {
@@ -27,7 +27,7 @@ func checkRelations(ctx context.Context, tx *sql.Tx, sc *scope, changes []change
 		}
 		target := sc.snap.Get(f.Relation.CollectionID)
 		var found int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+target.Table()+" WHERE id = ANY($1::uuid[])", pq.Array(ids)).Scan(&found); err != nil {
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+target.Table()+" WHERE id = ANY($1::uuid[])", pq.Array(ids)).Scan(&found); err != nil {
 			return err
 		}
 		if found != len(ids) {

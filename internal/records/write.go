@@ -15,9 +15,9 @@ import (
 	"fastcms/internal/events"
 )
 
-// Create inserts a record after validating data; the create rule is checked
-// against the new row inside the same transaction, so relation paths in the
-// rule see exactly what was written.
+// Create inserts a record after validating data, in one statement that
+// checks the create rule, inserts and logs the event (insertRecord); a
+// multi relation's ids are checked first.
 func (s *Service) Create(ctx context.Context, collection string, data map[string]any) (json.RawMessage, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -31,57 +31,60 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 		return nil, err
 	}
 	sc = newScope(sc.snap, sc.c, sc.p, ruleData)
-	var rec []byte
-	err = s.inTx(ctx, sc, func(tx *sql.Tx) error {
-		id, err := insertRecord(ctx, tx, sc, changes)
-		if err != nil {
-			return err
-		}
-		var a args
-		if err := tx.QueryRowContext(ctx, "SELECT "+recordJSON(sc.shown(), "NULL")+" FROM "+sc.c.Table()+" "+alias+
-			" WHERE "+col("id")+" = "+a.add(id), a.list...).Scan(&rec); err != nil {
-			return err
-		}
-		return emitChanged(ctx, tx, sc.c, events.Insert, []string{id}, nil)
-	})
-	return rec, err
+	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
+		return nil, err
+	}
+	_, rec, err := insertRecord(ctx, s.db, sc, changes, recordJSON(sc.shown(), "NULL"))
+	return rec, constraintError(err, sc.c)
 }
 
-// insertRecord inserts one validated record in tx and checks the create
-// rule (compiled with sc's request data) against the row as written, so
-// relation paths in the rule see exactly what was stored.
-func insertRecord(ctx context.Context, tx *sql.Tx, sc *scope, changes []change) (string, error) {
-	if err := checkRelations(ctx, tx, sc, changes); err != nil {
-		return "", err
-	}
+// insertRecord inserts one validated record and logs its event with one
+// statement: the row as it will be stored (its id and timestamps drawn
+// first) is checked against the create rule (compiled with sc's request
+// data), so relation paths in the rule see exactly what is written, and
+// only a row the rule accepts is inserted. It returns the new id and, if
+// returning is set, that expression over the new row (aliased alias).
+// Multi relations must have been checked (checkRelations).
+func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, returning string) (string, []byte, error) {
 	var a args
-	cols, vals := []string{}, []string{}
+	collID, collName := a.add(sc.c.ID), a.add(sc.c.Name)
+	given := make(map[string]change, len(changes))
 	for _, ch := range changes {
-		cols = append(cols, collections.Quote(ch.field.Name))
-		vals = append(vals, a.add(bindable(ch.value)))
+		given[ch.field.Name] = ch
 	}
-	insert := "INSERT INTO " + sc.c.Table() + " DEFAULT VALUES RETURNING id"
-	if len(cols) > 0 {
-		insert = "INSERT INTO " + sc.c.Table() + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ") RETURNING id"
+	row := []string{`gen_random_uuid() AS "id"`, `now() AS "created"`, `now() AS "updated"`}
+	cols := []string{`"id"`, `"created"`, `"updated"`}
+	for _, f := range sc.c.Fields {
+		typ := collections.TypeOf(f).Column(f)
+		name := collections.Quote(f.Name)
+		ch, ok := given[f.Name]
+		if !ok {
+			row = append(row, "NULL::"+typ+" AS "+name)
+			continue
+		}
+		row = append(row, a.add(bindable(ch.value))+"::"+typ+" AS "+name)
+		cols = append(cols, name)
 	}
-	var id string
-	if err := tx.QueryRowContext(ctx, insert, a.list...).Scan(&id); err != nil {
-		return "", err
-	}
-	var b args
-	idArg := b.add(id)
-	rule, err := sc.rule(&b, actCreate, sc.c.CreateRule)
+	rule, err := sc.rule(&a, actCreate, sc.c.CreateRule)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	var allowed bool
-	if err := tx.QueryRowContext(ctx, "SELECT "+rule+" FROM "+sc.c.Table()+" "+alias+" WHERE "+col("id")+" = "+idArg, b.list...).Scan(&allowed); err != nil {
-		return "", err
+	if returning == "" {
+		returning = "NULL"
 	}
-	if !allowed {
-		return "", apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
+	list := strings.Join(cols, ", ")
+	stmt := "WITH new AS (SELECT " + strings.Join(row, ", ") + "), " +
+		"ins AS (INSERT INTO " + sc.c.Table() + " (" + list + ") SELECT " + list + " FROM new " + alias + " WHERE " + rule + " RETURNING *), " +
+		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, data) SELECT " + collID + "::uuid, " + collName +
+		", '" + events.Insert + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb FROM ins " + alias + ") " +
+		"SELECT " + col("id") + ", " + returning + " FROM ins " + alias
+	var id string
+	var out []byte
+	err = q.QueryRowContext(ctx, stmt, a.list...).Scan(&id, &out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
 	}
-	return id, nil
+	return id, out, err
 }
 
 // Update changes the fields present in data; "field+"/"field-" add to or
