@@ -3,7 +3,6 @@ package records
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -137,12 +136,7 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 	}
 	sets := []string{`"updated" = now()`}
 	for _, ch := range changes {
-		name := collections.Quote(ch.field.Name)
-		if ch.delta == "" {
-			sets = append(sets, name+" = "+a.add(bindable(ch.value)))
-		} else {
-			sets = append(sets, fmt.Sprintf("%s = COALESCE(%s, 0) %s %s", name, col(ch.field.Name), ch.delta, a.add(ch.value)))
-		}
+		sets = append(sets, collections.Quote(ch.field.Name)+" = "+setValue(&a, ch, true))
 	}
 	update := "UPDATE " + sc.c.Table() + " AS " + alias + " SET " + strings.Join(sets, ", ") +
 		" WHERE " + col("id") + " = ANY(" + idsArg + "::uuid[]) AND " + rule + " RETURNING " + col("id")
@@ -156,9 +150,6 @@ func (s *Service) BulkUpdate(ctx context.Context, collection string, ids []strin
 			return err
 		}
 		if outcome, err = s.bulkRun(ctx, tx, sc, &a, idsArg, update); err != nil {
-			return err
-		}
-		if err := checkBulkIncrements(ctx, tx, sc.c, req.changed(outcome), changes); err != nil {
 			return err
 		}
 		return emitChanged(ctx, tx, sc.c, events.Update, req.changed(outcome), old)
@@ -256,60 +247,4 @@ func (req *bulkIDs) result(outcome map[string]bool, refused string) *BulkResult 
 	}
 	res.Success, res.Failed = len(res.Changed), len(res.Errors)
 	return res
-}
-
-// checkBulkIncrements holds the numbers that "field+"/"field-" changed to
-// their min and max, as checkIncrements does for one record: ids are the
-// records changed, checked in order, and the first value out of bounds
-// fails the whole update.
-func checkBulkIncrements(ctx context.Context, tx *sql.Tx, c *collections.Collection, ids []string, changes []change) error {
-	var fields []*collections.Field
-	cols := []string{"id"}
-	for _, ch := range changes {
-		v := ch.field.Validation
-		if ch.delta != "" && (v.Min != nil || v.Max != nil) {
-			fields = append(fields, ch.field)
-			cols = append(cols, collections.Quote(ch.field.Name))
-		}
-	}
-	if len(fields) == 0 || len(ids) == 0 {
-		return nil
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+c.Table()+" WHERE id = ANY($1::uuid[])", pq.Array(ids))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	values := map[string][]sql.NullFloat64{}
-	for rows.Next() {
-		var id string
-		row := make([]sql.NullFloat64, len(fields))
-		dest := []any{&id}
-		for i := range row {
-			dest = append(dest, &row[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		values[id] = row
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		row, ok := values[id]
-		if !ok {
-			continue
-		}
-		for i, f := range fields {
-			v := row[i]
-			if !v.Valid {
-				continue
-			}
-			if _, why := collections.ParseValue(f, v.Float64); why != "" {
-				return apierr.InvalidField(f.Name, fmt.Sprintf("would become %s in record %s, which %s", strconv.FormatFloat(v.Float64, 'g', -1, 64), id, why))
-			}
-		}
-	}
-	return nil
 }

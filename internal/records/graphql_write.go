@@ -344,22 +344,12 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *c
 	var a args
 	sets := []string{`"updated" = now()`}
 	for _, ch := range changes {
-		name := collections.Quote(ch.field.Name)
-		if ch.delta == "" {
-			sets = append(sets, name+" = "+a.add(bindable(ch.value)))
-		} else {
-			sets = append(sets, fmt.Sprintf("%s = COALESCE(%s, 0) %s %s", name, col(ch.field.Name), ch.delta, a.add(ch.value)))
-		}
+		sets = append(sets, collections.Quote(ch.field.Name)+" = "+setValue(&a, ch, false))
 	}
 	stmt := "UPDATE " + c.Table() + " AS " + alias + " SET " + strings.Join(sets, ", ") + " WHERE " + col("id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])"
 	observe(stmt)
 	if _, err := tx.ExecContext(ctx, stmt, a.list...); err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if err := checkIncrements(ctx, tx, c, id, changes); err != nil {
-			return nil, err
-		}
+		return nil, constraintError(err, c) // now, so update_X_many can name the update
 	}
 	return ids, emitChanged(ctx, tx, c, events.Update, ids, old)
 }

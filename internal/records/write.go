@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/lib/pq"
@@ -107,45 +108,54 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		return nil, err
 	}
 	sc = newScope(sc.snap, sc.c, sc.p, ruleData)
+	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
+		return nil, err
+	}
+	var a args
+	collID, collName, idArg := a.add(sc.c.ID), a.add(sc.c.Name), a.add(strings.ToLower(id))
+	rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
+	if err != nil {
+		return nil, s.denied(ctx, s.db, sc, id, err)
+	}
+	sets := []string{`"updated" = now()`}
+	for _, ch := range changes {
+		sets = append(sets, collections.Quote(ch.field.Name)+" = "+setValue(&a, ch, false))
+	}
+	// The row is locked and checked (rule, view rule) as it was, changed,
+	// logged with both states and rendered, in one statement.
+	stmt := "WITH old AS (SELECT " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb AS j FROM " + sc.c.Table() + " " + alias +
+		" WHERE " + col("id") + " = " + idArg + " AND " + rule + " FOR UPDATE OF " + alias + "), " +
+		"upd AS (UPDATE " + sc.c.Table() + " AS " + alias + " SET " + strings.Join(sets, ", ") +
+		" FROM old WHERE " + col("id") + " = old.id RETURNING " + alias + ".*, old.j AS _old), " +
+		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, data, old) SELECT " + collID + "::uuid, " + collName +
+		", '" + events.Update + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb, " + alias + "._old FROM upd " + alias + ") " +
+		"SELECT " + recordJSON(sc.shown(), "NULL") + " FROM upd " + alias
 	var rec []byte
-	err = s.inTx(ctx, sc, func(tx *sql.Tx) error {
-		if err := checkRelations(ctx, tx, sc, changes); err != nil {
-			return err
-		}
-		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
-		if err != nil {
-			return err
-		}
-		var a args
-		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
-		if err != nil {
-			return s.denied(ctx, tx, sc, id, err)
-		}
-		sets := []string{`"updated" = now()`}
-		for _, ch := range changes {
-			name := collections.Quote(ch.field.Name)
-			switch ch.delta {
-			case "":
-				sets = append(sets, name+" = "+a.add(bindable(ch.value)))
-			default:
-				sets = append(sets, fmt.Sprintf("%s = COALESCE(%s, 0) %s %s", name, col(ch.field.Name), ch.delta, a.add(ch.value)))
-			}
-		}
-		err = tx.QueryRowContext(ctx, "UPDATE "+sc.c.Table()+" AS "+alias+" SET "+strings.Join(sets, ", ")+
-			" WHERE "+col("id")+" = "+idArg+" AND "+rule+" RETURNING "+recordJSON(sc.shown(), "NULL"), a.list...).Scan(&rec)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.denied(ctx, tx, sc, id, apierr.Forbidden("the update rule of %s does not allow this change", sc.c.Name))
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkIncrements(ctx, tx, sc.c, id, changes); err != nil {
-			return err
-		}
-		return emitChanged(ctx, tx, sc.c, events.Update, []string{strings.ToLower(id)}, old)
-	})
-	return rec, err
+	err = s.db.QueryRowContext(ctx, stmt, a.list...).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.denied(ctx, s.db, sc, id, apierr.Forbidden("the update rule of %s does not allow this change", sc.c.Name))
+	}
+	return rec, constraintError(err, sc.c)
+}
+
+// setValue is the new value of a change in an UPDATE: the value, or for
+// "field+"/"field-" the sum computed in SQL (so concurrent increments all
+// count), held to the field's min and max by fastcms_bound; a violation
+// names the record when several change at once (inRecord).
+func setValue(a *args, ch change, inRecord bool) string {
+	if ch.delta == "" {
+		return a.add(bindable(ch.value))
+	}
+	v := ch.field.Validation
+	sum := fmt.Sprintf("COALESCE(%s, 0) %s %s", col(ch.field.Name), ch.delta, a.add(ch.value))
+	if v.Min == nil && v.Max == nil {
+		return sum
+	}
+	record := "NULL::uuid"
+	if inRecord {
+		record = col("id")
+	}
+	return fmt.Sprintf("fastcms_bound(%s, %s::double precision, %s::double precision, %s, %s)", sum, a.add(v.Min), a.add(v.Max), a.add(ch.field.Name), record)
 }
 
 // Delete removes a record the delete rule allows and, for non-admins, the
@@ -161,26 +171,25 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	if err := sc.shutOut(actDelete, sc.c.DeleteRule); err != nil {
 		return s.denied(ctx, s.db, sc, id, err)
 	}
-	return s.inTx(ctx, sc, func(tx *sql.Tx) error {
-		old, err := lockOld(ctx, tx, sc.c, []string{strings.ToLower(id)})
-		if err != nil {
-			return err
-		}
-		var a args
-		idArg := a.add(strings.ToLower(id))
-		rule, err := sc.writeRule(&a, actDelete, sc.c.DeleteRule)
-		if err != nil {
-			return s.denied(ctx, tx, sc, id, err)
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM "+sc.c.Table()+" AS "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return s.denied(ctx, tx, sc, id, apierr.Forbidden("the delete rule of %s does not allow deleting this record", sc.c.Name))
-		}
-		return emitChanged(ctx, tx, sc.c, events.Delete, []string{strings.ToLower(id)}, old)
-	})
+	var a args
+	collID, collName, idArg := a.add(sc.c.ID), a.add(sc.c.Name), a.add(strings.ToLower(id))
+	rule, err := sc.writeRule(&a, actDelete, sc.c.DeleteRule)
+	if err != nil {
+		return s.denied(ctx, s.db, sc, id, err)
+	}
+	// Deleted and logged with its last state in one statement.
+	var n int
+	err = s.db.QueryRowContext(ctx, "WITH del AS (DELETE FROM "+sc.c.Table()+" AS "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+rule+
+		" RETURNING "+col("id")+", ("+fullJSON(sc.c, alias)+")::jsonb AS j), "+
+		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, old) SELECT "+collID+"::uuid, "+collName+", '"+events.Delete+"', id, j FROM del) "+
+		"SELECT count(*) FROM del", a.list...).Scan(&n)
+	if err != nil {
+		return constraintError(err, sc.c)
+	}
+	if n == 0 {
+		return s.denied(ctx, s.db, sc, id, apierr.Forbidden("the delete rule of %s does not allow deleting this record", sc.c.Name))
+	}
+	return nil
 }
 
 // denied picks the answer for a write that its rule stopped: 404 when the
@@ -217,6 +226,15 @@ func constraintError(err error, c *collections.Collection) error {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return err
+	}
+	if f := c.Field(pqErr.Detail); pqErr.Code == "22003" && pqErr.Message == "fastcms: out of range" && f != nil {
+		value, record, _ := strings.Cut(pqErr.Hint, " ")
+		v, _ := strconv.ParseFloat(value, 64)
+		_, why := collections.ParseValue(f, v)
+		if record != "" {
+			record = " in record " + record
+		}
+		return apierr.InvalidField(f.Name, fmt.Sprintf("would become %s%s, which %s", strconv.FormatFloat(v, 'g', -1, 64), record, why))
 	}
 	for _, f := range c.Fields {
 		switch {
