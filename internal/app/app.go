@@ -102,7 +102,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Records:       recordSvc,
 		Events:        broker,
 		Auth:          authSvc,
-		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
+		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
 		Shutdown:      shutdownCtx,
 		MaxDepth:      cfg.GraphQL.MaxDepth,
 		MaxComplexity: cfg.GraphQL.MaxComplexity,
