@@ -59,12 +59,7 @@ func run(args []string) error {
 	}
 	defer a.Close()
 
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := app.NewServer(cfg, a.Handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "addr", cfg.Addr, "graphql", "/graphql", "playground", "/playground", "rest", "/api/v1")

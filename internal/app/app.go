@@ -116,6 +116,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithAuth(authSvc, h)
 	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)
+	h = httpx.WithTimeouts(timeouts(cfg), h)
 	h = httpx.WithLogging(log, h)
 	h = httpx.WithRequestID(h)
 	a.Handler = h
