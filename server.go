@@ -42,7 +42,11 @@ func run(args []string) error {
 		return fmt.Errorf("starting PostgreSQL: %w", err)
 	}
 	defer stopCluster()
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	dsn, err := database.WithStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}

@@ -154,7 +154,7 @@ func bodyError(err error) error {
 // a 503 rather than the database's cancellation (a 500).
 func streamError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return apierr.New(http.StatusServiceUnavailable, "timeout", "the request took longer than the server allows")
+		return apierr.TooSlow()
 	}
 	return err
 }

@@ -67,11 +67,24 @@ func InvalidField(field, why string) *Error {
 	return Invalid(map[string]string{field: why})
 }
 
-// As returns the *Error inside err, if any.
+// As returns the *Error inside err, if any. A statement PostgreSQL
+// cancelled (SQLSTATE 57014: STATEMENT_TIMEOUT ran out, or the request's
+// own deadline) is TooSlow.
 func As(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
 		return e, true
 	}
+	var db interface{ SQLState() string }
+	if errors.As(err, &db) && db.SQLState() == "57014" {
+		return TooSlow(), true
+	}
 	return nil, false
+}
+
+// TooSlow answers work that ran out of the time the server allows (503):
+// asking for less (a narrower filter, fewer records or expansions) helps.
+func TooSlow() *Error {
+	return New(http.StatusServiceUnavailable, "timeout",
+		"the query took longer than the server allows; ask for less (a narrower filter, fewer records or expansions)")
 }

@@ -38,7 +38,10 @@ type Config struct {
 	SMTP            SMTP
 	GraphQL         GraphQL
 
-	HTTP HTTP
+	// StatementTimeout bounds each SQL statement (PostgreSQL's
+	// statement_timeout on every pooled connection); 0 means no bound.
+	StatementTimeout time.Duration
+	HTTP             HTTP
 }
 
 // HTTP bounds how long a client may take, so a slow one cannot hold a
@@ -108,6 +111,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.MaxImportBytes, err = strconv.ParseInt(env("MAX_IMPORT_BYTES", "67108864"), 10, 64); err != nil || c.MaxImportBytes <= 0 {
 		return nil, fmt.Errorf("MAX_IMPORT_BYTES must be a positive number of bytes")
+	}
+	if c.StatementTimeout, err = time.ParseDuration(env("STATEMENT_TIMEOUT", "10s")); err != nil || c.StatementTimeout < 0 {
+		return nil, fmt.Errorf("STATEMENT_TIMEOUT must be a duration (0 for none)")
 	}
 	for _, d := range []struct {
 		key, def string

@@ -60,6 +60,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
+	"fastcms/internal/database"
 	"fastcms/internal/events"
 )
 
@@ -159,6 +160,9 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := database.ExtendStatementTimeout(ctx, tx); err != nil {
+		return nil, err
+	}
 	ids, err := run.copyRows(ctx, tx, in)
 	if err != nil {
 		return nil, err
