@@ -179,3 +179,83 @@ func TestSecurity04StatementTimeoutDSN(t *testing.T) {
 		t.Errorf("a key=value DSN: %v", err)
 	}
 }
+
+// REST expand has a budget: the records a request could embed at most (a
+// back-relation counts its cap, 100 per record; a multi relation its
+// max_select; a single relation 1, times the records above it) must not
+// exceed 10,000, or the request is a 400. The review's reproduction,
+// per_page=100 with expand=tag.posts_via_tag.tag, is refused.
+func TestSecurity04ExpandBudget(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := admin(t, s)
+	e := expandEnv{t, s, root.Access}
+	people, tags, posts := newName("people"), newName("tags"), newName("posts")
+	e.public(people, field("name", "text"))
+	e.public(tags, field("label", "text"))
+	e.public(posts, field("title", "text"), field("tag", "relation", "relation", e.relation(tags)),
+		field("readers", "relation", "relation", e.relation(people, "max_select", 500)))
+	hub := e.add(tags, map[string]any{"label": "hub"})
+	var rows strings.Builder
+	rows.WriteString("title,tag\n")
+	for i := range 150 {
+		fmt.Fprintf(&rows, "p%03d,%s\n", i, hub)
+	}
+	if r := csvImport(t, s, posts, rows.String(), root.Access); r.Status != http.StatusCreated {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	// via is the back-relation from tags to posts.
+	via := posts + "_via_tag"
+	list := func(collection, query string) *apptest.Response {
+		query = strings.ReplaceAll(query, "posts_via_tag", via)
+		return s.Do(t, http.MethodGet, "/api/v1/collections/"+collection+"/records?skipTotal=1&"+query, nil, "")
+	}
+	get := func(query string) *apptest.Response {
+		return e.get(tags, hub, strings.ReplaceAll(query, "posts_via_tag", via), "")
+	}
+	refused := func(r *apptest.Response, rows int) {
+		t.Helper()
+		if len(r.Body) > 2000 { // an expansion that ran: do not print it all
+			t.Fatalf("status %d, %d bytes: %.300s…", r.Status, len(r.Body), r.Body)
+		}
+		apptest.ExpectError(t, r, http.StatusBadRequest, "bad request", fmt.Sprintf(
+			"expand: %d records with these paths could embed more than 10000 records (a back-relation counts 100 per record, a multi relation its max_select); ask for fewer records (per_page) or fewer paths", rows), nil)
+	}
+
+	// 100 posts × (1 tag + 100 posts + 100 tags) = 20,100; one more
+	// back-relation makes 1,020,100.
+	refused(list(posts, "per_page=100&expand=tag.posts_via_tag.tag"), 100)
+	refused(list(posts, "per_page=100&expand=tag.posts_via_tag.tag.posts_via_tag"), 100)
+	// 1 tag × (100 posts + 100 tags + 10,000 posts) = 10,200: a single
+	// record is refused too.
+	refused(get("expand=posts_via_tag.tag.posts_via_tag"), 1)
+	// 21 posts × 500 readers = 10,500.
+	refused(list(posts, "per_page=21&expand=readers"), 21)
+
+	// Within the budget: 20 × (1 + 100 + 100), 100 × 100 and 20 × 500;
+	// a back-relation embeds at most 100 records.
+	r := list(posts, "per_page=20&expand=tag.posts_via_tag.tag")
+	if r.Status != http.StatusOK {
+		t.Fatalf("within the budget: %d %s", r.Status, r.Body)
+	}
+	items := r.JSON(t)["items"].([]any)
+	if len(items) != 20 {
+		t.Fatalf("%d items", len(items))
+	}
+	for _, item := range items {
+		embedded := item.(map[string]any)["expand"].(map[string]any)["tag"].(map[string]any)["expand"].(map[string]any)[via].([]any)
+		if len(embedded) != 100 || embedded[0].(map[string]any)["expand"].(map[string]any)["tag"].(map[string]any)["id"] != hub {
+			t.Fatalf("%d posts embedded under the tag", len(embedded))
+		}
+	}
+	if r := list(tags, "per_page=100&expand=posts_via_tag"); r.Status != http.StatusOK {
+		t.Fatalf("100 × 100: %d %s", r.Status, r.Body)
+	}
+	if r := list(posts, "per_page=20&expand=readers"); r.Status != http.StatusOK {
+		t.Fatalf("20 × 500: %d %s", r.Status, r.Body)
+	}
+	r = get("expand=posts_via_tag")
+	if r.Status != http.StatusOK || len(r.JSON(t)["expand"].(map[string]any)[via].([]any)) != 100 {
+		t.Fatalf("one tag's posts: %d %s", r.Status, r.Body)
+	}
+}
