@@ -99,7 +99,8 @@ func TestSecurity04StatementTimeout(t *testing.T) {
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+name+"/records", nil, ""), http.StatusServiceUnavailable, "timeout", message, nil)
 	r, body := s.GraphQL(t, fmt.Sprintf("{ %s { id } }", name), nil, "")
 	errs, _ := body["errors"].([]any)
-	if r.Status != http.StatusOK || len(errs) != 1 || errs[0].(map[string]any)["message"] != message {
+	if r.Status != http.StatusOK || len(errs) != 1 || errs[0].(map[string]any)["message"] != message ||
+		errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "BAD_REQUEST" {
 		t.Fatalf("GraphQL: %d %s", r.Status, r.Body)
 	}
 	if d := time.Since(start); d > 2*time.Second {

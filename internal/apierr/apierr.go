@@ -67,19 +67,21 @@ func InvalidField(field, why string) *Error {
 	return Invalid(map[string]string{field: why})
 }
 
-// As returns the *Error inside err, if any. A statement PostgreSQL
-// cancelled (SQLSTATE 57014: STATEMENT_TIMEOUT ran out, or the request's
-// own deadline) is TooSlow.
+// As returns the *Error inside err, if any.
 func As(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) {
 		return e, true
 	}
-	var db interface{ SQLState() string }
-	if errors.As(err, &db) && db.SQLState() == "57014" {
-		return TooSlow(), true
-	}
 	return nil, false
+}
+
+// Cancelled reports whether err is a statement PostgreSQL cancelled
+// (SQLSTATE 57014): STATEMENT_TIMEOUT ran out, or the request's deadline.
+// The adapters answer it as TooSlow rather than as an internal error.
+func Cancelled(err error) bool {
+	var db interface{ SQLState() string }
+	return errors.As(err, &db) && db.SQLState() == "57014"
 }
 
 // TooSlow answers work that ran out of the time the server allows (503):
