@@ -42,7 +42,11 @@ func run(args []string) error {
 		return fmt.Errorf("starting PostgreSQL: %w", err)
 	}
 	defer stopCluster()
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	dsn, err := database.WithStatementTimeout(cfg.DatabaseURL, cfg.StatementTimeout)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
@@ -59,12 +63,7 @@ func run(args []string) error {
 	}
 	defer a.Close()
 
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := app.NewServer(cfg, a.Handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "addr", cfg.Addr, "graphql", "/graphql", "playground", "/playground", "rest", "/api/v1")

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -37,21 +38,29 @@ func BodyLimit(limit, importLimit int64) func(*http.Request) int64 {
 // the response starts, so errors are the usual envelope; a failure in the
 // middle of the stream (the database going away) aborts the response,
 // so a client never mistakes a cut file for a whole one.
+//
+// The export holds its query's rows, and so a database connection, while
+// the client reads: each chunk must be taken within the write timeout and
+// the whole export, query included, within the stream timeout (see
+// httpx.Timeouts); past either the response is cut and the rows released.
 func (h handlers) exportCSV(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := httpx.StreamContext(r)
+	defer cancel()
 	q := r.URL.Query()
-	export, err := h.Records.OpenCSVExport(r.Context(), r.PathValue("collection"), records.ListParams{
+	export, err := h.Records.OpenCSVExport(ctx, r.PathValue("collection"), records.ListParams{
 		Filter: q.Get("filter"), Sort: q.Get("sort"), Search: q.Get("search")})
 	if err != nil {
-		return err
+		return streamError(ctx, err)
 	}
 	defer export.Close()
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/csv; charset=utf-8")
 	hdr.Set("Content-Disposition", `attachment; filename="`+export.Collection+`.csv"`)
 	hdr.Set("X-Content-Type-Options", "nosniff")
+	httpx.StreamChunk(w, r)
 	w.WriteHeader(http.StatusOK)
-	if _, err := export.WriteTo(w); err != nil {
-		if r.Context().Err() == nil { // not just the client going away
+	if _, err := export.WriteTo(chunkWriter{w, r}); err != nil {
+		if ctx.Err() == nil { // not just the client going away or too slow
 			slog.ErrorContext(r.Context(), "CSV export failed after the response started", "err", err,
 				"collection", export.Collection, "request_id", httpx.RequestID(r.Context()))
 		}
@@ -71,7 +80,13 @@ type importResponse struct {
 
 // importCSV imports the multipart part "file" as CSV, all rows or none
 // (internal/records/csv_import.go has the format). Other parts are ignored.
+//
+// The upload has the stream timeout (not the server's read timeout) to
+// arrive; the import reads it whole before it starts its transaction.
 func (h handlers) importCSV(w http.ResponseWriter, r *http.Request) error {
+	httpx.StreamUpload(w, r)
+	ctx, cancel := httpx.StreamContext(r)
+	defer cancel()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		return apierr.New(http.StatusUnsupportedMediaType, "unsupported media type",
@@ -96,12 +111,12 @@ func (h handlers) importCSV(w http.ResponseWriter, r *http.Request) error {
 			continue // NextPart skips what is left of it
 		}
 		body := &bodyReader{r: part}
-		res, err := h.Records.ImportCSV(r.Context(), r.PathValue("collection"), body)
+		res, err := h.Records.ImportCSV(ctx, r.PathValue("collection"), body)
 		if err != nil {
 			if body.err != nil {
 				return bodyError(body.err)
 			}
-			return err
+			return streamError(ctx, err)
 		}
 		httpx.WriteJSON(w, http.StatusCreated, importResponse{Imported: res.Imported, Total: res.Total, Errors: []records.RowError{}})
 		return nil
@@ -131,4 +146,30 @@ func bodyError(err error) error {
 		return apierr.New(http.StatusRequestEntityTooLarge, "request too large", "request body is larger than %d bytes", tooLarge.Limit)
 	}
 	return apierr.BadRequest("malformed multipart body: %v", err)
+}
+
+// streamError answers a CSV route that ran out of its stream timeout with
+// a 503 rather than the database's cancellation (a 500).
+func streamError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return apierr.TooSlow()
+	}
+	return err
+}
+
+// chunkWriter gives the client of an export the write timeout for each
+// chunk (httpx.StreamChunk), and keeps the response's Flush.
+type chunkWriter struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+func (c chunkWriter) Write(p []byte) (int, error) {
+	httpx.StreamChunk(c.w, c.r)
+	return c.w.Write(p)
+}
+
+func (c chunkWriter) Flush() {
+	httpx.StreamChunk(c.w, c.r)
+	http.NewResponseController(c.w).Flush() //nolint:errcheck // a failed flush fails the next write
 }

@@ -75,3 +75,18 @@ func As(err error) (*Error, bool) {
 	}
 	return nil, false
 }
+
+// Cancelled reports whether err is a statement PostgreSQL cancelled
+// (SQLSTATE 57014): STATEMENT_TIMEOUT ran out, or the request's deadline.
+// The adapters answer it as TooSlow rather than as an internal error.
+func Cancelled(err error) bool {
+	var db interface{ SQLState() string }
+	return errors.As(err, &db) && db.SQLState() == "57014"
+}
+
+// TooSlow answers work that ran out of the time the server allows (503):
+// asking for less (a narrower filter, fewer records or expansions) helps.
+func TooSlow() *Error {
+	return New(http.StatusServiceUnavailable, "timeout",
+		"the query took longer than the server allows; ask for less (a narrower filter, fewer records or expansions)")
+}

@@ -104,7 +104,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Records:       recordSvc,
 		Events:        broker,
 		Auth:          authSvc,
-		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.Allowed(r.Header.Get("Origin")) },
+		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
 		Shutdown:      shutdownCtx,
 		MaxDepth:      cfg.GraphQL.MaxDepth,
 		MaxComplexity: cfg.GraphQL.MaxComplexity,
@@ -118,6 +118,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithAuth(authSvc, h)
 	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)
+	h = httpx.WithTimeouts(timeouts(cfg), h)
 	h = httpx.WithLogging(log, h)
 	h = httpx.WithRequestID(h)
 	a.Handler = h

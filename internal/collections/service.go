@@ -213,6 +213,11 @@ func (s *Service) change(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) 
 
 func (s *Service) changeTx(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) error) error {
 	err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+		// DDL (an index over a big table, a retype) and the wait for the
+		// lock may outlast STATEMENT_TIMEOUT; changes are admin-only.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLock); err != nil {
 			return err
 		}

@@ -37,6 +37,21 @@ type Config struct {
 	PublicURL       string
 	SMTP            SMTP
 	GraphQL         GraphQL
+
+	// StatementTimeout bounds each SQL statement (PostgreSQL's
+	// statement_timeout on every pooled connection); 0 means no bound.
+	StatementTimeout time.Duration
+	HTTP             HTTP
+}
+
+// HTTP bounds how long a client may take, so a slow one cannot hold a
+// goroutine (or, through it, a database connection) for long.
+type HTTP struct {
+	ReadTimeout  time.Duration // to send a whole request, headers and body
+	WriteTimeout time.Duration // to read a whole response; for a CSV export, each chunk of it
+	// StreamTimeout is the total time of a CSV import (upload and
+	// database work) and of a CSV export (query and download).
+	StreamTimeout time.Duration
 }
 
 // GraphQL bounds what one operation may ask for, and whether the schema
@@ -96,6 +111,21 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.MaxImportBytes, err = strconv.ParseInt(env("MAX_IMPORT_BYTES", "67108864"), 10, 64); err != nil || c.MaxImportBytes <= 0 {
 		return nil, fmt.Errorf("MAX_IMPORT_BYTES must be a positive number of bytes")
+	}
+	if c.StatementTimeout, err = time.ParseDuration(env("STATEMENT_TIMEOUT", "10s")); err != nil || c.StatementTimeout < 0 {
+		return nil, fmt.Errorf("STATEMENT_TIMEOUT must be a duration (0 for none)")
+	}
+	for _, d := range []struct {
+		key, def string
+		dst      *time.Duration
+	}{
+		{"HTTP_READ_TIMEOUT", "1m", &c.HTTP.ReadTimeout},
+		{"HTTP_WRITE_TIMEOUT", "1m", &c.HTTP.WriteTimeout},
+		{"HTTP_STREAM_TIMEOUT", "10m", &c.HTTP.StreamTimeout},
+	} {
+		if *d.dst, err = duration(env(d.key, d.def)); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.key, err)
+		}
 	}
 	if c.GraphQL.Introspection, err = strconv.ParseBool(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
 		return nil, fmt.Errorf("GRAPHQL_INTROSPECTION must be true or false")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,40 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		return nil, err
 	}
 	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// WithStatementTimeout returns dsn with PostgreSQL's statement_timeout set
+// to d on every connection opened through it, unless dsn sets one itself
+// or d is 0. A statement running longer is cancelled with SQLSTATE 57014,
+// which the API answers as a 503 (apierr.As). Work that is bounded
+// otherwise lifts it: migrations and collection changes (DDL), and the
+// CSV routes (ExtendStatementTimeout).
+func WithStatementTimeout(dsn string, d time.Duration) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("database URL must be postgres://…: %q", dsn)
+	}
+	q := u.Query()
+	if d <= 0 || q.Has("statement_timeout") {
+		return dsn, nil
+	}
+	q.Set("statement_timeout", strconv.FormatInt(max(d.Milliseconds(), 1), 10))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// ExtendStatementTimeout gives the statements of tx the time left before
+// ctx's deadline instead of the connection's statement_timeout: for work
+// whose caller bounds it as a whole (a CSV import or export has
+// HTTP_STREAM_TIMEOUT). Without a deadline it changes nothing.
+func ExtendStatementTimeout(ctx context.Context, tx *sql.Tx) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	ms := max(time.Until(deadline).Milliseconds(), 1)
+	_, err := tx.ExecContext(ctx, "SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(ms, 10))
+	return err
 }
 
 // ensureDatabase creates the database named in dsn through the maintenance

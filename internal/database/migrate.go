@@ -28,6 +28,12 @@ func Migrate(ctx context.Context, db *bun.DB, migrations fs.FS) error {
 		return err
 	}
 	defer conn.Close()
+	// Migrations may take long (and wait long for the lock): no
+	// statement_timeout on this connection until it goes back to the pool.
+	if _, err := conn.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "RESET statement_timeout") //nolint:errcheck // fails only on a broken connection, which the pool discards
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLock); err != nil {
 		return err
 	}

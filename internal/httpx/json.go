@@ -32,9 +32,13 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError renders err in the envelope. An *apierr.Error keeps its status
-// and message; anything else is a 500 that leaks nothing but the request id.
+// and message, a cancelled statement is apierr.TooSlow (503); anything else
+// is a 500 that leaks nothing but the request id.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := apierr.As(err)
+	if !ok && apierr.Cancelled(err) {
+		e, ok = apierr.TooSlow(), true
+	}
 	if !ok {
 		id := RequestID(r.Context())
 		slog.ErrorContext(r.Context(), "internal error", "err", err, "request_id", id)

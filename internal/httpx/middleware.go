@@ -144,15 +144,41 @@ func WithBodyLimitFunc(limitOf func(*http.Request) int64, next http.Handler) htt
 	})
 }
 
-// CORS answers cross-origin requests from the configured origins ("*" for any).
+// CORS answers cross-origin requests from the configured origins. "*"
+// lets any page read responses, but never with the caller's credentials:
+// only listed origins get Access-Control-Allow-Credentials.
 type CORS struct {
 	Origins []string
 }
 
-// Allowed reports whether a browser page at origin may call the API; also
-// used to check websocket origins.
+// corsHeaders are the request headers a preflight allows for origins that
+// are not listed (and for listed ones that ask for none in particular).
+const corsHeaders = "Authorization, Content-Type, X-Request-ID, X-Requested-With, Apollo-Require-Preflight"
+
+// Allowed reports whether a browser page at origin may call the API.
 func (c CORS) Allowed(origin string) bool {
-	return slices.Contains(c.Origins, "*") || slices.Contains(c.Origins, origin)
+	return c.anyOrigin() || c.Listed(origin)
+}
+
+// Listed reports whether origin is named in the configuration, which
+// trusts it with the caller's credentials.
+func (c CORS) Listed(origin string) bool {
+	return origin != "*" && slices.Contains(c.Origins, origin)
+}
+
+func (c CORS) anyOrigin() bool { return slices.Contains(c.Origins, "*") }
+
+// AllowedUpgrade reports whether a websocket may open from r's Origin.
+// Websockets are outside CORS and the browser sends the access_token cookie
+// with them, so an origin allowed only by "*" may open one without that
+// cookie, authenticating in connection_init instead.
+func (c CORS) AllowedUpgrade(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if c.Listed(origin) {
+		return true
+	}
+	_, err := r.Cookie("access_token")
+	return c.anyOrigin() && err != nil
 }
 
 // Wrap adds the CORS headers and answers preflight requests.
@@ -163,16 +189,21 @@ func (c CORS) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		listed := c.Listed(origin)
 		h := w.Header()
 		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
+		if listed {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+		} else {
+			h.Set("Access-Control-Allow-Origin", "*")
+		}
 		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Content-Disposition, ETag")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-			allow := r.Header.Get("Access-Control-Request-Headers")
-			if allow == "" {
-				allow = "Authorization, Content-Type, X-Request-ID"
+			allow := corsHeaders
+			if asked := r.Header.Get("Access-Control-Request-Headers"); listed && asked != "" {
+				allow = asked
 			}
 			h.Set("Access-Control-Allow-Headers", allow)
 			h.Set("Access-Control-Max-Age", strconv.Itoa(int((10 * time.Minute).Seconds())))

@@ -2,7 +2,11 @@
 // per_page in, items with totals out.
 package page
 
-import "fastcms/internal/apierr"
+import (
+	"math"
+
+	"fastcms/internal/apierr"
+)
 
 // Limits of per_page.
 const (
@@ -32,6 +36,11 @@ func New(pageArg, perPageArg *int, skipTotal bool) (Request, error) {
 	}
 	if perPage < 1 || perPage > MaxPerPage {
 		return Request{}, apierr.BadRequest("per_page must be between 1 and %d", MaxPerPage)
+	}
+	// The offset (page-1)*per_page must fit in an int; past that it would
+	// wrap into a negative OFFSET.
+	if pageNum-1 > math.MaxInt/perPage {
+		return Request{}, apierr.BadRequest("page is too large")
 	}
 	return Request{Page: pageNum, PerPage: perPage, SkipTotal: skipTotal}, nil
 }

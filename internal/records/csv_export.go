@@ -36,12 +36,14 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 
 	"fastcms/internal/collections"
+	"fastcms/internal/database"
 )
 
 // exportFlushRows is how many rows are written between flushes to the
@@ -104,6 +106,7 @@ type CSVExport struct {
 
 	header  []string
 	kinds   []cellKind
+	tx      *sql.Tx
 	rows    *sql.Rows
 	pending bool // rows holds a fetched row not written yet
 }
@@ -134,9 +137,19 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 		e.kinds = append(e.kinds, ec.kind)
 		cols = append(cols, ", "+ec.sql...)
 	}
-	e.rows, err = s.db.QueryContext(ctx, "SELECT "+string(cols)+" FROM "+sc.c.Table()+" "+alias+
+	// A read-only transaction, so the export may run as long as its
+	// context allows (HTTP_STREAM_TIMEOUT) rather than STATEMENT_TIMEOUT.
+	if e.tx, err = s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+		return nil, err
+	}
+	if err := database.ExtendStatementTimeout(ctx, e.tx); err != nil {
+		e.tx.Rollback() //nolint:errcheck // the error above is the one to report
+		return nil, err
+	}
+	e.rows, err = e.tx.QueryContext(ctx, "SELECT "+string(cols)+" FROM "+sc.c.Table()+" "+alias+
 		" WHERE "+where+" ORDER BY "+order, a.list...)
 	if err != nil {
+		e.tx.Rollback() //nolint:errcheck // the error above is the one to report
 		return nil, err
 	}
 	// An error that only shows at the first row (a cast in the filter, say)
@@ -144,7 +157,7 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 	e.pending = e.rows.Next()
 	if !e.pending {
 		if err := e.rows.Err(); err != nil {
-			e.rows.Close()
+			e.Close()
 			return nil, err
 		}
 	}
@@ -191,7 +204,13 @@ func (e *CSVExport) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Close ends the query; it is safe after WriteTo and more than once.
-func (e *CSVExport) Close() error { return e.rows.Close() }
+func (e *CSVExport) Close() error {
+	err := e.rows.Close()
+	if rbErr := e.tx.Rollback(); err == nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		err = rbErr
+	}
+	return err
+}
 
 // ExportCSV is OpenCSVExport, then WriteTo w: nothing is written unless
 // every check passed, so an error with nothing written is a clean API error.

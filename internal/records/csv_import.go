@@ -2,7 +2,9 @@ package records
 
 // CSV import: all rows or none, streamed from the file into one COPY inside
 // one transaction, so 100,000 rows take seconds and memory does not grow
-// with the file (beyond the ids handed back).
+// with the file (beyond the ids handed back). The upload is read whole
+// first (spool: memory, then a temporary file), so the transaction never
+// waits for the client.
 //
 //   - The first row names the columns: fields of the collection, in any
 //     order; id, created and updated are accepted and ignored (an import
@@ -58,6 +60,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
+	"fastcms/internal/database"
 	"fastcms/internal/events"
 )
 
@@ -118,8 +121,15 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	if err := sc.createShutOut(); err != nil {
 		return nil, err
 	}
+	// The whole file is read before the transaction starts: a client that
+	// sends slowly must not hold a database connection meanwhile.
+	file, err := spool(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading the CSV: %w", err)
+	}
+	defer file.Close()
 	run := &importRun{sc: sc}
-	in := csv.NewReader(r)
+	in := csv.NewReader(file)
 	in.FieldsPerRecord = -1 // checked here, with a clearer message
 	in.ReuseRecord = true
 
@@ -148,6 +158,9 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := database.ExtendStatementTimeout(ctx, tx); err != nil {
+		return nil, err
+	}
 	ids, err := run.copyRows(ctx, tx, in)
 	if err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ import (
 //   - a forward single relation is one RecordResponse; a forward multi
 //     relation is an array in the order of the ids in the field; a
 //     back-relation is an array ordered by created then id, at most
-//     maxBackRelation records (as in PocketBase).
+//     maxBackRelation records.
 //   - every embedded RecordResponse has its own "expand": the object of the
 //     paths nested under it, or null when none was asked.
 //   - a key with nothing to show is omitted, as in PocketBase: a null
@@ -40,10 +40,17 @@ import (
 // cannot be evaluated for the caller fails closed), and the target's
 // hidden fields are shown to admins only.
 //
+// A request has a budget (maxExpandRecords): the most records its paths
+// could embed for its rows records (the page size, or 1 for a get) must
+// not exceed it, or the request is a 400 before any SQL runs. A single
+// relation counts 1 per record above it, a multi relation its max_select,
+// a back-relation maxBackRelation. So one page can never embed more than
+// the budget, whatever the data.
+//
 // Everything is built in SQL, as correlated subqueries of the statement
 // that reads the records, so expanding costs no extra statement however
 // many records a page holds.
-func (sc *scope) expand(a *args, paths []string) (string, error) {
+func (sc *scope) expand(a *args, paths []string, rows int) (string, error) {
 	if len(paths) == 0 {
 		return "NULL", nil
 	}
@@ -65,6 +72,11 @@ func (sc *scope) expand(a *args, paths []string) (string, error) {
 			n = next
 		}
 	}
+	if root.embedded(rows) > maxExpandRecords {
+		return "", apierr.BadRequest("expand: %d records with these paths could embed more than %d records "+
+			"(a back-relation counts %d per record, a multi relation its max_select); ask for fewer records (per_page) or fewer paths",
+			rows, maxExpandRecords, maxBackRelation)
+	}
 	b := expandBuilder{a: a}
 	return b.object(root, alias)
 }
@@ -73,8 +85,35 @@ const (
 	// maxExpandDepth is the longest expand path, in relations.
 	maxExpandDepth = 6
 	// maxBackRelation caps the records one back-relation embeds.
-	maxBackRelation = 1000
+	maxBackRelation = 100
+	// maxExpandRecords is the budget of one request: the most records its
+	// expand paths could embed.
+	maxExpandRecords = 10_000
 )
+
+// embedded is the most records n's relations could embed under parents
+// records of n. It saturates at maxExpandRecords·maxBackRelation, so no
+// max_select or depth can overflow it.
+func (n *expandNode) embedded(parents int) int {
+	const ceiling = maxExpandRecords * maxBackRelation
+	total := 0
+	for _, c := range n.children {
+		rows := min(parents*c.fanOut(), ceiling)
+		total = min(total+rows+c.embedded(rows), ceiling)
+	}
+	return total
+}
+
+// fanOut is the most records n embeds for one record of its parent.
+func (n *expandNode) fanOut() int {
+	switch {
+	case n.back:
+		return maxBackRelation
+	case n.field.Multi():
+		return min(n.field.Relation.MaxSelect, maxExpandRecords+1)
+	}
+	return 1
+}
 
 // expandNode is one relation of the expand tree; the root stands for the
 // listed records themselves.

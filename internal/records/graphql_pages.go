@@ -25,7 +25,9 @@ func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
+			// GROUP BY () makes this one row even when no aggregate
+			// function is selected (only hidden fields, or __typename).
+			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " GROUP BY ())"
 		case GQLNodes:
 			v, err = b.list(sc, &GQLListArgs{OrderBy: op.Args.OrderBy, Limit: op.Args.Limit, Offset: op.Args.Offset}, cond, n.Sub)
 			if err != nil {

@@ -147,8 +147,12 @@ func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error
 }
 
 // gqlDBError turns what a client's where: can cause (a bad regular
-// expression, a value of the wrong form) into a client error.
+// expression, a value of the wrong form) into a client error, and a
+// statement that ran out of time into apierr.TooSlow.
 func gqlDBError(err error) error {
+	if apierr.Cancelled(err) {
+		return apierr.TooSlow()
+	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code {

@@ -91,7 +91,7 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 			return nil, err
 		}
 	}
-	expand, err := sc.expand(&a, p.Expand)
+	expand, err := sc.expand(&a, p.Expand, p.Page.PerPage)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (
 	if err != nil {
 		return nil, err
 	}
-	expand, err := sc.expand(&a, p.Expand)
+	expand, err := sc.expand(&a, p.Expand, 1)
 	if err != nil {
 		return nil, err
 	}
