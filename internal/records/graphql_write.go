@@ -38,6 +38,12 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		}
 		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
 	case GQLUpdateByPK:
+		if !hasOperator(op) {
+			return nil, apierr.BadRequest(noOperator)
+		}
+		if len(op.Set)+len(op.Inc) == 0 {
+			return nil, nil // an empty _set changes no record
+		}
 		data := gqlPlainData(op.Set)
 		for k, v := range gqlPlainData(op.Inc) {
 			data[k+"+"] = v
@@ -67,7 +73,17 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 
 	sc := newScope(snap, c, b.p, nil)
 	if op.Kind == GQLUpdateMany {
+		for i, u := range op.Updates {
+			if !hasOperator(u) {
+				return nil, apierr.BadRequest("updates.%d: %s", i, noOperator)
+			}
+		}
 		return s.gqlUpdateMany(ctx, b, c, sc, op)
+	}
+	if op.Kind == GQLUpdate {
+		if !hasOperator(op) {
+			return nil, apierr.BadRequest(noOperator)
+		}
 	}
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
@@ -179,9 +195,10 @@ func recordID(rec []byte) string {
 	return r.ID
 }
 
-// gqlByIDs renders the records ids (in that order) with selection sel,
-// each as the caller may view it: one object (or null) when one is true,
-// else an array.
+// gqlByIDs renders the records ids with selection sel, each as the caller
+// may view it: one object (or null) when one is true, else an array in the
+// default listing order (created, then id), so the returning of a bulk
+// mutation is stable whatever order the records were matched in.
 func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, one bool) ([]byte, error) {
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
@@ -200,7 +217,7 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 	if one {
 		return gqlRow(ctx, q, "SELECT "+obj+from, b.a.list)
 	}
-	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY array_position("+idArg+", "+qcol(alias, "id")+")), '[]'::json)"+from, b.a.list)
+	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+qcol(alias, "created")+", "+qcol(alias, "id")+"), '[]'::json)"+from, b.a.list)
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
@@ -312,10 +329,17 @@ func idInCond(a *args, w map[string]any) (cond string, ok bool) {
 	return qcol(alias, "id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])", true
 }
 
-// gqlUpdate applies _set and _inc to the matching records.
+// hasOperator reports whether an update names _set or _inc: one without is
+// refused, as Hasura does; an empty one is allowed and changes no record.
+func hasOperator(op GQLOp) bool { return op.Set != nil || op.Inc != nil }
+
+const noOperator = "give _set or _inc"
+
+// gqlUpdate applies _set and _inc to the matching records; an empty _set
+// (and _inc) matches no record, so nothing is changed or reported.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
 	sc := newScope(b.snap, c, b.p, nil)
-	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil {
+	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil || len(op.Set)+len(op.Inc) == 0 {
 		return nil, err
 	}
 	data := gqlPlainData(op.Set)
