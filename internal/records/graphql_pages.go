@@ -211,13 +211,22 @@ func rowwise(keys []sortKey, vals []any) bool {
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
 func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, error) {
+	arg := "before"
+	if after {
+		arg = "after"
+	}
 	raw, err := base64.StdEncoding.DecodeString(cursor)
 	var vals []any
 	if err == nil {
 		err = json.Unmarshal(raw, &vals)
 	}
 	if err != nil || len(vals) != len(keys) {
-		return "", gqlError("invalid cursor")
+		return "", gqlError("%s: invalid cursor", arg)
+	}
+	for i, k := range keys {
+		if !cursorValue(vals[i], k.sqlType) {
+			return "", gqlError("%s: invalid cursor", arg)
+		}
 	}
 	if rowwise(keys, vals) {
 		// Keys that cannot be NULL, all one way: a row comparison, which
@@ -250,7 +259,7 @@ func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, 
 		case bool:
 			bound = strconv.FormatBool(x)
 		default:
-			return "", gqlError("invalid cursor")
+			return "", gqlError("%s: invalid cursor", arg)
 		}
 		parts = append(parts,
 			part{"(" + k.expr + " IS NULL)", b.a.add(v == nil) + "::boolean", k.nullsFirst},

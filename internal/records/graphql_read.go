@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/lib/pq"
-
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
@@ -146,18 +144,10 @@ func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error
 	return out, gqlDBError(err)
 }
 
-// gqlDBError turns what a client's where: can cause (a bad regular
-// expression, a value of the wrong form) into a client error.
-func gqlDBError(err error) error {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "2201B", "22P02", "22007", "22008", "22003", "22023":
-			return apierr.BadRequest("where: %s", pqErr.Message)
-		}
-	}
-	return err
-}
+// gqlDBError turns what a client's where: can cause (a value of the wrong
+// form, out of range or with a NUL character) into a client error: the
+// other arguments of a read are checked before it runs (graphql_errors.go).
+func gqlDBError(err error) error { return inputError(err, "where") }
 
 // GraphQL resolves one root collection field against snap, the snapshot
 // the GraphQL schema of the request was built from, and returns its JSON

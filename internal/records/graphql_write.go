@@ -32,9 +32,13 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
 	case GQLInsertOne:
-		rec, err := s.Create(ctx, c.Name, gqlPlainData(op.Objects[0]))
-		if err != nil {
+		data := gqlPlainData(op.Objects[0])
+		if err := noNUL(data); err != nil {
 			return nil, err
+		}
+		rec, err := s.Create(ctx, c.Name, data)
+		if err != nil {
+			return nil, inputError(err, "object")
 		}
 		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
 	case GQLUpdateByPK:
@@ -48,12 +52,15 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		for k, v := range gqlPlainData(op.Inc) {
 			data[k+"+"] = v
 		}
+		if err := noNUL(data); err != nil {
+			return nil, err
+		}
 		rec, err := s.Update(ctx, c.Name, op.ID, data)
 		if e, ok := apierr.As(err); ok && e.Status == 404 {
 			return nil, nil // missing or hidden: null, as the spec says
 		}
 		if err != nil {
-			return nil, err
+			return nil, inputError(err, updateArg(op))
 		}
 		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
 	case GQLDeleteByPK:
@@ -96,6 +103,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			}
 		case GQLUpdate:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
+			err = inputError(err, updateArg(op))
 		case GQLDelete:
 			ids, err = s.gqlMatch(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
 		default:
@@ -141,7 +149,7 @@ func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collectio
 			u.Kind, u.AtMost, u.Sel = GQLUpdate, DefaultGQLAtMost, op.Sel
 			ids, err := s.gqlUpdate(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, u)
 			if err != nil {
-				return prefixFields(err, fmt.Sprintf("updates.%d.", i))
+				return prefixFields(inputError(err, fmt.Sprintf("updates.%d.%s", i, updateArg(u))), fmt.Sprintf("updates.%d.", i))
 			}
 			var returning []byte
 			if sel := returningSel(op.Sel); sel != nil {
@@ -231,13 +239,17 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	}
 	ids := make([]string, 0, len(objects))
 	for i, obj := range objects {
-		changes, ruleData, err := parseData(base, gqlPlainData(obj), true)
+		data := gqlPlainData(obj)
+		if err := noNUL(data); err != nil {
+			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+		}
+		changes, ruleData, err := parseData(base, data, true)
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		id, err := insertRecord(ctx, tx, newScope(base.snap, base.c, base.p, ruleData), changes)
 		if err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
 		}
 		ids = append(ids, id)
 	}
@@ -293,7 +305,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *s
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, gqlDBError(err)
 	}
 	if len(ids) > op.AtMost {
 		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)
@@ -335,6 +347,16 @@ func hasOperator(op GQLOp) bool { return op.Set != nil || op.Inc != nil }
 
 const noOperator = "give _set or _inc"
 
+// updateArg is the argument a data error of an update's SQL comes from:
+// _set values are validated before, so an error (an overflow) is _inc's
+// when there is one.
+func updateArg(op GQLOp) string {
+	if len(op.Inc) > 0 {
+		return "_inc"
+	}
+	return "_set"
+}
+
 // gqlUpdate applies _set and _inc to the matching records; an empty _set
 // (and _inc) matches no record, so nothing is changed or reported.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
@@ -345,6 +367,9 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *c
 	data := gqlPlainData(op.Set)
 	for k, v := range gqlPlainData(op.Inc) {
 		data[k+"+"] = v
+	}
+	if err := noNUL(data); err != nil {
+		return nil, err
 	}
 	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
