@@ -375,7 +375,11 @@ func (g *generation) selection(oc *graphql.OperationContext, set ast.SelectionSe
 			if rel, ok := g.info.back[typeName][f.Name]; ok {
 				args := listArgs(f.ArgumentMap(oc.Variables))
 				n.Name, n.Field, n.Args = rel.other.Name, rel.field, &args
-				sub(records.GQLBackRelation, rel.other.Name)
+				if rel.aggregate {
+					sub(records.GQLBackAggregate, rel.other.Name+"_aggregate")
+				} else {
+					sub(records.GQLBackRelation, rel.other.Name)
+				}
 				break
 			}
 			n.Kind = records.GQLColumn

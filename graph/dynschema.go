@@ -53,10 +53,12 @@ type rootOp struct {
 	coll *collections.Collection
 }
 
-// backRelation is a field <other>_via_<field> of a record type.
+// backRelation is a field <other>_via_<field> of a record type, or its
+// <other>_via_<field>_aggregate when aggregate is true.
 type backRelation struct {
-	other *collections.Collection
-	field string
+	other     *collections.Collection
+	field     string
+	aggregate bool
 }
 
 // dynInfo indexes the run-time schema for the carrier resolver.
@@ -163,6 +165,13 @@ func gqlType(snap *collections.Snapshot, f *collections.Field) string {
 	return scalarNames[sh.Scalar]
 }
 
+// minMax reports whether min and max apply to f: a scalar with an order
+// (text, email, url, select, number, date, datetime), not a boolean.
+func minMax(f *collections.Field) bool {
+	sh := collections.ShapeOf(f)
+	return sh.Sortable && sh.Target == "" && sh.Scalar != collections.ScalarBool
+}
+
 // inputType is the type of a data field in insert and set inputs: a
 // relation takes ids.
 func inputType(f *collections.Field) string {
@@ -204,7 +213,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 
 		// The record type.
 		w(&b, "\n\"A record of the collection %s.\"\ntype %s {\n  id: ID!\n", n, n)
-		var numbers, writable []*collections.Field
+		var numbers, ordered, writable []*collections.Field
 		for _, f := range c.Fields {
 			t := gqlType(snap, f)
 			if t == "" {
@@ -214,6 +223,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			writable = append(writable, f)
 			if collections.ShapeOf(f).Numeric {
 				numbers = append(numbers, f)
+			}
+			if minMax(f) {
+				ordered = append(ordered, f)
 			}
 		}
 		w(&b, "  created: timestamptz!\n  updated: timestamptz!\n")
@@ -226,6 +238,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 				info.back[n][name] = backRelation{other: other, field: f.Name}
 				w(&b, "  \"Records of %s whose %s points here.\"\n", other.Name, f.Name)
 				w(&b, "  %s(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): [%s!]!\n", name, other.Name, other.Name, other.Name)
+				info.back[n][name+"_aggregate"] = backRelation{other: other, field: f.Name, aggregate: true}
+				w(&b, "  \"Aggregates of the records of %s whose %s points here.\"\n", other.Name, f.Name)
+				w(&b, "  %s_aggregate(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): %s_aggregate!\n", name, other.Name, other.Name, other.Name)
 			}
 		}
 		b.WriteString("}\n")
@@ -250,22 +265,31 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		info.types[n+"_aggregate"] = typeInfo{role: roleAggregate, coll: c}
 		info.types[n+"_aggregate_fields"] = typeInfo{role: roleAggregateFields, coll: c}
 		w(&b, "\ntype %s_aggregate {\n  aggregate: %s_aggregate_fields\n  nodes: [%s!]!\n}\n", n, n, n)
+		// sum and avg over numbers; min and max over every field with an
+		// order (minMax) and the timestamps, as Hasura's _min_fields.
 		w(&b, "\ntype %s_aggregate_fields {\n  count: Int!\n", n)
+		fns := []string{"min", "max"}
 		if len(numbers) > 0 {
-			for _, fn := range []string{"sum", "avg", "min", "max"} {
-				w(&b, "  %s: %s_%s_fields\n", fn, n, fn)
-			}
+			fns = []string{"sum", "avg", "min", "max"}
+		}
+		for _, fn := range fns {
+			w(&b, "  %s: %s_%s_fields\n", fn, n, fn)
 		}
 		b.WriteString("}\n")
-		if len(numbers) > 0 {
-			for _, fn := range []string{"sum", "avg", "min", "max"} {
-				info.types[n+"_"+fn+"_fields"] = typeInfo{role: roleAggregateFunc, coll: c, fn: fn}
-				w(&b, "\ntype %s_%s_fields {\n", n, fn)
+		for _, fn := range fns {
+			info.types[n+"_"+fn+"_fields"] = typeInfo{role: roleAggregateFunc, coll: c, fn: fn}
+			w(&b, "\ntype %s_%s_fields {\n", n, fn)
+			if fn == "sum" || fn == "avg" {
 				for _, f := range numbers {
 					w(&b, "  %s: Float\n", f.Name)
 				}
-				b.WriteString("}\n")
+			} else {
+				for _, f := range ordered {
+					w(&b, "  %s: %s\n", f.Name, gqlType(snap, f))
+				}
+				b.WriteString("  created: timestamptz\n  updated: timestamptz\n")
 			}
+			b.WriteString("}\n")
 		}
 
 		// Connections.

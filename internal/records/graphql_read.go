@@ -31,22 +31,23 @@ type GQLKind int
 
 // Selection kinds.
 const (
-	GQLTypename     GQLKind = iota // Name is the type name
-	GQLColumn                      // id, created, updated or a data field Name
-	GQLRelation                    // forward relation field Name; Sub is the target's selection
-	GQLBackRelation                // records of collection Name whose relation Field points here; Args apply
-	GQLCount                       // aggregate: count
-	GQLAggFunc                     // aggregate: Name is sum, avg, min or max; Sub lists GQLColumn
-	GQLAggregate                   // X_aggregate.aggregate; Sub holds GQLCount/GQLAggFunc
-	GQLNodes                       // X_aggregate.nodes; Sub is a record selection
-	GQLEdges                       // connection edges; Sub holds GQLCursor/GQLNode
-	GQLCursor                      // edge cursor
-	GQLNode                        // edge node; Sub is a record selection
-	GQLPageInfo                    // connection page_info; Sub holds GQLPageField
-	GQLPageField                   // Name is has_next_page, has_previous_page, start_cursor or end_cursor
-	GQLTotalCount                  // connection total_count
-	GQLAffectedRows                // mutation response affected_rows
-	GQLReturning                   // mutation response returning; Sub is a record selection
+	GQLTypename      GQLKind = iota // Name is the type name
+	GQLColumn                       // id, created, updated or a data field Name
+	GQLRelation                     // forward relation field Name; Sub is the target's selection
+	GQLBackRelation                 // records of collection Name whose relation Field points here; Args apply
+	GQLCount                        // aggregate: count
+	GQLAggFunc                      // aggregate: Name is sum, avg, min or max; Sub lists GQLColumn
+	GQLAggregate                    // X_aggregate.aggregate; Sub holds GQLCount/GQLAggFunc
+	GQLNodes                        // X_aggregate.nodes; Sub is a record selection
+	GQLEdges                        // connection edges; Sub holds GQLCursor/GQLNode
+	GQLCursor                       // edge cursor
+	GQLNode                         // edge node; Sub is a record selection
+	GQLPageInfo                     // connection page_info; Sub holds GQLPageField
+	GQLPageField                    // Name is has_next_page, has_previous_page, start_cursor or end_cursor
+	GQLTotalCount                   // connection total_count
+	GQLAffectedRows                 // mutation response affected_rows
+	GQLReturning                    // mutation response returning; Sub is a record selection
+	GQLBackAggregate                // X_aggregate of the records of collection Name whose relation Field points here; Args apply
 )
 
 // GQLSel is one selected member: its response key (the alias), what it is,
@@ -471,15 +472,19 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		}
 		return "COALESCE((SELECT json_agg(" + obj + " ORDER BY array_position(" + qcol(row, f.Name) + ", " + qcol(tr, "id") + "))" +
 			from + qcol(tr, "id") + " = ANY(" + qcol(row, f.Name) + ") AND " + rule + "), '[]'::json)", nil
-	case GQLBackRelation:
+	case GQLBackRelation, GQLBackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
 		if other != nil {
 			f = other.Field(n.Field)
 		}
 		t := b.scope(other, b.newAlias())
-		if f == nil || f.Relation == nil || (f.Hidden && !b.p.IsAdmin()) {
+		hidden := f == nil || f.Relation == nil || (f.Hidden && !b.p.IsAdmin())
+		if hidden && n.Kind == GQLBackRelation {
 			return "'[]'::json", nil
+		}
+		if hidden {
+			return b.aggregateObject(t, &GQLListArgs{}, "FALSE", n.Sub) // over no record
 		}
 		tr := t.opts.Alias
 		link := qcol(tr, f.Name) + " = " + qcol(row, "id")
@@ -495,7 +500,11 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return b.list(t, args, link+" AND "+b.viewCond(t)+" AND "+where, n.Sub)
+		cond := link + " AND " + b.viewCond(t) + " AND " + where
+		if n.Kind == GQLBackAggregate {
+			return b.aggregateObject(t, args, cond, n.Sub)
+		}
+		return b.list(t, args, cond, n.Sub)
 	}
 	return "", errors.New("records: unexpected GraphQL selection")
 }
