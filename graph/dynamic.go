@@ -306,6 +306,16 @@ func listArgs(args map[string]any) records.GQLListArgs {
 	case map[string]any:
 		a.OrderBy = []any{o} // a single value where a list is expected
 	}
+	switch d := args["distinct_on"].(type) {
+	case []any:
+		for _, v := range d {
+			if name, ok := v.(string); ok {
+				a.DistinctOn = append(a.DistinctOn, name)
+			}
+		}
+	case string:
+		a.DistinctOn = []string{d} // a single value where a list is expected
+	}
 	a.Limit, _ = intArg(args["limit"])
 	a.Offset, _ = intArg(args["offset"])
 	a.First, _ = intArg(args["first"])

@@ -68,7 +68,7 @@ func cursorValue(v any, sqlType string) bool {
 		return true
 	}
 	switch sqlType {
-	case "double precision", "real":
+	case "double precision", "real", "bigint":
 		_, ok := v.(float64)
 		return ok
 	case "boolean":

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,11 +62,12 @@ type GQLSel struct {
 
 // GQLListArgs are the arguments of a list of records.
 type GQLListArgs struct {
-	Where   map[string]any
-	OrderBy []any
-	Limit   *int
-	Offset  *int
-	Search  string
+	Where      map[string]any
+	OrderBy    []any
+	DistinctOn []string
+	Limit      *int
+	Offset     *int
+	Search     string
 	// Connection paging.
 	First, Last   *int
 	After, Before *string
@@ -263,10 +263,19 @@ func (b *gqlBuilder) viewCond(sc *scope) string {
 // table (aliased sc.opts.Alias) meeting cond, ordered and paged by args.
 func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
 	row := sc.opts.Alias
-	order, err := b.orderBy(sc, args.OrderBy)
+	keys, err := b.sortKeys(sc, args.OrderBy)
 	if err != nil {
 		return "", err
 	}
+	distinct, keys, err := b.distinctOn(sc, args, keys)
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	order := strings.Join(parts, ", ")
 	limit, offset, err := b.page(args)
 	if err != nil {
 		return "", err
@@ -276,7 +285,7 @@ func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSe
 		return "", err
 	}
 	s := b.newAlias()
-	return "(SELECT COALESCE(json_agg(" + s + ".j), '[]'::json) FROM (SELECT " + obj + " AS j FROM " + sc.c.Table() + " " + collections.Quote(row) +
+	return "(SELECT COALESCE(json_agg(" + s + ".j), '[]'::json) FROM (SELECT " + distinct + obj + " AS j FROM " + sc.c.Table() + " " + collections.Quote(row) +
 		" WHERE " + cond + " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + offset + ") " + s + ")", nil
 }
 
@@ -320,54 +329,23 @@ func (k sortKey) String() string {
 // sortKeys reads order_by: a list of {field: direction} objects (keys of
 // one object in name order), ending in the id so order is total. The
 // default is created, then id, as over REST. _rank orders by the search
-// rank, so only a root list given search (rootCond) has it.
+// rank, so only a root list given search (rootCond) has it. A forward
+// relation orders by its target's fields and a back-relation by an
+// aggregate of its records (order_keys.go).
 func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 	row := sc.opts.Alias
 	var keys []sortKey
 	hasID := false
 	for _, item := range orderBy {
 		m, _ := item.(map[string]any)
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
+		more, err := b.orderKeys(sc, m, "")
+		if err != nil {
+			return nil, err
 		}
-		sort.Strings(names)
-		for _, name := range names {
-			dir, _ := m[name].(string)
-			if dir == "" {
-				continue
-			}
-			k := sortKey{expr: qcol(row, name), name: name}
-			switch name {
-			case "_rank":
-				if b.rank == "" || b.rankRow != row {
-					return nil, apierr.BadRequest("order_by: _rank needs search")
-				}
-				k.expr, k.sqlType = b.rank, "real" // ts_rank's type
-			case "id":
-				hasID, k.sqlType = true, "uuid"
-			case "created", "updated":
-				k.sqlType = "timestamptz"
-			default:
-				f := sc.visible(name)
-				if f == nil || !collections.ShapeOf(f).Sortable {
-					return nil, apierr.BadRequest("order_by: field %q cannot be sorted", name)
-				}
-				k.sqlType = collections.TypeOf(f).Column(f)
-			}
-			switch dir {
-			case "asc", "asc_nulls_last":
-			case "asc_nulls_first":
-				k.nullsFirst = true
-			case "desc", "desc_nulls_first":
-				k.desc, k.nullsFirst = true, true
-			case "desc_nulls_last":
-				k.desc = true
-			default:
-				return nil, apierr.BadRequest("order_by: unknown direction %q", dir)
-			}
-			keys = append(keys, k)
+		for _, k := range more {
+			hasID = hasID || k.name == "id"
 		}
+		keys = append(keys, more...)
 	}
 	if len(keys) == 0 {
 		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz"})
@@ -376,18 +354,6 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 		keys = append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid"})
 	}
 	return keys, nil
-}
-
-func (b *gqlBuilder) orderBy(sc *scope, orderBy []any) (string, error) {
-	keys, err := b.sortKeys(sc, orderBy)
-	if err != nil {
-		return "", err
-	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k.String()
-	}
-	return strings.Join(parts, ", "), nil
 }
 
 // object is the JSON object of the row of sc (aliased sc.opts.Alias) with
