@@ -40,7 +40,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, "object")
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLUpdateByPK:
 		if !hasOperator(op) {
 			return nil, apierr.BadRequest(noOperator)
@@ -62,12 +62,12 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, updateArg(op))
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLDeleteByPK:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil
 		}
-		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, true)
+		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, oneRecord)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,11 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		}
 		var returning []byte
 		if sel := returningSel(op.Sel); sel != nil {
-			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, false); err != nil {
+			order := listingOrder
+			if op.Kind == GQLInsert {
+				order = givenOrder
+			}
+			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
 				return err
 			}
 		}
@@ -153,7 +157,7 @@ func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collectio
 			}
 			var returning []byte
 			if sel := returningSel(op.Sel); sel != nil {
-				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, false); err != nil {
+				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
 					return err
 				}
 			}
@@ -203,11 +207,26 @@ func recordID(rec []byte) string {
 	return r.ID
 }
 
+// byIDs is what gqlByIDs renders.
+type byIDs int
+
+const (
+	// oneRecord: one object, or null.
+	oneRecord byIDs = iota
+	// listingOrder: an array in the default listing order (created, then
+	// id), so the returning of update_X and delete_X is stable whatever
+	// order the records were matched in.
+	listingOrder
+	// givenOrder: an array in the order of ids, so the returning of
+	// insert_X follows its objects (as in Hasura; they share one created
+	// time, so the listing order would be the ids' random one).
+	givenOrder
+)
+
 // gqlByIDs renders the records ids with selection sel, each as the caller
-// may view it: one object (or null) when one is true, else an array in the
-// default listing order (created, then id), so the returning of a bulk
-// mutation is stable whatever order the records were matched in.
-func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, one bool) ([]byte, error) {
+// may view it, as shape says.
+func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, shape byIDs) ([]byte, error) {
+	one := shape == oneRecord
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
 	if err != nil {
@@ -225,7 +244,11 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 	if one {
 		return gqlRow(ctx, q, "SELECT "+obj+from, b.a.list)
 	}
-	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+qcol(alias, "created")+", "+qcol(alias, "id")+"), '[]'::json)"+from, b.a.list)
+	order := qcol(alias, "created") + ", " + qcol(alias, "id")
+	if shape == givenOrder {
+		order = "array_position(" + idArg + ", " + qcol(alias, "id") + ")"
+	}
+	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
