@@ -86,3 +86,22 @@ func TestHasuraBackRelationAggregate(t *testing.T) {
 	expectData(t, gql(t, s, q, map[string]any{"id": p}, root.Access), map[string]any{posts + "_by_pk": map[string]any{
 		"author": map[string]any{"name": "bob", posts + "_via_author_aggregate": map[string]any{"aggregate": map[string]any{"count": 1.0}}}}})
 }
+
+// TestHasuraBackRelationAggregateComplexity: a back-relation's aggregate is
+// priced like its list (limit × selection), so aggregates of aggregates
+// cannot ask for a million nodes.
+func TestHasuraBackRelationAggregateComplexity(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := adminAccount(t, s)
+	authors, posts := newName("authors"), newName("posts")
+	createColl(t, s, root.Access, authors, `[{name: "name", type: "text"}]`, `, list_rule: "", view_rule: ""`)
+	createColl(t, s, root.Access, posts, fmt.Sprintf(`[{name: "author", type: "relation", relation: {collection: %q}}]`, authors), `, list_rule: "", view_rule: ""`)
+	q := fmt.Sprintf(`{ %s(limit: 1000) { %s_via_author_aggregate(limit: 1000) { nodes { id } } } }`, authors, posts)
+	expectRequestErrors(t, gql(t, s, q, nil, root.Access), 200, map[string]any{
+		"message":    "operation has complexity 2001001, which exceeds the limit of 5000",
+		"extensions": map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED"},
+	})
+	q = fmt.Sprintf(`{ %s(limit: 10) { %s_via_author_aggregate(limit: 10) { aggregate { count } nodes { id } } } }`, authors, posts)
+	expectData(t, gql(t, s, q, nil, root.Access), map[string]any{authors: []any{}})
+}
