@@ -65,7 +65,7 @@ func TestIntrospectionOff(t *testing.T) {
 	t.Parallel()
 	s := apptest.Start(t, func(c *config.Config, _ *app.Options) { c.GraphQL.Introspection = false })
 	r := s.Do(t, http.MethodPost, "/graphql", map[string]any{"query": "{ __schema { queryType { name } } }"}, "")
-	apptest.ExpectJSON(t, r, http.StatusUnprocessableEntity, map[string]any{"data": nil, "errors": []any{
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"errors": []any{
 		map[string]any{"message": "introspection is disabled on this server", "extensions": map[string]any{"code": "INTROSPECTION_DISABLED"}}}})
 	r = s.Do(t, http.MethodPost, "/graphql", map[string]any{"query": "{ __typename setup_needed }"}, "")
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"__typename": "Query", "setup_needed": r.JSON(t)["data"].(map[string]any)["setup_needed"]}})

@@ -9,10 +9,11 @@ import (
 const defaultListSize = 10
 
 // Complexity prices the run-time schema's fields for the complexity limit:
-// a pageable list (one with a limit argument: a collection, a
-// back-relation) costs its limit (defaultListSize without one) times what
-// each item selects, so a list of lists is refused unless it asks for few
-// items. Every other field costs one plus its selection, gqlgen's default.
+// a pageable field (one with a limit argument: a collection, a
+// back-relation, their aggregates, whose nodes the limit pages) costs its
+// limit (defaultListSize without one) times what each item selects, so a
+// list of lists is refused unless it asks for few items. Every other field
+// costs one plus its selection, gqlgen's default.
 func (s *routedSchema) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
 	if c, ok := s.ExecutableSchema.Complexity(ctx, typeName, field, child, args); ok {
 		return c, true
@@ -22,8 +23,8 @@ func (s *routedSchema) Complexity(ctx context.Context, typeName, field string, c
 		return 0, false
 	}
 	fd := def.Fields.ForName(field)
-	if fd == nil || fd.Type.Elem == nil || fd.Arguments.ForName("limit") == nil {
-		return 0, false // not a pageable list: gqlgen's default
+	if fd == nil || fd.Arguments.ForName("limit") == nil {
+		return 0, false // not pageable: gqlgen's default
 	}
 	size := defaultListSize
 	if n, ok := whole(args["limit"]); ok {

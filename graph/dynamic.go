@@ -306,6 +306,16 @@ func listArgs(args map[string]any) records.GQLListArgs {
 	case map[string]any:
 		a.OrderBy = []any{o} // a single value where a list is expected
 	}
+	switch d := args["distinct_on"].(type) {
+	case []any:
+		for _, v := range d {
+			if name, ok := v.(string); ok {
+				a.DistinctOn = append(a.DistinctOn, name)
+			}
+		}
+	case string:
+		a.DistinctOn = []string{d} // a single value where a list is expected
+	}
 	a.Limit, _ = intArg(args["limit"])
 	a.Offset, _ = intArg(args["offset"])
 	a.First, _ = intArg(args["first"])
@@ -375,7 +385,11 @@ func (g *generation) selection(oc *graphql.OperationContext, set ast.SelectionSe
 			if rel, ok := g.info.back[typeName][f.Name]; ok {
 				args := listArgs(f.ArgumentMap(oc.Variables))
 				n.Name, n.Field, n.Args = rel.other.Name, rel.field, &args
-				sub(records.GQLBackRelation, rel.other.Name)
+				if rel.aggregate {
+					sub(records.GQLBackAggregate, rel.other.Name+"_aggregate")
+				} else {
+					sub(records.GQLBackRelation, rel.other.Name)
+				}
 				break
 			}
 			n.Kind = records.GQLColumn

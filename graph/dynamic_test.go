@@ -335,5 +335,5 @@ func TestDynamicAggregateAndConnection(t *testing.T) {
 	d = must(t, s, root.Access, fmt.Sprintf(`{ %s_connection(first: 1) { total_count } }`, sh.items), nil)
 	expectJSON(t, d, map[string]any{sh.items + "_connection": map[string]any{"total_count": 3.0}})
 	q := fmt.Sprintf(`{ %s_connection(after: "nope") { total_count } }`, sh.items)
-	expectErrors(t, gql(t, s, q, nil, root.Access), nil, fieldErr(q, sh.items+"_connection", "invalid cursor", "BAD_USER_INPUT", nil))
+	expectErrors(t, gql(t, s, q, nil, root.Access), nil, fieldErr(q, sh.items+"_connection", "after: invalid cursor", "BAD_USER_INPUT", nil))
 }

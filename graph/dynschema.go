@@ -53,10 +53,12 @@ type rootOp struct {
 	coll *collections.Collection
 }
 
-// backRelation is a field <other>_via_<field> of a record type.
+// backRelation is a field <other>_via_<field> of a record type, or its
+// <other>_via_<field>_aggregate when aggregate is true.
 type backRelation struct {
-	other *collections.Collection
-	field string
+	other     *collections.Collection
+	field     string
+	aggregate bool
 }
 
 // dynInfo indexes the run-time schema for the carrier resolver.
@@ -163,6 +165,13 @@ func gqlType(snap *collections.Snapshot, f *collections.Field) string {
 	return scalarNames[sh.Scalar]
 }
 
+// minMax reports whether min and max apply to f: a scalar with an order
+// (text, email, url, select, number, date, datetime), not a boolean.
+func minMax(f *collections.Field) bool {
+	sh := collections.ShapeOf(f)
+	return sh.Sortable && sh.Target == "" && sh.Scalar != collections.ScalarBool
+}
+
 // inputType is the type of a data field in insert and set inputs: a
 // relation takes ids.
 func inputType(f *collections.Field) string {
@@ -204,7 +213,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 
 		// The record type.
 		w(&b, "\n\"A record of the collection %s.\"\ntype %s {\n  id: ID!\n", n, n)
-		var numbers, writable []*collections.Field
+		var numbers, ordered, writable []*collections.Field
 		for _, f := range c.Fields {
 			t := gqlType(snap, f)
 			if t == "" {
@@ -214,6 +223,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			writable = append(writable, f)
 			if collections.ShapeOf(f).Numeric {
 				numbers = append(numbers, f)
+			}
+			if minMax(f) {
+				ordered = append(ordered, f)
 			}
 		}
 		w(&b, "  created: timestamptz!\n  updated: timestamptz!\n")
@@ -227,7 +239,10 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 				info.back[n][name] = backRelation{other: other, field: f.Name}
 				backs = append(backs, name)
 				w(&b, "  \"Records of %s whose %s points here.\"\n", other.Name, f.Name)
-				w(&b, "  %s(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): [%s!]!\n", name, other.Name, other.Name, other.Name)
+				w(&b, "  %s(where: %s_bool_exp, order_by: [%s_order_by!], distinct_on: [%s_select_column!], limit: Int, offset: Int): [%s!]!\n", name, other.Name, other.Name, other.Name, other.Name)
+				info.back[n][name+"_aggregate"] = backRelation{other: other, field: f.Name, aggregate: true}
+				w(&b, "  \"Aggregates of the records of %s whose %s points here.\"\n", other.Name, f.Name)
+				w(&b, "  %s_aggregate(where: %s_bool_exp, order_by: [%s_order_by!], limit: Int, offset: Int): %s_aggregate!\n", name, other.Name, other.Name, other.Name)
 			}
 		}
 		b.WriteString("}\n")
@@ -244,34 +259,81 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			w(&b, "  \"Some record of %s whose %s points here matches.\"\n  %s: %s_bool_exp\n", back.other.Name, back.field, name, back.other.Name)
 		}
 		b.WriteString("  created: timestamptz_comparison_exp\n  updated: timestamptz_comparison_exp\n}\n")
+		// order_by: the sortable fields, a forward relation's target fields
+		// (as Hasura's object relationships) and the aggregates of the
+		// back-relations (as its array relationships).
 		w(&b, "\ninput %s_order_by {\n  id: order_by\n", n)
 		for _, f := range c.Fields {
-			if collections.ShapeOf(f).Sortable {
+			sh := collections.ShapeOf(f)
+			switch t := snap.Get(sh.Target); {
+			case sh.Sortable:
 				w(&b, "  %s: order_by\n", f.Name)
+			case sh.Target != "" && !sh.List && t != nil:
+				w(&b, "  \"Orders by the related record's fields (NULL where there is none the caller may view).\"\n  %s: %s_order_by\n", f.Name, t.Name)
+			}
+		}
+		for _, other := range snap.All() {
+			for _, f := range other.Fields {
+				if f.Relation != nil && f.Relation.CollectionID == c.ID {
+					w(&b, "  %s_via_%s_aggregate: %s_aggregate_order_by\n", other.Name, f.Name, other.Name)
+				}
 			}
 		}
 		b.WriteString("  created: order_by\n  updated: order_by\n  \"The search rank (best first with desc); only in a list given search.\"\n  _rank: order_by\n}\n")
+		w(&b, "\n\"Columns of %s for distinct_on.\"\nenum %s_select_column {\n  id\n", n, n)
+		for _, f := range writable {
+			w(&b, "  %s\n", f.Name)
+		}
+		b.WriteString("  created\n  updated\n}\n")
 
 		// Aggregates.
 		info.types[n+"_aggregate"] = typeInfo{role: roleAggregate, coll: c}
 		info.types[n+"_aggregate_fields"] = typeInfo{role: roleAggregateFields, coll: c}
 		w(&b, "\ntype %s_aggregate {\n  aggregate: %s_aggregate_fields\n  nodes: [%s!]!\n}\n", n, n, n)
+		// sum and avg over numbers; min and max over every field with an
+		// order (minMax) and the timestamps, as Hasura's _min_fields.
 		w(&b, "\ntype %s_aggregate_fields {\n  count: Int!\n", n)
+		fns := []string{"min", "max"}
 		if len(numbers) > 0 {
-			for _, fn := range []string{"sum", "avg", "min", "max"} {
-				w(&b, "  %s: %s_%s_fields\n", fn, n, fn)
-			}
+			fns = []string{"sum", "avg", "min", "max"}
+		}
+		for _, fn := range fns {
+			w(&b, "  %s: %s_%s_fields\n", fn, n, fn)
 		}
 		b.WriteString("}\n")
-		if len(numbers) > 0 {
-			for _, fn := range []string{"sum", "avg", "min", "max"} {
-				info.types[n+"_"+fn+"_fields"] = typeInfo{role: roleAggregateFunc, coll: c, fn: fn}
-				w(&b, "\ntype %s_%s_fields {\n", n, fn)
+		w(&b, "\ninput %s_aggregate_order_by {\n  count: order_by\n", n)
+		for _, fn := range fns {
+			w(&b, "  %s: %s_%s_order_by\n", fn, n, fn)
+		}
+		b.WriteString("}\n")
+		for _, fn := range fns {
+			w(&b, "\ninput %s_%s_order_by {\n", n, fn)
+			list := ordered
+			if fn == "sum" || fn == "avg" {
+				list = numbers
+			}
+			for _, f := range list {
+				w(&b, "  %s: order_by\n", f.Name)
+			}
+			if fn == "min" || fn == "max" {
+				b.WriteString("  created: order_by\n  updated: order_by\n")
+			}
+			b.WriteString("}\n")
+		}
+		for _, fn := range fns {
+			info.types[n+"_"+fn+"_fields"] = typeInfo{role: roleAggregateFunc, coll: c, fn: fn}
+			w(&b, "\ntype %s_%s_fields {\n", n, fn)
+			if fn == "sum" || fn == "avg" {
 				for _, f := range numbers {
 					w(&b, "  %s: Float\n", f.Name)
 				}
-				b.WriteString("}\n")
+			} else {
+				for _, f := range ordered {
+					w(&b, "  %s: %s\n", f.Name, gqlType(snap, f))
+				}
+				b.WriteString("  created: timestamptz\n  updated: timestamptz\n")
 			}
+			b.WriteString("}\n")
 		}
 
 		// Connections.
@@ -312,7 +374,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 
 		// Root fields.
 		list := fmt.Sprintf("where: %s_bool_exp, order_by: [%s_order_by!]", n, n)
-		w(&query, "  %s(%s, limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n)
+		w(&query, "  %s(%s, distinct_on: [%s_select_column!], limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n, n)
 		w(&query, "  %s_by_pk(id: ID!): %s\n", n, n)
 		w(&query, "  %s_aggregate(%s, limit: Int, offset: Int, search: String): %s_aggregate!\n", n, list, n)
 		w(&query, "  %s_connection(%s, search: String, first: Int, after: String, last: Int, before: String): %s_connection!\n", n, list, n)
@@ -323,7 +385,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 
 		// Live queries: the Query fields, re-run on changes (graph/live.go).
 		w(&subscription, "  \"Live query: %s as on Query, sent again whenever its result changes.\"\n", n)
-		w(&subscription, "  %s(%s, limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n)
+		w(&subscription, "  %s(%s, distinct_on: [%s_select_column!], limit: Int, offset: Int, search: String): [%s!]!\n", n, list, n, n)
 		w(&subscription, "  \"Live query: %s_by_pk as on Query, sent again whenever its result changes.\"\n", n)
 		w(&subscription, "  %s_by_pk(id: ID!): %s\n", n, n)
 		w(&subscription, "  \"Live query: %s_aggregate as on Query, sent again whenever its result changes.\"\n", n)

@@ -55,7 +55,8 @@ func TestTransport(t *testing.T) {
 		})
 	}
 
-	// Documents that do not parse or validate: 422, with the GraphQL error code.
+	// Documents that do not parse or validate: 200 with the GraphQL error code
+	// and no data (400 for no query at all; httpaudit_test.go has the rest).
 	for _, tc := range []struct {
 		name  string
 		query string
@@ -78,7 +79,11 @@ func TestTransport(t *testing.T) {
 			map[string]any{"message": "cannot use string as Int", "path": []any{"variable", "p"}, "extensions": map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			expectStatusErrors(t, gql(t, s, tc.query, tc.vars, ""), http.StatusUnprocessableEntity, nil, tc.err)
+			status := http.StatusOK
+			if tc.query == "" {
+				status = http.StatusBadRequest
+			}
+			expectRequestErrors(t, gql(t, s, tc.query, tc.vars, ""), status, tc.err)
 		})
 	}
 
@@ -151,7 +156,7 @@ func TestOperationLimits(t *testing.T) {
 		fmt.Fprintf(&q, " u%d: users { ...P }", i)
 	}
 	q.WriteString(" }")
-	expectStatusErrors(t, gql(t, s, q.String(), nil, ""), http.StatusUnprocessableEntity, nil, map[string]any{
+	expectRequestErrors(t, gql(t, s, q.String(), nil, ""), http.StatusOK, map[string]any{
 		"message": "operation has complexity 5005, which exceeds the limit of 5000", "extensions": map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED"}})
 
 	// 1000 of them, 5000, is allowed (and then refused for want of a user).
@@ -169,7 +174,7 @@ func TestOperationLimits(t *testing.T) {
 
 	// Introspection may not nest list fields without end.
 	deep := "{ __schema { types { " + strings.Repeat("fields { type { ", 4) + "name" + strings.Repeat(" } }", 4) + " } } }"
-	expectStatusErrors(t, gql(t, s, deep, nil, ""), http.StatusUnprocessableEntity, nil,
+	expectRequestErrors(t, gql(t, s, deep, nil, ""), http.StatusOK,
 		docErr("Maximum introspection depth exceeded", "GRAPHQL_VALIDATION_FAILED", 1, 3))
 
 	// The introspection query GraphiQL and codegen tools send works.

@@ -58,11 +58,11 @@ type Options struct {
 func NewServer(o Options) http.Handler {
 	o.sessions = newWSSessions(o.Auth)
 	if o.Collections == nil {
-		return websocketUpgrade(o.CheckOrigin, checkRequest(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o)))
+		return websocketUpgrade(o.CheckOrigin, checkRequest(overHTTP(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o))))
 	}
 	s := &dynamicServer{o: o}
 	s.follow()
-	return websocketUpgrade(o.CheckOrigin, checkRequest(s))
+	return websocketUpgrade(o.CheckOrigin, checkRequest(overHTTP(s)))
 }
 
 // newHandler is one complete gqlgen server over es, with its own query

@@ -82,7 +82,12 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		hub.Close()
 		return nil, err
 	}
-	sequencer := events.StartSequencer(db.DB, log, broker.Wake)
+	sequencer, err := events.StartSequencer(cfg.DatabaseURL, log, broker.Wake)
+	if err != nil {
+		broker.Close()
+		hub.Close()
+		return nil, err
+	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}

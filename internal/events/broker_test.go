@@ -32,7 +32,10 @@ func instance(t *testing.T) (*sql.DB, *Broker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq := StartSequencer(db, quiet, b.Wake)
+	seq, err := StartSequencer(pgtest.URL(), quiet, b.Wake)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { seq.Close(); b.Close(); hub.Close() })
 	return db, b
 }

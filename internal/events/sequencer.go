@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"log/slog"
 	"time"
+
+	_ "github.com/lib/pq" // the sequencer opens its own connection
 )
 
 // Sequencing. Writers insert events with an insertion id and no seq, and
@@ -59,18 +61,26 @@ type Sequencer struct {
 	stamped func()
 }
 
-// StartSequencer runs a sequencer contender until Close.
-func StartSequencer(db *sql.DB, log *slog.Logger, stamped func()) *Sequencer {
+// StartSequencer runs a sequencer contender until Close, on a connection
+// of its own to dsn (outside the request pool, which it would otherwise
+// hold one connection of for as long as it leads).
+func StartSequencer(dsn string, log *slog.Logger, stamped func()) (*Sequencer, error) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sequencer{db: db, log: log, cancel: cancel, done: make(chan struct{}), stamped: stamped}
 	go s.run(ctx)
-	return s
+	return s, nil
 }
 
 // Close stops the sequencer and gives up the election.
 func (s *Sequencer) Close() {
 	s.cancel()
 	<-s.done
+	s.db.Close()
 }
 
 func (s *Sequencer) run(ctx context.Context) {

@@ -5,17 +5,30 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"fastcms/internal/collections"
 )
 
-// aggregate is the statement of X_aggregate: the aggregates and the nodes
-// are subqueries over the same condition, each built only when selected.
+// aggregate is the statement of X_aggregate.
 func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
 	cond, err := b.rootCond(sc, &op.Args)
 	if err != nil {
 		return "", err
 	}
+	obj, err := b.aggregateObject(sc, &op.Args, cond, op.Sel)
+	if err != nil {
+		return "", err
+	}
+	return "SELECT " + obj, nil
+}
+
+// aggregateObject is the JSON of an X_aggregate over the rows of sc's table
+// (aliased sc.opts.Alias) meeting cond: the aggregates and the nodes are
+// subqueries, each built only when selected; limit and offset page the
+// nodes, as order_by orders them.
+func (b *gqlBuilder) aggregateObject(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
 	var pairs []string
-	for _, n := range op.Sel {
+	for _, n := range sel {
 		var v string
 		switch n.Kind {
 		case GQLTypename:
@@ -27,9 +40,10 @@ func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
 			}
 			// GROUP BY () makes this one row even when no aggregate
 			// function is selected (only hidden fields, or __typename).
-			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " GROUP BY ())"
+			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())"
 		case GQLNodes:
-			v, err = b.list(sc, &GQLListArgs{OrderBy: op.Args.OrderBy, Limit: op.Args.Limit, Offset: op.Args.Offset}, cond, n.Sub)
+			var err error
+			v, err = b.list(sc, &GQLListArgs{OrderBy: args.OrderBy, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
 			if err != nil {
 				return "", err
 			}
@@ -38,7 +52,7 @@ func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
 		}
 		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
 	}
-	return "SELECT " + buildObject(pairs), nil
+	return buildObject(pairs), nil
 }
 
 func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
@@ -57,11 +71,7 @@ func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
 				case GQLTypename:
 					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
 				case GQLColumn:
-					e := "NULL::double precision"
-					if f := sc.visible(m.Name); f != nil && f.Type == "number" {
-						e = n.Name + "(" + qcol(alias, f.Name) + ")"
-					}
-					inner = append(inner, quoteLiteral(m.Key)+", "+e)
+					inner = append(inner, quoteLiteral(m.Key)+", "+b.aggregateColumn(sc, n.Name, m.Name))
 				}
 			}
 			v = buildObject(inner)
@@ -71,6 +81,29 @@ func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
 		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
 	}
 	return buildObject(pairs), nil
+}
+
+// aggregateColumn is fn (sum, avg, min or max) over the column name, as
+// JSON: sum and avg take numbers, min and max any field with an order
+// (not a boolean) and the timestamps; a hidden field is null for a
+// non-admin.
+func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
+	c := qcol(sc.opts.Alias, name)
+	if name == "created" || name == "updated" {
+		return collections.TimestampJSON(fn + "(" + c + ")")
+	}
+	f := sc.visible(name)
+	if f == nil {
+		return "NULL::json"
+	}
+	sh := collections.ShapeOf(f)
+	switch {
+	case (fn == "sum" || fn == "avg") && sh.Numeric:
+	case (fn == "min" || fn == "max") && sh.Sortable && sh.Target == "" && sh.Scalar != collections.ScalarBool:
+	default:
+		return "NULL::json"
+	}
+	return collections.TypeOf(f).JSON(f, fn+"("+c+")")
 }
 
 // connection is the statement of X_connection: keyset paging over the
@@ -213,13 +246,22 @@ func rowwise(keys []sortKey, vals []any) bool {
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
 func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, error) {
+	arg := "before"
+	if after {
+		arg = "after"
+	}
 	raw, err := base64.StdEncoding.DecodeString(cursor)
 	var vals []any
 	if err == nil {
 		err = json.Unmarshal(raw, &vals)
 	}
 	if err != nil || len(vals) != len(keys) {
-		return "", gqlError("invalid cursor")
+		return "", gqlError("%s: invalid cursor", arg)
+	}
+	for i, k := range keys {
+		if !cursorValue(vals[i], k.sqlType) {
+			return "", gqlError("%s: invalid cursor", arg)
+		}
 	}
 	if rowwise(keys, vals) {
 		// Keys that cannot be NULL, all one way: a row comparison, which
@@ -252,7 +294,7 @@ func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, 
 		case bool:
 			bound = strconv.FormatBool(x)
 		default:
-			return "", gqlError("invalid cursor")
+			return "", gqlError("%s: invalid cursor", arg)
 		}
 		parts = append(parts,
 			part{"(" + k.expr + " IS NULL)", b.a.add(v == nil) + "::boolean", k.nullsFirst},

@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/lib/pq"
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
@@ -33,22 +30,23 @@ type GQLKind int
 
 // Selection kinds.
 const (
-	GQLTypename     GQLKind = iota // Name is the type name
-	GQLColumn                      // id, created, updated or a data field Name
-	GQLRelation                    // forward relation field Name; Sub is the target's selection
-	GQLBackRelation                // records of collection Name whose relation Field points here; Args apply
-	GQLCount                       // aggregate: count
-	GQLAggFunc                     // aggregate: Name is sum, avg, min or max; Sub lists GQLColumn
-	GQLAggregate                   // X_aggregate.aggregate; Sub holds GQLCount/GQLAggFunc
-	GQLNodes                       // X_aggregate.nodes; Sub is a record selection
-	GQLEdges                       // connection edges; Sub holds GQLCursor/GQLNode
-	GQLCursor                      // edge cursor
-	GQLNode                        // edge node; Sub is a record selection
-	GQLPageInfo                    // connection page_info; Sub holds GQLPageField
-	GQLPageField                   // Name is has_next_page, has_previous_page, start_cursor or end_cursor
-	GQLTotalCount                  // connection total_count
-	GQLAffectedRows                // mutation response affected_rows
-	GQLReturning                   // mutation response returning; Sub is a record selection
+	GQLTypename      GQLKind = iota // Name is the type name
+	GQLColumn                       // id, created, updated or a data field Name
+	GQLRelation                     // forward relation field Name; Sub is the target's selection
+	GQLBackRelation                 // records of collection Name whose relation Field points here; Args apply
+	GQLCount                        // aggregate: count
+	GQLAggFunc                      // aggregate: Name is sum, avg, min or max; Sub lists GQLColumn
+	GQLAggregate                    // X_aggregate.aggregate; Sub holds GQLCount/GQLAggFunc
+	GQLNodes                        // X_aggregate.nodes; Sub is a record selection
+	GQLEdges                        // connection edges; Sub holds GQLCursor/GQLNode
+	GQLCursor                       // edge cursor
+	GQLNode                         // edge node; Sub is a record selection
+	GQLPageInfo                     // connection page_info; Sub holds GQLPageField
+	GQLPageField                    // Name is has_next_page, has_previous_page, start_cursor or end_cursor
+	GQLTotalCount                   // connection total_count
+	GQLAffectedRows                 // mutation response affected_rows
+	GQLReturning                    // mutation response returning; Sub is a record selection
+	GQLBackAggregate                // X_aggregate of the records of collection Name whose relation Field points here; Args apply
 )
 
 // GQLSel is one selected member: its response key (the alias), what it is,
@@ -64,11 +62,12 @@ type GQLSel struct {
 
 // GQLListArgs are the arguments of a list of records.
 type GQLListArgs struct {
-	Where   map[string]any
-	OrderBy []any
-	Limit   *int
-	Offset  *int
-	Search  string
+	Where      map[string]any
+	OrderBy    []any
+	DistinctOn []string
+	Limit      *int
+	Offset     *int
+	Search     string
 	// Connection paging.
 	First, Last   *int
 	After, Before *string
@@ -146,21 +145,15 @@ func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error
 	return out, gqlDBError(err)
 }
 
-// gqlDBError turns what a client's where: can cause (a bad regular
-// expression, a value of the wrong form) into a client error, and a
-// statement that ran out of time into apierr.TooSlow.
+// gqlDBError turns what a client's where: can cause (a value of the wrong
+// form, out of range or with a NUL character) into a client error, and a
+// statement that ran out of time into apierr.TooSlow: the other arguments
+// of a read are checked before it runs (graphql_errors.go).
 func gqlDBError(err error) error {
 	if apierr.Cancelled(err) {
 		return apierr.TooSlow()
 	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "2201B", "22P02", "22007", "22008", "22003", "22023":
-			return apierr.BadRequest("where: %s", pqErr.Message)
-		}
-	}
-	return err
+	return inputError(err, "where")
 }
 
 // GraphQL resolves one root collection field against snap, the snapshot
@@ -276,10 +269,19 @@ func (b *gqlBuilder) viewCond(sc *scope) string {
 // table (aliased sc.opts.Alias) meeting cond, ordered and paged by args.
 func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
 	row := sc.opts.Alias
-	order, err := b.orderBy(sc, args.OrderBy)
+	keys, err := b.sortKeys(sc, args.OrderBy)
 	if err != nil {
 		return "", err
 	}
+	distinct, keys, err := b.distinctOn(sc, args, keys)
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	order := strings.Join(parts, ", ")
 	limit, offset, err := b.page(args)
 	if err != nil {
 		return "", err
@@ -289,7 +291,7 @@ func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSe
 		return "", err
 	}
 	s := b.newAlias()
-	return "(SELECT COALESCE(json_agg(" + s + ".j), '[]'::json) FROM (SELECT " + obj + " AS j FROM " + sc.c.Table() + " " + collections.Quote(row) +
+	return "(SELECT COALESCE(json_agg(" + s + ".j), '[]'::json) FROM (SELECT " + distinct + obj + " AS j FROM " + sc.c.Table() + " " + collections.Quote(row) +
 		" WHERE " + cond + " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + offset + ") " + s + ")", nil
 }
 
@@ -333,54 +335,23 @@ func (k sortKey) String() string {
 // sortKeys reads order_by: a list of {field: direction} objects (keys of
 // one object in name order), ending in the id so order is total. The
 // default is created, then id, as over REST. _rank orders by the search
-// rank, so only a root list given search (rootCond) has it.
+// rank, so only a root list given search (rootCond) has it. A forward
+// relation orders by its target's fields and a back-relation by an
+// aggregate of its records (order_keys.go).
 func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 	row := sc.opts.Alias
 	var keys []sortKey
 	hasID := false
 	for _, item := range orderBy {
 		m, _ := item.(map[string]any)
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
+		more, err := b.orderKeys(sc, m, "")
+		if err != nil {
+			return nil, err
 		}
-		sort.Strings(names)
-		for _, name := range names {
-			dir, _ := m[name].(string)
-			if dir == "" {
-				continue
-			}
-			k := sortKey{expr: qcol(row, name), name: name}
-			switch name {
-			case "_rank":
-				if b.rank == "" || b.rankRow != row {
-					return nil, apierr.BadRequest("order_by: _rank needs search")
-				}
-				k.expr, k.sqlType = b.rank, "real" // ts_rank's type
-			case "id":
-				hasID, k.sqlType = true, "uuid"
-			case "created", "updated":
-				k.sqlType = "timestamptz"
-			default:
-				f := sc.visible(name)
-				if f == nil || !collections.ShapeOf(f).Sortable {
-					return nil, apierr.BadRequest("order_by: field %q cannot be sorted", name)
-				}
-				k.sqlType = collections.TypeOf(f).Column(f)
-			}
-			switch dir {
-			case "asc", "asc_nulls_last":
-			case "asc_nulls_first":
-				k.nullsFirst = true
-			case "desc", "desc_nulls_first":
-				k.desc, k.nullsFirst = true, true
-			case "desc_nulls_last":
-				k.desc = true
-			default:
-				return nil, apierr.BadRequest("order_by: unknown direction %q", dir)
-			}
-			keys = append(keys, k)
+		for _, k := range more {
+			hasID = hasID || k.name == "id"
 		}
+		keys = append(keys, more...)
 	}
 	if len(keys) == 0 {
 		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz"})
@@ -389,18 +360,6 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 		keys = append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid"})
 	}
 	return keys, nil
-}
-
-func (b *gqlBuilder) orderBy(sc *scope, orderBy []any) (string, error) {
-	keys, err := b.sortKeys(sc, orderBy)
-	if err != nil {
-		return "", err
-	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k.String()
-	}
-	return strings.Join(parts, ", "), nil
 }
 
 // object is the JSON object of the row of sc (aliased sc.opts.Alias) with
@@ -485,15 +444,19 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		}
 		return "COALESCE((SELECT json_agg(" + obj + " ORDER BY array_position(" + qcol(row, f.Name) + ", " + qcol(tr, "id") + "))" +
 			from + qcol(tr, "id") + " = ANY(" + qcol(row, f.Name) + ") AND " + rule + "), '[]'::json)", nil
-	case GQLBackRelation:
+	case GQLBackRelation, GQLBackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
 		if other != nil {
 			f = other.Field(n.Field)
 		}
 		t := b.scope(other, b.newAlias())
-		if f == nil || f.Relation == nil || (f.Hidden && !b.p.IsAdmin()) {
+		hidden := f == nil || f.Relation == nil || (f.Hidden && !b.p.IsAdmin())
+		if hidden && n.Kind == GQLBackRelation {
 			return "'[]'::json", nil
+		}
+		if hidden {
+			return b.aggregateObject(t, &GQLListArgs{}, "FALSE", n.Sub) // over no record
 		}
 		tr := t.opts.Alias
 		link := qcol(tr, f.Name) + " = " + qcol(row, "id")
@@ -509,7 +472,11 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return b.list(t, args, link+" AND "+b.viewCond(t)+" AND "+where, n.Sub)
+		cond := link + " AND " + b.viewCond(t) + " AND " + where
+		if n.Kind == GQLBackAggregate {
+			return b.aggregateObject(t, args, cond, n.Sub)
+		}
+		return b.list(t, args, cond, n.Sub)
 	}
 	return "", errors.New("records: unexpected GraphQL selection")
 }

@@ -32,29 +32,42 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
 	case GQLInsertOne:
-		rec, err := s.Create(ctx, c.Name, gqlPlainData(op.Objects[0]))
-		if err != nil {
+		data := gqlPlainData(op.Objects[0])
+		if err := noNUL(data); err != nil {
 			return nil, err
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+		rec, err := s.Create(ctx, c.Name, data)
+		if err != nil {
+			return nil, inputError(err, "object")
+		}
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLUpdateByPK:
+		if !hasOperator(op) {
+			return nil, apierr.BadRequest(noOperator)
+		}
+		if len(op.Set)+len(op.Inc) == 0 {
+			return nil, nil // an empty _set changes no record
+		}
 		data := gqlPlainData(op.Set)
 		for k, v := range gqlPlainData(op.Inc) {
 			data[k+"+"] = v
+		}
+		if err := noNUL(data); err != nil {
+			return nil, err
 		}
 		rec, err := s.Update(ctx, c.Name, op.ID, data)
 		if e, ok := apierr.As(err); ok && e.Status == 404 {
 			return nil, nil // missing or hidden: null, as the spec says
 		}
 		if err != nil {
-			return nil, err
+			return nil, inputError(err, updateArg(op))
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, true)
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLDeleteByPK:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil
 		}
-		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, true)
+		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, oneRecord)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +80,17 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 
 	sc := newScope(snap, c, b.p, nil)
 	if op.Kind == GQLUpdateMany {
+		for i, u := range op.Updates {
+			if !hasOperator(u) {
+				return nil, apierr.BadRequest("updates.%d: %s", i, noOperator)
+			}
+		}
 		return s.gqlUpdateMany(ctx, b, c, sc, op)
+	}
+	if op.Kind == GQLUpdate {
+		if !hasOperator(op) {
+			return nil, apierr.BadRequest(noOperator)
+		}
 	}
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
@@ -78,6 +101,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
 		case GQLUpdate:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
+			err = inputError(err, updateArg(op))
 		case GQLDelete:
 			ids, err = s.gqlMatch(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
 		default:
@@ -88,7 +112,11 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		}
 		var returning []byte
 		if sel := returningSel(op.Sel); sel != nil {
-			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, false); err != nil {
+			order := listingOrder
+			if op.Kind == GQLInsert {
+				order = givenOrder
+			}
+			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
 				return err
 			}
 		}
@@ -123,11 +151,11 @@ func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collectio
 			u.Kind, u.AtMost, u.Sel = GQLUpdate, DefaultGQLAtMost, op.Sel
 			ids, err := s.gqlUpdate(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, u)
 			if err != nil {
-				return prefixFields(err, fmt.Sprintf("updates.%d.", i))
+				return prefixFields(inputError(err, fmt.Sprintf("updates.%d.%s", i, updateArg(u))), fmt.Sprintf("updates.%d.", i))
 			}
 			var returning []byte
 			if sel := returningSel(op.Sel); sel != nil {
-				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, false); err != nil {
+				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
 					return err
 				}
 			}
@@ -177,10 +205,26 @@ func recordID(rec []byte) string {
 	return r.ID
 }
 
-// gqlByIDs renders the records ids (in that order) with selection sel,
-// each as the caller may view it: one object (or null) when one is true,
-// else an array.
-func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, one bool) ([]byte, error) {
+// byIDs is what gqlByIDs renders.
+type byIDs int
+
+const (
+	// oneRecord: one object, or null.
+	oneRecord byIDs = iota
+	// listingOrder: an array in the default listing order (created, then
+	// id), so the returning of update_X and delete_X is stable whatever
+	// order the records were matched in.
+	listingOrder
+	// givenOrder: an array in the order of ids, so the returning of
+	// insert_X follows its objects (as in Hasura; they share one created
+	// time, so the listing order would be the ids' random one).
+	givenOrder
+)
+
+// gqlByIDs renders the records ids with selection sel, each as the caller
+// may view it, as shape says.
+func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, shape byIDs) ([]byte, error) {
+	one := shape == oneRecord
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
 	if err != nil {
@@ -198,7 +242,11 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *col
 	if one {
 		return gqlRow(ctx, q, "SELECT "+obj+from, b.a.list)
 	}
-	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY array_position("+idArg+", "+qcol(alias, "id")+")), '[]'::json)"+from, b.a.list)
+	order := qcol(alias, "created") + ", " + qcol(alias, "id")
+	if shape == givenOrder {
+		order = "array_position(" + idArg + ", " + qcol(alias, "id") + ")"
+	}
+	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
@@ -212,7 +260,11 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	}
 	ids := make([]string, 0, len(objects))
 	for i, obj := range objects {
-		changes, ruleData, err := parseData(base, gqlPlainData(obj), true)
+		data := gqlPlainData(obj)
+		if err := noNUL(data); err != nil {
+			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+		}
+		changes, ruleData, err := parseData(base, data, true)
 		if err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
@@ -223,7 +275,7 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 			id, _, err = insertRecord(ctx, tx, sc, changes, "")
 		}
 		if err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
 		}
 		ids = append(ids, id)
 	}
@@ -279,7 +331,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *s
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, gqlDBError(err)
 	}
 	if len(ids) > op.AtMost {
 		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)
@@ -315,15 +367,35 @@ func idInCond(a *args, w map[string]any) (cond string, ok bool) {
 	return qcol(alias, "id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])", true
 }
 
-// gqlUpdate applies _set and _inc to the matching records.
+// hasOperator reports whether an update names _set or _inc: one without is
+// refused, as Hasura does; an empty one is allowed and changes no record.
+func hasOperator(op GQLOp) bool { return op.Set != nil || op.Inc != nil }
+
+const noOperator = "give _set or _inc"
+
+// updateArg is the argument a data error of an update's SQL comes from:
+// _set values are validated before, so an error (an overflow) is _inc's
+// when there is one.
+func updateArg(op GQLOp) string {
+	if len(op.Inc) > 0 {
+		return "_inc"
+	}
+	return "_set"
+}
+
+// gqlUpdate applies _set and _inc to the matching records; an empty _set
+// (and _inc) matches no record, so nothing is changed or reported.
 func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
 	sc := newScope(b.snap, c, b.p, nil)
-	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil {
+	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil || len(op.Set)+len(op.Inc) == 0 {
 		return nil, err
 	}
 	data := gqlPlainData(op.Set)
 	for k, v := range gqlPlainData(op.Inc) {
 		data[k+"+"] = v
+	}
+	if err := noNUL(data); err != nil {
+		return nil, err
 	}
 	changes, ruleData, err := parseData(sc, data, false)
 	if err != nil {
