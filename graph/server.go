@@ -39,6 +39,8 @@ type Options struct {
 	// MaxDepth and MaxComplexity bound what one operation may ask for.
 	MaxDepth      int
 	MaxComplexity int
+	// MaxTokens is the parser's token limit (DefaultMaxTokens when 0).
+	MaxTokens int
 	// Introspection lets clients read the schema (__schema, __type).
 	Introspection bool
 	Log           *slog.Logger
@@ -82,6 +84,14 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	// router still applies.
 	srv.AddTransport(transport.MultipartForm{MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Parsing and validation run before every other limit and before
+	// authentication: bound both (limits.go).
+	tokens := o.MaxTokens
+	if tokens <= 0 {
+		tokens = DefaultMaxTokens
+	}
+	srv.SetParserTokenLimit(tokens)
+	srv.SetValidationRulesFn(validationRules)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {

@@ -106,6 +106,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Shutdown:      shutdownCtx,
 		MaxDepth:      cfg.GraphQL.MaxDepth,
 		MaxComplexity: cfg.GraphQL.MaxComplexity,
+		MaxTokens:     cfg.GraphQL.MaxTokens,
 		Introspection: cfg.GraphQL.Introspection,
 		Log:           log,
 	})

@@ -45,6 +45,8 @@ type GraphQL struct {
 	Introspection bool
 	MaxDepth      int
 	MaxComplexity int
+	// MaxTokens bounds the size of a document the parser reads.
+	MaxTokens int
 }
 
 // SMTP configures outgoing mail; with no Host, mail is written to the log.
@@ -105,6 +107,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.GraphQL.MaxComplexity, err = strconv.Atoi(env("GRAPHQL_MAX_COMPLEXITY", "5000")); err != nil || c.GraphQL.MaxComplexity < 1 {
 		return nil, fmt.Errorf("GRAPHQL_MAX_COMPLEXITY must be a positive whole number")
+	}
+	if c.GraphQL.MaxTokens, err = strconv.Atoi(env("GRAPHQL_MAX_TOKENS", "15000")); err != nil || c.GraphQL.MaxTokens < 1 {
+		return nil, fmt.Errorf("GRAPHQL_MAX_TOKENS must be a positive whole number")
 	}
 	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
