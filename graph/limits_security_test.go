@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"fastcms/internal/app"
 	"fastcms/internal/apptest"
+	"fastcms/internal/config"
 )
 
 // aliases is the review's reproduction of finding 1: n fields under one
@@ -141,7 +143,9 @@ func TestSecurity01ValidationCost(t *testing.T) {
 // size whatever it contains (finding 1). The seeds are the shapes that
 // were expensive; `go test -fuzz FuzzGraphQLDocument ./graph` explores.
 func FuzzGraphQLDocument(f *testing.F) {
-	s := apptest.Start(f)
+	// Introspection, whose answer grows with the package's collections, is
+	// off: every other answer is bounded by what the fuzzer's documents ask.
+	s := apptest.Start(f, func(c *config.Config, _ *app.Options) { c.GraphQL.Introspection = false })
 	// adminAccount's steps, for a testing.F: set up (refused when done
 	// already), log in, create a collection that relates to itself.
 	do := func(query string, token string) map[string]any {
@@ -169,6 +173,7 @@ func FuzzGraphQLDocument(f *testing.F) {
 		"{ " + posts + "_connection { edges { node { next { " + posts + "_via_next { id } } } } } }",
 		"{" + strings.Repeat(" nope", 200) + " }",
 		introspectionQuery,
+		"{ __type(name: \"Query\") { fields { name } } }",
 	} {
 		f.Add(seed)
 	}
@@ -179,4 +184,62 @@ func FuzzGraphQLDocument(f *testing.F) {
 			t.Fatalf("answered in %v with %d bytes (status %d)", took, len(r.Body), r.Status)
 		}
 	})
+}
+
+// Finding 4: a list is priced by the rows its SQL may fetch: without a
+// limit (or first/last) that is records.MaxGQLLimit, 1000; X_connection
+// is priced by its page, and X_aggregate's nodes as a list.
+func TestSecurity04ListPricing(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t)
+	root := adminAccount(t, s)
+	tags, posts := newName("lp_tags"), newName("lp_posts")
+	createColl(t, s, root.Access, tags, `[{name: "label", type: "text"}]`, `, list_rule: "", view_rule: ""`)
+	createColl(t, s, root.Access, posts, fmt.Sprintf(`[{name: "title", type: "text"}, {name: "tag", type: "relation", relation: {collection: %q}}]`, tags),
+		`, list_rule: "", view_rule: ""`)
+	back := posts + "_via_tag"
+	refused := func(query string, complexity int) {
+		t.Helper()
+		expectStatusErrors(t, gql(t, s, query, nil, ""), http.StatusUnprocessableEntity, nil, map[string]any{
+			"message":    fmt.Sprintf("operation has complexity %d, which exceeds the limit of 5000", complexity),
+			"extensions": map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED"},
+		})
+	}
+	runs := func(query string, want map[string]any) {
+		t.Helper()
+		expectData(t, gql(t, s, query, nil, ""), want)
+	}
+
+	// The review's reproduction: 1000 edges × (edges, node, tag and 1000 posts).
+	refused(fmt.Sprintf(`{ %s_connection { edges { node { tag { %s { id } } } } } }`, posts, back), 1000*1004+1)
+	// A page of 4 of the same is allowed.
+	runs(fmt.Sprintf(`{ %s_connection(first: 4) { edges { node { tag { %s(limit: 1) { id } } } } } }`, posts, back),
+		map[string]any{posts + "_connection": map[string]any{"edges": []any{}}})
+	runs(fmt.Sprintf(`{ %s_connection(last: 4) { total_count } }`, posts), map[string]any{posts + "_connection": map[string]any{"total_count": 0.0}})
+
+	// A list without limit fetches 1000 rows, and so does a back-relation.
+	refused(fmt.Sprintf(`{ %s { label %s { id } } }`, tags, back), 1000*(1+1001)+1)
+	refused(fmt.Sprintf(`{ %s(limit: 5) { label %s { id title } } }`, tags, back), 5*(1+2001)+1)
+	runs(fmt.Sprintf(`{ %s { id label } }`, tags), map[string]any{tags: []any{}})
+
+	// X_aggregate's nodes are a list of up to 1000 (its limit when given).
+	refused(fmt.Sprintf(`{ %s_aggregate { nodes { label %s { id } } } }`, tags, back), 1000*(1+1001)+1+1)
+	runs(fmt.Sprintf(`{ %s_aggregate(limit: 2) { aggregate { count } nodes { label %s(limit: 2) { id } } } }`, tags, back),
+		map[string]any{tags + "_aggregate": map[string]any{"aggregate": map[string]any{"count": 0.0}, "nodes": []any{}}})
+	runs(fmt.Sprintf(`{ a: %s_aggregate { aggregate { count } } b: %s_aggregate { aggregate { count } } }`, tags, tags),
+		map[string]any{"a": map[string]any{"aggregate": map[string]any{"count": 0.0}}, "b": map[string]any{"aggregate": map[string]any{"count": 0.0}}})
+
+	// Live queries are priced alike.
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := dialWS(t, s, proto, nil)
+			c.init(nil)
+			c.start("1", fmt.Sprintf(`subscription { %s_aggregate { nodes { %s { id } } } }`, tags, back), nil)
+			c.expect(map[string]any{"id": "1", "type": "error", "payload": []any{map[string]any{
+				"message":    fmt.Sprintf("operation has complexity %d, which exceeds the limit of 5000", 1000*1001+1+1),
+				"extensions": map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED"},
+			}}})
+			c.expect(map[string]any{"id": "1", "type": "complete"})
+		})
+	}
 }
