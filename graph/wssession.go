@@ -3,6 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -36,8 +39,11 @@ import (
 var wsCheckInterval = time.Second
 
 // wsSlot carries the accepted connection from Accept to wsInit (both see
-// the upgrade request's context).
-type wsSlot struct{ conn *gorillaConn }
+// the upgrade request's context), and the client's address.
+type wsSlot struct {
+	conn *gorillaConn
+	ip   string
+}
 
 type (
 	wsSlotKey    struct{}
@@ -51,20 +57,30 @@ type wsSession struct {
 	all  *wsSessions
 	wake chan struct{}
 
+	// client is what the socket counts against in wsSessions.open.
+	client string
+
 	mu     sync.Mutex
 	token  string
 	userID string
+	subs   int // open subscriptions
 }
 
-// wsSessions indexes the open sessions by user, to wake them on a change.
+// wsSessions indexes the open sessions by user, to wake them on a change,
+// and counts them per client, to cap them.
 type wsSessions struct {
-	svc    *auth.Service
+	svc *auth.Service
+	// maxSockets caps the sockets per client, maxSubs the subscriptions
+	// per socket; 0 is no cap.
+	maxSockets, maxSubs int
+
 	mu     sync.Mutex
 	byUser map[string]map[*wsSession]struct{}
+	open   map[string]int
 }
 
-func newWSSessions(svc *auth.Service) *wsSessions {
-	ss := &wsSessions{svc: svc, byUser: map[string]map[*wsSession]struct{}{}}
+func newWSSessions(svc *auth.Service, maxSockets, maxSubs int) *wsSessions {
+	ss := &wsSessions{svc: svc, maxSockets: maxSockets, maxSubs: maxSubs, byUser: map[string]map[*wsSession]struct{}{}, open: map[string]int{}}
 	if svc != nil {
 		svc.OnChange(ss.changed)
 	}
@@ -106,17 +122,61 @@ func (ss *wsSessions) index(s *wsSession, oldUser, newUser string) {
 	ss.byUser[newUser][s] = struct{}{}
 }
 
+// errTooManySockets refuses a socket over the cap of its client.
+var errTooManySockets = errors.New("too many open websockets for this client")
+
 // start begins watching a socket accepted with token (signed in as p, nil
-// when anonymous) until ctx, the connection's, ends.
-func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string, p *auth.Principal) *wsSession {
-	s := &wsSession{conn: conn, svc: ss.svc, all: ss, wake: make(chan struct{}, 1), token: token}
+// when anonymous, then counted against ip) until ctx, the connection's,
+// ends. It refuses a socket over its client's cap.
+func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string, p *auth.Principal, ip string) (*wsSession, error) {
+	s := &wsSession{conn: conn, svc: ss.svc, all: ss, wake: make(chan struct{}, 1), token: token, client: "ip " + ip}
 	if p != nil {
 		s.userID = p.UserID
+		s.client = "user " + p.UserID
 	}
+	ss.mu.Lock()
+	if ss.maxSockets > 0 && ss.open[s.client] >= ss.maxSockets {
+		ss.mu.Unlock()
+		return nil, fmt.Errorf("%w: at most %d", errTooManySockets, ss.maxSockets)
+	}
+	ss.open[s.client]++
+	ss.mu.Unlock()
 	ss.index(s, "", s.userID)
 	conn.sess.Store(s)
 	go s.watch(ctx)
-	return s
+	return s, nil
+}
+
+// release uncounts a closed socket.
+func (ss *wsSessions) release(s *wsSession) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.open[s.client]--; ss.open[s.client] <= 0 {
+		delete(ss.open, s.client)
+	}
+}
+
+// subscribe counts a subscription of the socket in ctx until ctx (the
+// operation's, which gqlgen cancels when the subscription ends for any
+// reason) is done; it refuses one over the cap. Outside a websocket there
+// is nothing to count.
+func subscribe(ctx context.Context) error {
+	s, ok := ctx.Value(wsSessionKey{}).(*wsSession)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if max := s.all.maxSubs; max > 0 && s.subs >= max {
+		return apierr.New(http.StatusTooManyRequests, "too many requests", "too many subscriptions on this websocket: at most %d may be open", max)
+	}
+	s.subs++
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.subs--
+		s.mu.Unlock()
+	})
+	return nil
 }
 
 func (s *wsSession) currentToken() string {
@@ -134,6 +194,7 @@ func (s *wsSession) watch(ctx context.Context) {
 		user := s.userID
 		s.mu.Unlock()
 		s.all.index(s, user, "")
+		s.all.release(s)
 	}()
 	for {
 		select {
