@@ -192,6 +192,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 				if b == nil {
 					continue
 				}
+				if !stillEntitled(ctx) {
+					return
+				}
 				select {
 				case out <- b:
 				case <-ctx.Done():

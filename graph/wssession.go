@@ -32,8 +32,15 @@ import (
 //     connection_ack (the protocol has no ping from clients).
 //
 // The new token applies to the operations started after it; an invalid one
-// closes the socket with 4403. Subscriptions keep the rights they started
-// with until the socket closes.
+// closes the socket with 4403.
+//
+// Subscriptions and live queries run with the principal they started
+// with, so a change of the user's rights closes the socket with 4403
+// (msgAccessChanged): a change of role, email or verified flag (which
+// rules may read) seen by the watch (auth NOTIFYs it), and, so that no
+// event slips out before the watch wakes, by each delivery
+// (stillEntitled). A change of name or avatar, or a promotion to admin,
+// leaves the socket open.
 
 // wsCheckInterval is how often a socket's token is checked for expiry.
 var wsCheckInterval = time.Second
@@ -59,6 +66,8 @@ type wsSession struct {
 
 	// client is what the socket counts against in wsSessions.open.
 	client string
+	// principal is whom the socket signed in as (nil: anonymous).
+	principal *auth.Principal
 
 	mu     sync.Mutex
 	token  string
@@ -133,6 +142,7 @@ func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string
 	if p != nil {
 		s.userID = p.UserID
 		s.client = "user " + p.UserID
+		s.principal = p
 	}
 	ss.mu.Lock()
 	if ss.maxSockets > 0 && ss.open[s.client] >= ss.maxSockets {
@@ -207,13 +217,57 @@ func (s *wsSession) watch(ctx context.Context) {
 		if token == "" || s.svc == nil {
 			continue
 		}
-		if _, err := s.svc.Authenticate(ctx, token); err != nil {
+		p, err := s.svc.Authenticate(ctx, token)
+		if err != nil {
 			if _, ok := apierr.As(err); ok && ctx.Err() == nil {
 				s.conn.closeWith(wsForbidden, err.Error())
 				return
 			}
+			continue
+		}
+		if s.principal != nil && !rightsHold(s.principal, p) {
+			s.conn.closeWith(wsForbidden, msgAccessChanged)
+			return
 		}
 	}
+}
+
+// msgAccessChanged is the reason of a socket closed by a change of rights.
+const msgAccessChanged = "the user's role, email or verification changed: connect again"
+
+// rightsHold reports whether now may see all that was could: the same
+// user, with the same role, email and verified flag (which rules read), or
+// now an admin, whom no rule limits (so a promotion keeps the socket).
+func rightsHold(was, now *auth.Principal) bool {
+	if was.UserID != now.UserID {
+		return false
+	}
+	return now.IsAdmin() || was.Role == now.Role && was.Email == now.Email && was.Verified == now.Verified
+}
+
+// stillEntitled checks, before a subscription delivers, that the principal
+// its operation started with (in ctx) still holds: the socket's token still
+// authenticates, with the same rights. Otherwise it closes the socket with
+// 4403, as the watch would, and reports false: nothing is to be sent. An
+// anonymous operation has nothing to lose.
+func stillEntitled(ctx context.Context) bool {
+	s, ok := ctx.Value(wsSessionKey{}).(*wsSession)
+	started := auth.FromContext(ctx)
+	if !ok || started == nil || s.svc == nil {
+		return true
+	}
+	p, err := s.svc.Authenticate(ctx, s.currentToken())
+	switch {
+	case err != nil:
+		if _, ok := apierr.As(err); ok {
+			s.conn.closeWith(wsForbidden, err.Error())
+		}
+		return false
+	case !rightsHold(started, p):
+		s.conn.closeWith(wsForbidden, msgAccessChanged)
+		return false
+	}
+	return true
 }
 
 // renewal takes a newer token from a client message; it reports whether
