@@ -166,11 +166,11 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 		return nil, pe.err
 	}
 	newRec, oldRec := pe.data, pe.old
-	newSeen, err := es.visible(ctx, newRec, true)
+	newSeen, err := es.visible(ctx, newRec, ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	oldSeen, err := es.visible(ctx, oldRec, false)
+	oldSeen, err := es.visible(ctx, oldRec, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -203,13 +203,22 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 }
 
 // visible applies the view rule to one state of the record (nil: none).
-func (es *EventSub) visible(ctx context.Context, r *eventRecord, current bool) (bool, error) {
+// state is that state's JSON as the event logged it, for the state after
+// the change; nil for the state before it.
+//
+// A rule through a relation (ruleDB) can only be checked in the database,
+// against the row as it is now: the state is visible only while it is
+// still the row's current state (the row's JSON equals the logged one) and
+// the rule passes. A state that the row has since left, replayed with
+// after_seq or overtaken by a later write, is not shown: it may have been
+// hidden when it happened (the review's finding 12).
+func (es *EventSub) visible(ctx context.Context, r *eventRecord, state json.RawMessage) (bool, error) {
 	switch {
 	case r == nil:
 		return false, nil
 	case es.rule == nil:
 		return true, nil
-	case es.ruleDB && !current:
+	case es.ruleDB && state == nil:
 		return false, nil // only the current row can be checked in the database
 	case es.ruleDB:
 		sc := newScope(es.snap, es.c, es.p, nil)
@@ -220,7 +229,7 @@ func (es *EventSub) visible(ctx context.Context, r *eventRecord, current bool) (
 		}
 		var ok bool
 		err = es.svc.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+es.c.Table()+" "+alias+
-			" WHERE "+col("id")+" = "+a.add(r.ID)+"::uuid AND "+cond+")", a.list...).Scan(&ok)
+			" WHERE "+col("id")+" = "+a.add(r.ID)+"::uuid AND ("+fullJSON(es.c, alias)+")::jsonb = "+a.add(string(state))+"::jsonb AND "+cond+")", a.list...).Scan(&ok)
 		return ok, err
 	}
 	return query.Eval(es.rule, es.fields, r.values(es.c), es.opts)
