@@ -101,16 +101,18 @@ func copyError(err *gqlerror.Error) core.ErrorOption {
 // repetition refuses a document whose overlapping-fields check would
 // exceed maxSameKey or maxFieldPairs. It merges the fields that share a
 // response key, as the rule does, and counts the pairs of each group; a
-// group's children are merged again. Walking stops at maxFieldVisits.
+// group's children are merged again. A fragment is expanded once per
+// path (the rule compares a pair of fragments once; a cycle is another
+// rule's error). Walking stops at maxFieldVisits.
 func repetition(doc *ast.QueryDocument) *gqlerror.Error {
 	r := repeats{doc: doc}
 	for _, op := range doc.Operations {
-		if err := r.check([]ast.SelectionSet{op.SelectionSet}, 1); err != nil {
+		if err := r.check([]ast.SelectionSet{op.SelectionSet}, 1, nil); err != nil {
 			return err
 		}
 	}
 	for _, f := range doc.Fragments {
-		if err := r.check([]ast.SelectionSet{f.SelectionSet}, 1); err != nil {
+		if err := r.check([]ast.SelectionSet{f.SelectionSet}, 1, map[string]bool{f.Name: true}); err != nil {
 			return err
 		}
 	}
@@ -123,10 +125,15 @@ type repeats struct {
 	visits int
 }
 
-func (r *repeats) check(sets []ast.SelectionSet, depth int) *gqlerror.Error {
+// check counts the fields of sets, merged; expanded holds the fragments
+// that enclosing levels expanded.
+func (r *repeats) check(sets []ast.SelectionSet, depth int, expanded map[string]bool) *gqlerror.Error {
 	var keys []string
 	groups := map[string][]*ast.Field{}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(expanded))
+	for name := range expanded {
+		seen[name] = true
+	}
 	var collect func(set ast.SelectionSet) *gqlerror.Error
 	collect = func(set ast.SelectionSet) *gqlerror.Error {
 		for _, sel := range set {
@@ -148,8 +155,8 @@ func (r *repeats) check(sets []ast.SelectionSet, depth int) *gqlerror.Error {
 					return err
 				}
 			case *ast.FragmentSpread:
-				// Once per selection, as the rule collects them; an
-				// unknown fragment is another rule's error.
+				// Once per path; an unknown fragment is another
+				// rule's error.
 				f := r.doc.Fragments.ForName(s.Name)
 				if f == nil || seen[s.Name] {
 					continue
@@ -185,7 +192,7 @@ func (r *repeats) check(sets []ast.SelectionSet, depth int) *gqlerror.Error {
 		if len(children) == 0 {
 			continue
 		}
-		if err := r.check(children, depth+1); err != nil {
+		if err := r.check(children, depth+1, seen); err != nil {
 			return err
 		}
 	}

@@ -172,6 +172,7 @@ func FuzzGraphQLDocument(f *testing.F) {
 		"{" + strings.Repeat(" users { total total total }", 60) + " }",
 		"{ " + posts + "_connection { edges { node { next { " + posts + "_via_next { id } } } } } }",
 		"{" + strings.Repeat(" nope", 200) + " }",
+		"{ " + posts + " { ...A } } fragment A on " + posts + " { next { ...A } " + posts + "_via_next { ...A } }",
 		introspectionQuery,
 		"{ __type(name: \"Query\") { fields { name } } }",
 	} {
