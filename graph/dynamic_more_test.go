@@ -140,7 +140,7 @@ func TestDynamicOrderByRank(t *testing.T) {
 		{docs, `{ %s(order_by: {_rank: desc}) { id } }`},
 		{docs, `{ %s(search: "  ", order_by: {_rank: desc}) { id } }`},
 		{docs + "_connection", `{ %s_connection(order_by: {_rank: desc}) { total_count } }`},
-		{docs, `{ %s(search: "cat") { id ` + people + `_via_doc(order_by: {_rank: desc}) { id } } }`},
+		{docs, `{ %s(search: "cat", limit: 10) { id ` + people + `_via_doc(order_by: {_rank: desc}, limit: 10) { id } } }`},
 	} {
 		q := fmt.Sprintf(bad.query, docs)
 		expectErrors(t, gql(t, s, q, nil, root.Access), nil, fieldErr(q, bad.field, "order_by: _rank needs search", "BAD_USER_INPUT", nil))

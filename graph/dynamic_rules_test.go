@@ -129,7 +129,7 @@ func TestDynamicOneStatement(t *testing.T) {
 		}
 	})
 	defer stop()
-	q := fmt.Sprintf(`{ %[1]s { name b { name a { name %[2]s_via_a { name %[1]s_via_b(limit: 2) { name bs { name } } } } } } }`, c, b)
+	q := fmt.Sprintf(`{ %[1]s(limit: 100) { name b { name a { name %[2]s_via_a(limit: 5) { name %[1]s_via_b(limit: 2) { name bs { name } } } } } } }`, c, b)
 	d := must(t, s, root.Access, q, nil)
 	if n := len(d[c].([]any)); n != 9 {
 		t.Fatalf("want 9 records, got %d", n)

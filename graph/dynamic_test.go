@@ -63,7 +63,7 @@ func TestDynamicFieldTypes(t *testing.T) {
 	d = must(t, s, root.Access, q, map[string]any{"id": "00000000-0000-4000-8000-000000000000"})
 	expectJSON(t, d, map[string]any{sh.items + "_by_pk": nil})
 	// Back-relations, with their own arguments.
-	d = must(t, s, root.Access, fmt.Sprintf(`{ %s(order_by: {name: asc}) { name owned: %s_via_owner { title } read: %s_via_readers(order_by: {title: desc}, limit: 1) { title } } }`,
+	d = must(t, s, root.Access, fmt.Sprintf(`{ %s(order_by: {name: asc}, limit: 10) { name owned: %s_via_owner(limit: 100) { title } read: %s_via_readers(order_by: {title: desc}, limit: 1) { title } } }`,
 		sh.people, sh.items, sh.items), nil)
 	expectJSON(t, d[sh.people], []any{
 		map[string]any{"name": "Ann", "owned": []any{map[string]any{"title": "Apple pie"}}, "read": []any{map[string]any{"title": "Apple pie"}}},

@@ -116,6 +116,9 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 		last := []byte(first)
 		// send delivers v; false when the subscription is over.
 		send := func(v []byte) bool {
+			if !stillEntitled(ctx) {
+				return false
+			}
 			select {
 			case out <- model.DynamicResult(v):
 				return true

@@ -79,11 +79,11 @@ func TestSecurity02RelationWhereViewRule(t *testing.T) {
 	p1 := insert(t, s, root.Access, posts, map[string]any{"title": "p1", "author": sarah, "coauthors": []any{sarah}})
 
 	probe := fmt.Sprintf(`{
-  a: %[1]s(where: {author: {email: {_like: "sarah@%%"}}}) { id }
-  m: %[1]s(where: {coauthors: {email: {_ilike: "%%SARAH%%"}}}) { id }
+  a: %[1]s(where: {author: {email: {_like: "sarah@%%"}}}, limit: 10) { id }
+  m: %[1]s(where: {coauthors: {email: {_ilike: "%%SARAH%%"}}}, limit: 10) { id }
   c: %[1]s_aggregate(where: {author: {name: {_regex: "^Secret S"}}}) { aggregate { count } }
   n: %[1]s_aggregate(where: {_not: {author: {name: {_regex: "^Secret S"}}}}) { aggregate { count } }
-  e: %[1]s_connection(where: {author: {email: {_eq: "sarah@hidden.example"}}}) { edges { node { id } } }
+  e: %[1]s_connection(where: {author: {email: {_eq: "sarah@hidden.example"}}}, first: 10) { edges { node { id } } }
 }`, posts)
 	for _, token := range []string{"", u.Access} {
 		expectJSON(t, must(t, s, token, probe, nil), map[string]any{"a": []any{}, "m": []any{},

@@ -39,6 +39,14 @@ type Options struct {
 	// MaxDepth and MaxComplexity bound what one operation may ask for.
 	MaxDepth      int
 	MaxComplexity int
+	// MaxTokens is the parser's token limit (DefaultMaxTokens when 0).
+	MaxTokens int
+	// MaxSubscriptionsPerSocket caps the subscriptions (X_mutated and live
+	// queries) open on one websocket, and MaxSocketsPerClient the
+	// websockets open per user, or per client address for anonymous ones;
+	// 0 is no cap.
+	MaxSubscriptionsPerSocket int
+	MaxSocketsPerClient       int
 	// Introspection lets clients read the schema (__schema, __type).
 	Introspection bool
 	Log           *slog.Logger
@@ -56,7 +64,7 @@ type Options struct {
 // subprotocols), with depth and complexity limits and the error codes of
 // spec/graphql-api.md in each error's extensions.
 func NewServer(o Options) http.Handler {
-	o.sessions = newWSSessions(o.Auth)
+	o.sessions = newWSSessions(o.Auth, o.MaxSocketsPerClient, o.MaxSubscriptionsPerSocket)
 	if o.Collections == nil {
 		return websocketUpgrade(o.CheckOrigin, checkRequest(overHTTP(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o))))
 	}
@@ -82,6 +90,14 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	// router still applies.
 	srv.AddTransport(transport.MultipartForm{MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Parsing and validation run before every other limit and before
+	// authentication: bound both (limits.go).
+	tokens := o.MaxTokens
+	if tokens <= 0 {
+		tokens = DefaultMaxTokens
+	}
+	srv.SetParserTokenLimit(tokens)
+	srv.SetValidationRulesFn(validationRules)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -124,7 +140,7 @@ func websocketUpgrade(allowed func(r *http.Request) bool, next http.Handler) htt
 		if token != "" {
 			r = r.WithContext(context.WithValue(r.Context(), wsTokenKey{}, token))
 		}
-		r = r.WithContext(context.WithValue(r.Context(), wsSlotKey{}, &wsSlot{}))
+		r = r.WithContext(context.WithValue(r.Context(), wsSlotKey{}, &wsSlot{ip: httpx.ClientIP(r)}))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -204,7 +220,12 @@ func wsInit(svc *auth.Service, sessions *wsSessions, shutdown context.Context, l
 					p, _ = svc.Authenticate(ctx, token)
 				}
 			}
-			sess := sessions.start(ctx, slot.conn, token, p)
+			sess, err := sessions.start(ctx, slot.conn, token, p, slot.ip)
+			if err != nil {
+				cancel()
+				ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, wsTooMany), err.Error())
+				return ctx, nil, err
+			}
 			ctx = context.WithValue(ctx, wsSessionKey{}, sess)
 		}
 		return ctx, nil, nil
@@ -231,6 +252,9 @@ func initToken(payload map[string]any) string {
 const (
 	wsInternalError = 4500
 	wsForbidden     = 4403
+	// wsTooMany refuses a socket over its client's cap (graphql-ws uses
+	// 4429 for too many requests of another kind).
+	wsTooMany = 4429
 )
 
 // wsTokenKey holds the access token a websocket authenticated with: that of
@@ -264,6 +288,7 @@ var codes = map[int]string{
 	http.StatusForbidden:           "FORBIDDEN",
 	http.StatusNotFound:            "NOT_FOUND",
 	http.StatusConflict:            "CONFLICT",
+	http.StatusTooManyRequests:     "TOO_MANY_REQUESTS",
 }
 
 // presentError maps service errors to a message and code; an unexpected

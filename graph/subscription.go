@@ -97,6 +97,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 	if g == nil || g.srv == nil || g.srv.o.Events == nil || fc == nil || fc.Field.Definition == nil {
 		return nil, errors.New("graph: a subscription carrier outside a generation")
 	}
+	if err := subscribe(ctx); err != nil {
+		return nil, err
+	}
 	def := fc.Field.Definition
 	if root, ok := g.info.live[def.Name]; ok {
 		return g.subscribeLive(ctx, root)
@@ -138,6 +141,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 	sub, err := g.srv.o.Events.Subscribe(ctx, c.ID, after, subBuffer)
 	if errors.Is(err, events.ErrTooOld) {
 		return nil, apierr.BadRequest("after_seq is older than the retained event log: query the current state and subscribe again")
+	}
+	if errors.Is(err, events.ErrReplayTooLong) {
+		return nil, apierr.BadRequest("after_seq is more than %d events of %s back: query the current state and subscribe again", events.MaxReplay, c.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -185,6 +191,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 				}
 				if b == nil {
 					continue
+				}
+				if !stillEntitled(ctx) {
+					return
 				}
 				select {
 				case out <- b:

@@ -3,6 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -29,15 +32,25 @@ import (
 //     connection_ack (the protocol has no ping from clients).
 //
 // The new token applies to the operations started after it; an invalid one
-// closes the socket with 4403. Subscriptions keep the rights they started
-// with until the socket closes.
+// closes the socket with 4403.
+//
+// Subscriptions and live queries run with the principal they started
+// with, so a change of the user's rights closes the socket with 4403
+// (msgAccessChanged): a change of role, email or verified flag (which
+// rules may read) seen by the watch (auth NOTIFYs it), and, so that no
+// event slips out before the watch wakes, by each delivery
+// (stillEntitled). A change of name or avatar, or a promotion to admin,
+// leaves the socket open.
 
 // wsCheckInterval is how often a socket's token is checked for expiry.
 var wsCheckInterval = time.Second
 
 // wsSlot carries the accepted connection from Accept to wsInit (both see
-// the upgrade request's context).
-type wsSlot struct{ conn *gorillaConn }
+// the upgrade request's context), and the client's address.
+type wsSlot struct {
+	conn *gorillaConn
+	ip   string
+}
 
 type (
 	wsSlotKey    struct{}
@@ -51,20 +64,32 @@ type wsSession struct {
 	all  *wsSessions
 	wake chan struct{}
 
+	// client is what the socket counts against in wsSessions.open.
+	client string
+	// principal is whom the socket signed in as (nil: anonymous).
+	principal *auth.Principal
+
 	mu     sync.Mutex
 	token  string
 	userID string
+	subs   int // open subscriptions
 }
 
-// wsSessions indexes the open sessions by user, to wake them on a change.
+// wsSessions indexes the open sessions by user, to wake them on a change,
+// and counts them per client, to cap them.
 type wsSessions struct {
-	svc    *auth.Service
+	svc *auth.Service
+	// maxSockets caps the sockets per client, maxSubs the subscriptions
+	// per socket; 0 is no cap.
+	maxSockets, maxSubs int
+
 	mu     sync.Mutex
 	byUser map[string]map[*wsSession]struct{}
+	open   map[string]int
 }
 
-func newWSSessions(svc *auth.Service) *wsSessions {
-	ss := &wsSessions{svc: svc, byUser: map[string]map[*wsSession]struct{}{}}
+func newWSSessions(svc *auth.Service, maxSockets, maxSubs int) *wsSessions {
+	ss := &wsSessions{svc: svc, maxSockets: maxSockets, maxSubs: maxSubs, byUser: map[string]map[*wsSession]struct{}{}, open: map[string]int{}}
 	if svc != nil {
 		svc.OnChange(ss.changed)
 	}
@@ -106,17 +131,62 @@ func (ss *wsSessions) index(s *wsSession, oldUser, newUser string) {
 	ss.byUser[newUser][s] = struct{}{}
 }
 
+// errTooManySockets refuses a socket over the cap of its client.
+var errTooManySockets = errors.New("too many open websockets for this client")
+
 // start begins watching a socket accepted with token (signed in as p, nil
-// when anonymous) until ctx, the connection's, ends.
-func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string, p *auth.Principal) *wsSession {
-	s := &wsSession{conn: conn, svc: ss.svc, all: ss, wake: make(chan struct{}, 1), token: token}
+// when anonymous, then counted against ip) until ctx, the connection's,
+// ends. It refuses a socket over its client's cap.
+func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string, p *auth.Principal, ip string) (*wsSession, error) {
+	s := &wsSession{conn: conn, svc: ss.svc, all: ss, wake: make(chan struct{}, 1), token: token, client: "ip " + ip}
 	if p != nil {
 		s.userID = p.UserID
+		s.client = "user " + p.UserID
+		s.principal = p
 	}
+	ss.mu.Lock()
+	if ss.maxSockets > 0 && ss.open[s.client] >= ss.maxSockets {
+		ss.mu.Unlock()
+		return nil, fmt.Errorf("%w: at most %d", errTooManySockets, ss.maxSockets)
+	}
+	ss.open[s.client]++
+	ss.mu.Unlock()
 	ss.index(s, "", s.userID)
 	conn.sess.Store(s)
 	go s.watch(ctx)
-	return s
+	return s, nil
+}
+
+// release uncounts a closed socket.
+func (ss *wsSessions) release(s *wsSession) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.open[s.client]--; ss.open[s.client] <= 0 {
+		delete(ss.open, s.client)
+	}
+}
+
+// subscribe counts a subscription of the socket in ctx until ctx (the
+// operation's, which gqlgen cancels when the subscription ends for any
+// reason) is done; it refuses one over the cap. Outside a websocket there
+// is nothing to count.
+func subscribe(ctx context.Context) error {
+	s, ok := ctx.Value(wsSessionKey{}).(*wsSession)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if max := s.all.maxSubs; max > 0 && s.subs >= max {
+		return apierr.New(http.StatusTooManyRequests, "too many requests", "too many subscriptions on this websocket: at most %d may be open", max)
+	}
+	s.subs++
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.subs--
+		s.mu.Unlock()
+	})
+	return nil
 }
 
 func (s *wsSession) currentToken() string {
@@ -134,6 +204,7 @@ func (s *wsSession) watch(ctx context.Context) {
 		user := s.userID
 		s.mu.Unlock()
 		s.all.index(s, user, "")
+		s.all.release(s)
 	}()
 	for {
 		select {
@@ -146,13 +217,57 @@ func (s *wsSession) watch(ctx context.Context) {
 		if token == "" || s.svc == nil {
 			continue
 		}
-		if _, err := s.svc.Authenticate(ctx, token); err != nil {
+		p, err := s.svc.Authenticate(ctx, token)
+		if err != nil {
 			if _, ok := apierr.As(err); ok && ctx.Err() == nil {
 				s.conn.closeWith(wsForbidden, err.Error())
 				return
 			}
+			continue
+		}
+		if s.principal != nil && !rightsHold(s.principal, p) {
+			s.conn.closeWith(wsForbidden, msgAccessChanged)
+			return
 		}
 	}
+}
+
+// msgAccessChanged is the reason of a socket closed by a change of rights.
+const msgAccessChanged = "the user's role, email or verification changed: connect again"
+
+// rightsHold reports whether now may see all that was could: the same
+// user, with the same role, email and verified flag (which rules read), or
+// now an admin, whom no rule limits (so a promotion keeps the socket).
+func rightsHold(was, now *auth.Principal) bool {
+	if was.UserID != now.UserID {
+		return false
+	}
+	return now.IsAdmin() || was.Role == now.Role && was.Email == now.Email && was.Verified == now.Verified
+}
+
+// stillEntitled checks, before a subscription delivers, that the principal
+// its operation started with (in ctx) still holds: the socket's token still
+// authenticates, with the same rights. Otherwise it closes the socket with
+// 4403, as the watch would, and reports false: nothing is to be sent. An
+// anonymous operation has nothing to lose.
+func stillEntitled(ctx context.Context) bool {
+	s, ok := ctx.Value(wsSessionKey{}).(*wsSession)
+	started := auth.FromContext(ctx)
+	if !ok || started == nil || s.svc == nil {
+		return true
+	}
+	p, err := s.svc.Authenticate(ctx, s.currentToken())
+	switch {
+	case err != nil:
+		if _, ok := apierr.As(err); ok {
+			s.conn.closeWith(wsForbidden, err.Error())
+		}
+		return false
+	case !rightsHold(started, p):
+		s.conn.closeWith(wsForbidden, msgAccessChanged)
+		return false
+	}
+	return true
 }
 
 // renewal takes a newer token from a client message; it reports whether

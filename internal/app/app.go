@@ -104,17 +104,20 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		},
 	})
 	gql := graph.NewServer(graph.Options{
-		Resolvers:     &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
-		Collections:   collectionSvc,
-		Records:       recordSvc,
-		Events:        broker,
-		Auth:          authSvc,
-		CheckOrigin:   func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
-		Shutdown:      shutdownCtx,
-		MaxDepth:      cfg.GraphQL.MaxDepth,
-		MaxComplexity: cfg.GraphQL.MaxComplexity,
-		Introspection: cfg.GraphQL.Introspection,
-		Log:           log,
+		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
+		Collections:               collectionSvc,
+		Records:                   recordSvc,
+		Events:                    broker,
+		Auth:                      authSvc,
+		CheckOrigin:               func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
+		Shutdown:                  shutdownCtx,
+		MaxDepth:                  cfg.GraphQL.MaxDepth,
+		MaxComplexity:             cfg.GraphQL.MaxComplexity,
+		MaxTokens:                 cfg.GraphQL.MaxTokens,
+		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
+		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
+		Introspection:             cfg.GraphQL.Introspection,
+		Log:                       log,
 	})
 	mux.Handle("/graphql", withClient(gql))
 	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))

@@ -60,6 +60,13 @@ type GraphQL struct {
 	Introspection bool
 	MaxDepth      int
 	MaxComplexity int
+	// MaxTokens bounds the size of a document the parser reads.
+	MaxTokens int
+	// WSMaxSubscriptions caps the subscriptions open on one websocket, and
+	// WSMaxSockets the websockets open per user (per client address for
+	// anonymous ones) on one instance.
+	WSMaxSubscriptions int
+	WSMaxSockets       int
 }
 
 // SMTP configures outgoing mail; with no Host, mail is written to the log.
@@ -135,6 +142,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.GraphQL.MaxComplexity, err = strconv.Atoi(env("GRAPHQL_MAX_COMPLEXITY", "5000")); err != nil || c.GraphQL.MaxComplexity < 1 {
 		return nil, fmt.Errorf("GRAPHQL_MAX_COMPLEXITY must be a positive whole number")
+	}
+	if c.GraphQL.MaxTokens, err = strconv.Atoi(env("GRAPHQL_MAX_TOKENS", "15000")); err != nil || c.GraphQL.MaxTokens < 1 {
+		return nil, fmt.Errorf("GRAPHQL_MAX_TOKENS must be a positive whole number")
+	}
+	if c.GraphQL.WSMaxSubscriptions, err = strconv.Atoi(env("GRAPHQL_WS_MAX_SUBSCRIPTIONS", "50")); err != nil || c.GraphQL.WSMaxSubscriptions < 1 {
+		return nil, fmt.Errorf("GRAPHQL_WS_MAX_SUBSCRIPTIONS must be a positive whole number")
+	}
+	if c.GraphQL.WSMaxSockets, err = strconv.Atoi(env("GRAPHQL_WS_MAX_SOCKETS", "20")); err != nil || c.GraphQL.WSMaxSockets < 1 {
+		return nil, fmt.Errorf("GRAPHQL_WS_MAX_SOCKETS must be a positive whole number")
 	}
 	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -27,6 +27,8 @@ type Broker struct {
 	db        *sql.DB
 	log       *slog.Logger
 	retention time.Duration
+	// maxReplay caps how many events a resuming subscription may replay.
+	maxReplay int
 
 	mu     sync.Mutex
 	cursor int64 // last seq dispatched
@@ -40,7 +42,7 @@ type Broker struct {
 // than retention are deleted as the broker goes (by every instance; the
 // deletes are idempotent).
 func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Duration) (*Broker, error) {
-	b := &Broker{db: db, log: log, retention: retention, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &Broker{db: db, log: log, retention: retention, maxReplay: MaxReplay, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
 	}
@@ -108,7 +110,7 @@ func (b *Broker) drain(ctx context.Context) error {
 		b.mu.Lock()
 		after := b.cursor
 		b.mu.Unlock()
-		batch, err := read(ctx, b.db, after, 0, 500)
+		batch, err := read(ctx, b.db, after, 0, 500, "")
 		if err != nil || len(batch) == 0 {
 			return err
 		}
@@ -123,18 +125,20 @@ func (b *Broker) drain(ctx context.Context) error {
 	}
 }
 
-// read returns events with after < seq (≤ upTo when upTo > 0), in order.
-func read(ctx context.Context, db *sql.DB, after, upTo int64, limit int) ([]Event, error) {
+// read returns events with after < seq (≤ upTo when upTo > 0), of
+// collectionID only when it is not empty, in order.
+func read(ctx context.Context, db *sql.DB, after, upTo int64, limit int, collectionID string) ([]Event, error) {
 	q := `SELECT seq, collection_id, collection, op, record_id, data, old, created FROM events WHERE seq > $1`
-	args := []any{after}
-	if upTo > 0 {
-		q += ` AND seq <= $3`
-	}
-	q += ` ORDER BY seq LIMIT $2`
-	args = append(args, limit)
+	args := []any{after, limit}
 	if upTo > 0 {
 		args = append(args, upTo)
+		q += fmt.Sprintf(` AND seq <= $%d`, len(args))
 	}
+	if collectionID != "" {
+		args = append(args, collectionID)
+		q += fmt.Sprintf(` AND collection_id = $%d`, len(args))
+	}
+	q += ` ORDER BY seq LIMIT $2`
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -171,11 +175,14 @@ type Subscription struct {
 
 // Subscribe follows collectionID's events. With afterSeq ≥ 0 it first
 // replays the logged events after afterSeq, then goes live with no gap and
-// no duplicate at the seam; with afterSeq < 0 it starts with the first
+// no duplicate at the seam (ErrTooOld before the retained log,
+// ErrReplayTooLong with more than MaxReplay events of the collection to
+// catch up on); with afterSeq < 0 it starts with the first
 // event committed after the call. buffer bounds how far the reader may fall
 // behind before ErrOverflow ends it.
 func (b *Broker) Subscribe(ctx context.Context, collectionID string, afterSeq int64, buffer int) (*Subscription, error) {
-	if afterSeq < 0 {
+	resume := afterSeq >= 0
+	if !resume {
 		var err error
 		if afterSeq, err = LogEnd(ctx, b.db); err != nil {
 			return nil, err
@@ -187,19 +194,46 @@ func (b *Broker) Subscribe(ctx context.Context, collectionID string, afterSeq in
 	seam := b.cursor
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
+	var err error
 	if afterSeq < seam {
 		var oldest int64
-		err := b.db.QueryRowContext(ctx, "SELECT COALESCE(min(seq), $1 + 1) FROM events", seam).Scan(&oldest)
+		err = b.db.QueryRowContext(ctx, "SELECT COALESCE(min(seq), $1 + 1) FROM events", seam).Scan(&oldest)
 		if err == nil && afterSeq+1 < oldest {
 			err = fmt.Errorf("%w: the log starts at seq %d", ErrTooOld, oldest)
 		}
-		if err != nil {
-			s.end(err)
-			return nil, err
-		}
+	}
+	if err == nil && resume {
+		err = b.checkReplay(ctx, collectionID, afterSeq)
+	}
+	if err != nil {
+		s.end(err)
+		return nil, err
 	}
 	go s.pump(afterSeq, seam)
 	return s, nil
+}
+
+// MaxReplay is how many events of its collection a subscription may
+// replay when it resumes (after_seq); further back, the client is better
+// served by querying the current state and subscribing afresh.
+const MaxReplay = 10000
+
+// ErrReplayTooLong refuses a resume with more than MaxReplay events to replay.
+var ErrReplayTooLong = errors.New("events: too many events to replay")
+
+// checkReplay refuses a resume after afterSeq with more than maxReplay
+// events of collectionID to catch up on (those logged before the broker's
+// cursor, replayed, and those after it, on their way live), counting no
+// further than that.
+func (b *Broker) checkReplay(ctx context.Context, collectionID string, afterSeq int64) error {
+	var n int
+	// Events committed but not stamped yet will come after afterSeq too.
+	err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events
+		WHERE collection_id = $1 AND (seq > $2 OR seq IS NULL) LIMIT $3) r`, collectionID, afterSeq, b.maxReplay+1).Scan(&n)
+	if err == nil && n > b.maxReplay {
+		err = fmt.Errorf("%w: more than %d events after seq %d", ErrReplayTooLong, b.maxReplay, afterSeq)
+	}
+	return err
 }
 
 // ErrTooOld refuses a resume from before the retained log.
@@ -211,7 +245,7 @@ var ErrTooOld = errors.New("events: after_seq is older than the retained log")
 func (s *Subscription) pump(afterSeq, seam int64) {
 	defer close(s.out)
 	for afterSeq < seam {
-		batch, err := read(context.Background(), s.b.db, afterSeq, seam, 500)
+		batch, err := read(context.Background(), s.b.db, afterSeq, seam, 500, s.collectionID)
 		if err != nil {
 			s.end(err)
 			return
@@ -220,7 +254,7 @@ func (s *Subscription) pump(afterSeq, seam int64) {
 			break
 		}
 		for _, ev := range batch {
-			if ev.CollectionID == s.collectionID && !s.send(ev) {
+			if !s.send(ev) {
 				return
 			}
 		}

@@ -217,3 +217,50 @@ func TestResumeBeforeTheLog(t *testing.T) {
 		t.Fatalf("got %v, want ErrTooOld", err)
 	}
 }
+
+// Finding 13: a replay reads only its collection's events (through an
+// index) and is refused when it would be longer than the broker's cap.
+func TestSecurity13ReplayIsBounded(t *testing.T) {
+	db, b := instance(t)
+	var indexed bool
+	if err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'events' AND indexdef LIKE '%(collection_id, seq)%')`).Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if !indexed {
+		t.Fatal("events has no index on (collection_id, seq)")
+	}
+	coll := "10000000-0000-4000-8000-000000000006"
+	other := "10000000-0000-4000-8000-000000000007"
+	start, err := LogEnd(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, coll, recordID(1), recordID(2))
+	for i := range 10 {
+		write(t, db, other, recordID(100+i))
+	}
+	write(t, db, coll, recordID(3))
+	b.maxReplay = 3
+	s, err := b.Subscribe(context.Background(), coll, start, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := collect(t, s, 3)
+	expectOrdered(t, first, []string{recordID(1), recordID(2), recordID(3)})
+	s.Close()
+
+	write(t, db, coll, recordID(4))
+	if _, err := LogEnd(context.Background(), db); err != nil { // recordID(4) has its seq
+		t.Fatal(err)
+	}
+	if _, err := b.Subscribe(context.Background(), coll, start, 10); !errors.Is(err, ErrReplayTooLong) {
+		t.Fatalf("a replay of 4 events with a cap of 3: got %v, want ErrReplayTooLong", err)
+	}
+	// The other collection's 10 events do not count against it.
+	s, err = b.Subscribe(context.Background(), coll, first[0].Seq, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectOrdered(t, collect(t, s, 3), []string{recordID(2), recordID(3), recordID(4)})
+	s.Close()
+}

@@ -171,19 +171,19 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 		return nil, pe.err
 	}
 	newRec, oldRec := pe.data, pe.old
-	newSeen, err := es.visible(ctx, newRec, true)
+	newSeen, err := es.visible(ctx, newRec, ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	oldSeen, err := es.visible(ctx, oldRec, false)
+	oldSeen, err := es.visible(ctx, oldRec, nil)
 	if err != nil {
 		return nil, err
 	}
-	newHit, err := es.matches(ctx, newSeen, newRec, true)
+	newHit, err := es.matches(ctx, newSeen, newRec, ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	oldHit, err := es.matches(ctx, oldSeen, oldRec, false)
+	oldHit, err := es.matches(ctx, oldSeen, oldRec, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -202,18 +202,21 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 }
 
 // matches applies where: to one state of the record that the subscriber
-// may see; current says whether it is the row's state now.
-func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, current bool) (bool, error) {
+// may see; state is that state's logged JSON for the state after the
+// change, nil for the state before it. A where: through relations is
+// checked in the database, so only while the state is the row's current
+// one, as a relation-path view rule is (see visible).
+func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, state json.RawMessage) (bool, error) {
 	switch {
 	case !seen:
 		return false, nil
 	case es.where == nil:
 		return true, nil
-	case es.whereDB && !current:
+	case es.whereDB && state == nil:
 		return false, nil
 	case es.whereDB:
 		sc := newScope(es.snap, es.c, es.p, nil)
-		return es.rowMatches(ctx, r.ID, func(a *args) (string, error) {
+		return es.rowMatches(ctx, r.ID, state, func(a *args) (string, error) {
 			opts := sc.opts
 			opts.ArgOffset = len(a.list)
 			cond, bound, err := query.Compile(es.where, sc.fields(), opts)
@@ -224,10 +227,11 @@ func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, curr
 	return query.Eval(es.where, es.fields, r.values(es.c), es.opts)
 }
 
-// rowMatches runs cond against the current row of record id.
-func (es *EventSub) rowMatches(ctx context.Context, id string, cond func(a *args) (string, error)) (bool, error) {
+// rowMatches runs cond against the row of record id while its current
+// state is state (the JSON an event logged).
+func (es *EventSub) rowMatches(ctx context.Context, id string, state json.RawMessage, cond func(a *args) (string, error)) (bool, error) {
 	var a args
-	idCond := col("id") + " = " + a.add(id) + "::uuid"
+	idCond := col("id") + " = " + a.add(id) + "::uuid AND (" + fullJSON(es.c, alias) + ")::jsonb = " + a.add(string(state)) + "::jsonb"
 	c, err := cond(&a)
 	if err != nil {
 		return false, nil // fails closed, like rules
@@ -239,17 +243,26 @@ func (es *EventSub) rowMatches(ctx context.Context, id string, cond func(a *args
 }
 
 // visible applies the view rule to one state of the record (nil: none).
-func (es *EventSub) visible(ctx context.Context, r *eventRecord, current bool) (bool, error) {
+// state is that state's JSON as the event logged it, for the state after
+// the change; nil for the state before it.
+//
+// A rule through a relation (ruleDB) can only be checked in the database,
+// against the row as it is now: the state is visible only while it is
+// still the row's current state (the row's JSON equals the logged one) and
+// the rule passes. A state that the row has since left, replayed with
+// after_seq or overtaken by a later write, is not shown: it may have been
+// hidden when it happened (the review's finding 12).
+func (es *EventSub) visible(ctx context.Context, r *eventRecord, state json.RawMessage) (bool, error) {
 	switch {
 	case r == nil:
 		return false, nil
 	case es.rule == nil:
 		return true, nil
-	case es.ruleDB && !current:
+	case es.ruleDB && state == nil:
 		return false, nil // only the current row can be checked in the database
 	case es.ruleDB:
 		sc := newScope(es.snap, es.c, es.p, nil)
-		return es.rowMatches(ctx, r.ID, func(a *args) (string, error) {
+		return es.rowMatches(ctx, r.ID, state, func(a *args) (string, error) {
 			return sc.rule(a, actView, &es.ruleSrc)
 		})
 	}
