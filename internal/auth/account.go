@@ -12,7 +12,7 @@ import (
 
 // Me returns the caller's account.
 func (s *Service) Me(ctx context.Context, p *Principal) (*dbmodel.User, error) {
-	return s.GetUser(ctx, p.UserID)
+	return s.getUser(ctx, p.UserID)
 }
 
 // UpdateMeInput holds the fields a user may change on their own account; nil
@@ -38,7 +38,7 @@ func (s *Service) DeleteMe(ctx context.Context, p *Principal) error {
 // ChangePassword replaces the caller's password after checking the old one,
 // and ends every other session.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
-	user, err := s.GetUser(ctx, p.UserID)
+	user, err := s.getUser(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
