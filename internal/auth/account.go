@@ -60,6 +60,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 			Where("id = ?", p.UserID).Exec(ctx); err != nil {
 			return nil, err
 		}
+		if err := spendResetTokensTx(ctx, tx, p.UserID, s.opts.Now()); err != nil {
+			return nil, err
+		}
 		return []string{p.UserID}, revokeSessionsTx(ctx, tx, p.UserID, p.SessionID, s.opts.Now())
 	})
 }

@@ -183,6 +183,9 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 			return nil, uniqueEmail(err)
 		}
 		if in.Password != nil {
+			if err := spendResetTokensTx(ctx, tx, id, s.opts.Now()); err != nil {
+				return nil, err
+			}
 			return []string{id}, revokeSessionsTx(ctx, tx, id, "", s.opts.Now())
 		}
 		return []string{id}, nil

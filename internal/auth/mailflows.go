@@ -30,7 +30,16 @@ func (s *Service) mailToken(ctx context.Context, user *dbmodel.User, kind string
 	token, hash := randomToken()
 	now := s.opts.Now()
 	row := &dbmodel.UserToken{TokenHash: hash, UserID: user.ID, Kind: kind, Email: user.Email, ExpiresAt: now.Add(ttl), Created: now}
-	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if kind == kindReset {
+			if err := spendResetTokensTx(ctx, tx, user.ID, now); err != nil {
+				return err
+			}
+		}
+		_, err := tx.NewInsert().Model(row).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		s.log.Error("storing a mail token", "err", err, "kind", kind)
 		return
 	}
@@ -102,6 +111,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, confirm st
 			Where("id = ?", userID).Exec(ctx); err != nil {
 			return err
 		}
+		if err := spendResetTokensTx(ctx, tx, userID, now); err != nil {
+			return err
+		}
 		return revokeSessionsTx(ctx, tx, userID, "", now)
 	})
 }
@@ -136,4 +148,14 @@ func (s *Service) useToken(ctx context.Context, token, kind string, apply func(t
 		}
 		return []string{userID}, apply(tx, userID)
 	})
+}
+
+// spendResetTokensTx marks every outstanding reset token of userID used. It
+// runs when a new one is issued and whenever the password changes, so at
+// most one reset mail is ever live and an old mail found later (in a mailbox,
+// a log) cannot undo a password change.
+func spendResetTokensTx(ctx context.Context, tx bun.Tx, userID string, now time.Time) error {
+	_, err := tx.NewUpdate().Model((*dbmodel.UserToken)(nil)).Set("used_at = ?", now).
+		Where("user_id = ?", userID).Where("kind = ?", kindReset).Where("used_at IS NULL").Exec(ctx)
+	return err
 }

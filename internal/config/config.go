@@ -54,6 +54,10 @@ type SMTP struct {
 	Username string
 	Password string
 	From     string
+	// LogBodies (development only) logs whole mails when there is no Host.
+	// Off, the log names the mail but leaves out its body, which holds live
+	// reset and verification tokens.
+	LogBodies bool
 }
 
 // Load parses args (without the program name) over the environment given by
@@ -115,6 +119,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	c.SMTP = SMTP{Host: env("SMTP_HOST", ""), Username: env("SMTP_USERNAME", ""), Password: env("SMTP_PASSWORD", ""), From: env("SMTP_FROM", "fastcms@localhost")}
 	if c.SMTP.Port, err = strconv.Atoi(env("SMTP_PORT", "587")); err != nil {
 		return nil, fmt.Errorf("SMTP_PORT: %w", err)
+	}
+	if c.SMTP.LogBodies, err = strconv.ParseBool(env("MAIL_LOG_BODIES", "false")); err != nil {
+		return nil, fmt.Errorf("MAIL_LOG_BODIES must be true or false")
 	}
 	if s := env("JWT_SECRET", ""); s != "" {
 		if len(s) < 32 {
