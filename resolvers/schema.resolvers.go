@@ -58,16 +58,28 @@ func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) {
 	return done(r.Auth.LogoutAll(ctx, p))
 }
 
-func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, email *string, avatar *string) (*model.User, error) {
+func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, avatar *string) (*model.User, error) {
 	p, err := auth.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Email: email, Avatar: avatar})
+	u, err := r.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Avatar: avatar})
 	if err != nil {
 		return nil, err
 	}
 	return toUser(u), nil
+}
+
+func (r *mutationResolver) RequestEmailChange(ctx context.Context, newEmail string, password string) (bool, error) {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return done(r.Auth.RequestEmailChange(ctx, p, newEmail, password))
+}
+
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (bool, error) {
+	return done(r.Auth.ConfirmEmailChange(ctx, token))
 }
 
 func (r *mutationResolver) DeleteMe(ctx context.Context) (bool, error) {

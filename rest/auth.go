@@ -127,9 +127,10 @@ func (h handlers) me(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// updateMeRequest has no email: an unknown field is a 400, and the email
+// changes through request-email-change.
 type updateMeRequest struct {
 	Name   *string `json:"name"`
-	Email  *string `json:"email"`
 	Avatar *string `json:"avatar"`
 }
 
@@ -142,12 +143,43 @@ func (h handlers) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	user, err := h.Auth.UpdateMe(r.Context(), p, auth.UpdateMeInput{Name: req.Name, Email: req.Email, Avatar: req.Avatar})
+	user, err := h.Auth.UpdateMe(r.Context(), p, auth.UpdateMeInput{Name: req.Name, Avatar: req.Avatar})
 	if err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, newUser(user))
 	return nil
+}
+
+type requestEmailChangeRequest struct {
+	NewEmail string `json:"new_email"`
+	Password string `json:"password"`
+}
+
+func (h handlers) requestEmailChange(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.RequireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	var req requestEmailChangeRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Auth.RequestEmailChange(r.Context(), p, req.NewEmail, req.Password); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (h handlers) confirmEmailChange(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Auth.ConfirmEmailChange(r.Context(), req.Token); err != nil {
+		return err
+	}
+	return noContent(w)
 }
 
 func (h handlers) deleteMe(w http.ResponseWriter, r *http.Request) error {

@@ -52,6 +52,8 @@ func Register(mux *http.ServeMux, d Deps) {
 	route("POST /api/v1/auth/reset-password", h.resetPassword)
 	route("POST /api/v1/auth/request-verification", h.requestVerification)
 	route("POST /api/v1/auth/verify-email", h.verifyEmail)
+	route("POST /api/v1/auth/request-email-change", h.requestEmailChange)
+	route("POST /api/v1/auth/confirm-email-change", h.confirmEmailChange)
 	route("GET /api/v1/auth/sessions", h.sessions)
 	route("DELETE /api/v1/auth/sessions/{id}", h.revokeSession)
 

@@ -16,17 +16,16 @@ func (s *Service) Me(ctx context.Context, p *Principal) (*dbmodel.User, error) {
 }
 
 // UpdateMeInput holds the fields a user may change on their own account; nil
-// means unchanged.
+// means unchanged. The email is not one of them: it changes only through
+// RequestEmailChange, which needs the password and the new address's consent.
 type UpdateMeInput struct {
 	Name   *string
-	Email  *string
 	Avatar *string
 }
 
-// UpdateMe changes the caller's profile. A new email is unverified and gets
-// a verification mail.
+// UpdateMe changes the caller's profile.
 func (s *Service) UpdateMe(ctx context.Context, p *Principal, in UpdateMeInput) (*dbmodel.User, error) {
-	return s.updateUser(ctx, p.UserID, UpdateUserInput{Name: in.Name, Email: in.Email, Avatar: in.Avatar})
+	return s.updateUser(ctx, p.UserID, UpdateUserInput{Name: in.Name, Avatar: in.Avatar})
 }
 
 // DeleteMe deletes the caller's account. The last admin cannot, because that
@@ -60,7 +59,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 			Where("id = ?", p.UserID).Exec(ctx); err != nil {
 			return nil, err
 		}
-		if err := spendResetTokensTx(ctx, tx, p.UserID, s.opts.Now()); err != nil {
+		if err := spendTokensTx(ctx, tx, p.UserID, kindReset, s.opts.Now()); err != nil {
 			return nil, err
 		}
 		return []string{p.UserID}, revokeSessionsTx(ctx, tx, p.UserID, p.SessionID, s.opts.Now())

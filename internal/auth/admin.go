@@ -183,7 +183,7 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 			return nil, uniqueEmail(err)
 		}
 		if in.Password != nil {
-			if err := spendResetTokensTx(ctx, tx, id, s.opts.Now()); err != nil {
+			if err := spendTokensTx(ctx, tx, id, kindReset, s.opts.Now()); err != nil {
 				return nil, err
 			}
 			return []string{id}, revokeSessionsTx(ctx, tx, id, "", s.opts.Now())
