@@ -264,6 +264,7 @@ var codes = map[int]string{
 	http.StatusForbidden:           "FORBIDDEN",
 	http.StatusNotFound:            "NOT_FOUND",
 	http.StatusConflict:            "CONFLICT",
+	http.StatusTooManyRequests:     "TOO_MANY_REQUESTS",
 }
 
 // presentError maps service errors to a message and code; an unexpected

@@ -75,7 +75,7 @@ func (r *mutationResolver) RequestEmailChange(ctx context.Context, newEmail stri
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.RequestEmailChange(ctx, p, newEmail, password))
+	return done(r.Auth.RequestEmailChange(ctx, p, newEmail, password, clientOf(ctx)))
 }
 
 func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (bool, error) {
@@ -99,7 +99,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword strin
 }
 
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestPasswordReset(ctx, email))
+	return done(r.Auth.RequestPasswordReset(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) ResetPassword(ctx context.Context, token string, password string, passwordConfirm string) (bool, error) {
@@ -107,7 +107,7 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, token string, pass
 }
 
 func (r *mutationResolver) RequestVerification(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestVerification(ctx, email))
+	return done(r.Auth.RequestVerification(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (bool, error) {

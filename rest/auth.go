@@ -2,10 +2,22 @@ package rest
 
 import (
 	"net/http"
+	"strconv"
+
+	"fastcms/internal/apierr"
 
 	"fastcms/internal/auth"
 	"fastcms/internal/httpx"
 )
+
+// retryAfter passes err on, first setting the Retry-After header when err is
+// a 429 from the throttled routes.
+func retryAfter(w http.ResponseWriter, err error) error {
+	if secs, ok := apierr.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	return err
+}
 
 type registerRequest struct {
 	Email           string `json:"email"`
@@ -51,7 +63,7 @@ func (h handlers) register(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := h.Auth.Register(r.Context(), req.input(), client(r))
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
 	httpx.WriteJSON(w, http.StatusCreated, newAuth(res))
 	return nil
@@ -69,7 +81,7 @@ func (h handlers) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := h.Auth.Login(r.Context(), req.Email, req.Password, client(r))
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
 	httpx.WriteJSON(w, http.StatusOK, newAuth(res))
 	return nil
@@ -165,8 +177,8 @@ func (h handlers) requestEmailChange(w http.ResponseWriter, r *http.Request) err
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Auth.RequestEmailChange(r.Context(), p, req.NewEmail, req.Password); err != nil {
-		return err
+	if err := h.Auth.RequestEmailChange(r.Context(), p, req.NewEmail, req.Password, client(r)); err != nil {
+		return retryAfter(w, err)
 	}
 	return noContent(w)
 }
@@ -223,8 +235,8 @@ func (h handlers) requestPasswordReset(w http.ResponseWriter, r *http.Request) e
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Auth.RequestPasswordReset(r.Context(), req.Email); err != nil {
-		return err
+	if err := h.Auth.RequestPasswordReset(r.Context(), req.Email, client(r)); err != nil {
+		return retryAfter(w, err)
 	}
 	return noContent(w)
 }
@@ -234,8 +246,8 @@ func (h handlers) requestVerification(w http.ResponseWriter, r *http.Request) er
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Auth.RequestVerification(r.Context(), req.Email); err != nil {
-		return err
+	if err := h.Auth.RequestVerification(r.Context(), req.Email, client(r)); err != nil {
+		return retryAfter(w, err)
 	}
 	return noContent(w)
 }

@@ -75,3 +75,29 @@ func As(err error) (*Error, bool) {
 	}
 	return nil, false
 }
+
+// TooManyRequests refuses a caller who went past a rate limit (429);
+// retryAfter, in whole seconds, is when the next attempt may succeed. The
+// REST adapter also sends it as the Retry-After header.
+func TooManyRequests(retryAfter int) *Error {
+	e := New(http.StatusTooManyRequests, "too many requests", "too many attempts; try again in %d seconds", retryAfter)
+	e.Details = map[string]any{"retry_after": retryAfter}
+	return e
+}
+
+// RetryAfter returns the seconds a TooManyRequests error asks the caller to wait.
+func RetryAfter(err error) (int, bool) {
+	e, ok := As(err)
+	if !ok || e.Status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	secs, ok := e.Details["retry_after"].(int)
+	return secs, ok
+}
+
+// IsNotFound reports whether err is a 404: a missing resource or one the
+// caller may not know exists.
+func IsNotFound(err error) bool {
+	e, ok := As(err)
+	return ok && e.Status == http.StatusNotFound
+}

@@ -194,7 +194,7 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 		return nil, err
 	}
 	if emailChanged {
-		s.sendVerification(ctx, user)
+		s.sendVerification(user)
 	}
 	return user, nil
 }

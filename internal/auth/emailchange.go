@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -21,7 +22,10 @@ const (
 // needs the current password, so a stolen access token alone cannot take the
 // account over, and nothing changes until the new address confirms with the
 // mailed token; the old address is told, so its owner can react.
-func (s *Service) RequestEmailChange(ctx context.Context, p *Principal, newEmail, password string) error {
+func (s *Service) RequestEmailChange(ctx context.Context, p *Principal, newEmail, password string, client Client) error {
+	if err := s.throttle.allow(actEmailChange, client.IP, accountKey(p.Email)); err != nil {
+		return err
+	}
 	user, err := s.getUser(ctx, p.UserID)
 	if err != nil {
 		return err
@@ -47,12 +51,14 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *Principal, newEmail
 	if err != nil {
 		return err
 	}
-	s.sendLink(ctx, newEmail, kindEmailChange, emailChangeTTL, subjectConfirmEmail, "/confirm-email-change", token)
-	notice := fmt.Sprintf("Someone signed in to your account asked to change its email to %s.\n\n"+
-		"Nothing changes unless that address confirms. If this was not you, change your password now.", newEmail)
-	if err := s.mail.Send(ctx, mail.Message{To: user.Email, Subject: subjectEmailNotice, Body: notice}); err != nil {
-		s.log.Error("sending mail", "err", err, "kind", "email_change_notice")
-	}
+	oldEmail := user.Email
+	s.later(kindEmailChange, func(ctx context.Context) error {
+		notice := fmt.Sprintf("Someone signed in to your account asked to change its email to %s.\n\n"+
+			"Nothing changes unless that address confirms. If this was not you, change your password now.", newEmail)
+		return errors.Join(
+			s.sendLink(ctx, newEmail, emailChangeTTL, subjectConfirmEmail, "/confirm-email-change", token),
+			s.mail.Send(ctx, mail.Message{To: oldEmail, Subject: subjectEmailNotice, Body: notice}))
+	})
 	return nil
 }
 

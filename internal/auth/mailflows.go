@@ -26,15 +26,13 @@ const (
 	kindEmailChange = "email_change"
 )
 
-// mailToken stores a one-time token for user and mails its link. Mail
-// failures are logged, not returned: the account change already happened.
-func (s *Service) mailToken(ctx context.Context, user *dbmodel.User, kind string, ttl time.Duration, subject, path string) {
+// mailToken stores a one-time token for user and mails its link.
+func (s *Service) mailToken(ctx context.Context, user *dbmodel.User, kind string, ttl time.Duration, subject, path string) error {
 	token, err := s.issueToken(ctx, user, kind, ttl, "")
 	if err != nil {
-		s.log.Error("storing a mail token", "err", err, "kind", kind)
-		return
+		return err
 	}
-	s.sendLink(ctx, user.Email, kind, ttl, subject, path, token)
+	return s.sendLink(ctx, user.Email, ttl, subject, path, token)
 }
 
 // issueToken stores a one-time token of kind for user and returns it. A
@@ -57,48 +55,67 @@ func (s *Service) issueToken(ctx context.Context, user *dbmodel.User, kind strin
 }
 
 // sendLink mails token to to, as a link and as the bare token.
-func (s *Service) sendLink(ctx context.Context, to, kind string, ttl time.Duration, subject, path, token string) {
+func (s *Service) sendLink(ctx context.Context, to string, ttl time.Duration, subject, path, token string) error {
 	link := fmt.Sprintf("%s%s?token=%s", s.opts.PublicURL, path, url.QueryEscape(token))
 	body := fmt.Sprintf("Open this link: %s\n\nOr send this token to the API: %s\n\nIt expires in %s.", link, token, ttl)
-	if err := s.mail.Send(ctx, mail.Message{To: to, Subject: subject, Body: body}); err != nil {
-		s.log.Error("sending mail", "err", err, "kind", kind)
-	}
+	return s.mail.Send(ctx, mail.Message{To: to, Subject: subject, Body: body})
 }
 
-func (s *Service) sendVerification(ctx context.Context, user *dbmodel.User) {
+// sendVerification mails user a verification link in the background.
+func (s *Service) sendVerification(user *dbmodel.User) {
 	if user.Verified {
 		return
 	}
-	s.mailToken(ctx, user, kindVerify, verifyTTL, "Verify your email", "/verify-email")
+	u := *user
+	s.later(kindVerify, func(ctx context.Context) error {
+		return s.mailToken(ctx, &u, kindVerify, verifyTTL, "Verify your email", "/verify-email")
+	})
 }
 
-// RequestVerification mails a new verification link. It says nothing about
-// whether the email exists.
-func (s *Service) RequestVerification(ctx context.Context, email string) error {
-	user, err := s.userByEmail(ctx, email)
-	if err != nil || user == nil {
+// RequestVerification mails a new verification link. It answers at once and
+// alike whether or not the email belongs to an account: the lookup and the
+// mail happen in the background.
+func (s *Service) RequestVerification(ctx context.Context, email string, client Client) error {
+	return s.requestMail(ctx, email, client, actVerify, func(ctx context.Context, user *dbmodel.User) error {
+		if user.Verified {
+			return nil
+		}
+		return s.mailToken(ctx, user, kindVerify, verifyTTL, "Verify your email", "/verify-email")
+	})
+}
+
+// RequestPasswordReset mails a reset link. It answers at once and alike
+// whether or not the email belongs to an account, so neither the answer nor
+// its timing can be used to probe for accounts.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string, client Client) error {
+	return s.requestMail(ctx, email, client, actReset, func(ctx context.Context, user *dbmodel.User) error {
+		return s.mailToken(ctx, user, kindReset, resetTTL, "Reset your password", "/reset-password")
+	})
+}
+
+// requestMail throttles a mail request per client and per address, checks
+// the address's form, and leaves finding the account and mailing it to the
+// background.
+func (s *Service) requestMail(ctx context.Context, email string, client Client, action string, send func(context.Context, *dbmodel.User) error) error {
+	if err := s.throttle.allow(action, client.IP, accountKey(email)); err != nil {
 		return err
 	}
-	s.sendVerification(ctx, user)
-	return nil
-}
-
-// RequestPasswordReset mails a reset link. It answers the same whether or
-// not the email exists, so it cannot be used to probe for accounts.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
-	user, err := s.userByEmail(ctx, email)
-	if err != nil || user == nil {
-		return err
-	}
-	s.mailToken(ctx, user, kindReset, resetTTL, "Reset your password", "/reset-password")
-	return nil
-}
-
-func (s *Service) userByEmail(ctx context.Context, email string) (*dbmodel.User, error) {
 	email, why := normalizeEmail(email)
 	if why != "" {
-		return nil, apierr.InvalidField("email", why)
+		return apierr.InvalidField("email", why)
 	}
+	s.later(action, func(ctx context.Context) error {
+		user, err := s.userByEmail(ctx, email)
+		if err != nil || user == nil {
+			return err
+		}
+		return send(ctx, user)
+	})
+	return nil
+}
+
+// userByEmail finds the account of a normalised email, or nil.
+func (s *Service) userByEmail(ctx context.Context, email string) (*dbmodel.User, error) {
 	user := &dbmodel.User{}
 	err := s.db.NewSelect().Model(user).Where("lower(email) = ?", email).Scan(ctx)
 	if isNoRows(err) {
