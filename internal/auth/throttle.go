@@ -43,28 +43,21 @@ func newThrottle(o ThrottleOptions, now func() time.Time) *throttle {
 // says when to retry. A refused attempt spends nothing, so a caller held
 // back by one budget does not drain the other.
 func (t *throttle) allow(action, ip, account string) error {
-	keys := []*limiterKey{{t.ip, action + "|" + ip}}
+	ipKey, accountKey := action+"|"+ip, action+"|"+account
+	wait := t.ip.wait(ipKey)
 	if account != "" {
-		keys = append(keys, &limiterKey{t.account, action + "|" + account})
+		wait = max(wait, t.account.wait(accountKey))
 	}
-	wait := time.Duration(0)
-	for _, k := range keys {
-		wait = max(wait, k.l.wait(k.key))
+	if wait == 0 {
+		wait = t.ip.take(ipKey)
+	}
+	if wait == 0 && account != "" {
+		wait = t.account.take(accountKey)
 	}
 	if wait > 0 {
 		return apierr.TooManyRequests(int(math.Ceil(wait.Seconds())))
 	}
-	for _, k := range keys {
-		if w := k.l.take(k.key); w > 0 {
-			return apierr.TooManyRequests(int(math.Ceil(w.Seconds())))
-		}
-	}
 	return nil
-}
-
-type limiterKey struct {
-	l   *limiter
-	key string
 }
 
 // limiter is a token bucket per key: perMinute attempts at once, refilled
