@@ -94,10 +94,3 @@ func RetryAfter(err error) (int, bool) {
 	secs, ok := e.Details["retry_after"].(int)
 	return secs, ok
 }
-
-// IsNotFound reports whether err is a 404: a missing resource or one the
-// caller may not know exists.
-func IsNotFound(err error) bool {
-	e, ok := As(err)
-	return ok && e.Status == http.StatusNotFound
-}
