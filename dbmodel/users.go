@@ -49,8 +49,10 @@ type RefreshToken struct {
 	UsedAt    *time.Time `bun:"used_at"`
 }
 
-// UserToken is a one-time token mailed to a user (reset or verification).
-// Email pins the address it was sent to, so a token dies when the email changes.
+// UserToken is a one-time token mailed to a user (reset, verification or
+// email change). Email pins the account's address when it was issued, so a
+// token dies when the email changes; NewEmail is the address an email-change
+// token switches to (and was sent to).
 type UserToken struct {
 	bun.BaseModel `bun:"table:user_tokens"`
 
@@ -58,6 +60,7 @@ type UserToken struct {
 	UserID    string     `bun:"user_id,type:uuid,notnull"`
 	Kind      string     `bun:"kind,notnull"`
 	Email     string     `bun:"email,notnull"`
+	NewEmail  string     `bun:"new_email,nullzero"`
 	ExpiresAt time.Time  `bun:"expires_at,notnull"`
 	UsedAt    *time.Time `bun:"used_at"`
 	Created   time.Time  `bun:"created,notnull,default:now()"`

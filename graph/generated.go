@@ -40,6 +40,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Mutation struct {
 		ChangePassword       func(childComplexity int, oldPassword string, newPassword string, newPasswordConfirm string) int
+		ConfirmEmailChange   func(childComplexity int, token string) int
 		CreateCollection     func(childComplexity int, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		CreateUser           func(childComplexity int, email string, password string, name *string, role *string) int
 		DeleteCollection     func(childComplexity int, name string) int
@@ -52,13 +53,14 @@ type ComplexityRoot struct {
 		LogoutAll            func(childComplexity int) int
 		RefreshToken         func(childComplexity int, refreshToken string) int
 		Register             func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
+		RequestEmailChange   func(childComplexity int, newEmail string, password string) int
 		RequestPasswordReset func(childComplexity int, email string) int
 		RequestVerification  func(childComplexity int, email string) int
 		ResetPassword        func(childComplexity int, token string, password string, passwordConfirm string) int
 		RevokeSession        func(childComplexity int, id string) int
 		Setup                func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
 		UpdateCollection     func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
-		UpdateMe             func(childComplexity int, name *string, email *string, avatar *string) int
+		UpdateMe             func(childComplexity int, name *string, avatar *string) int
 		UpdateUser           func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
 		VerifyEmail          func(childComplexity int, token string) int
 	}
@@ -180,7 +182,9 @@ type MutationResolver interface {
 	RefreshToken(ctx context.Context, refreshToken string) (*model.Token, error)
 	Logout(ctx context.Context, refreshToken string) (bool, error)
 	LogoutAll(ctx context.Context) (bool, error)
-	UpdateMe(ctx context.Context, name *string, email *string, avatar *string) (*model.User, error)
+	UpdateMe(ctx context.Context, name *string, avatar *string) (*model.User, error)
+	RequestEmailChange(ctx context.Context, newEmail string, password string) (bool, error)
+	ConfirmEmailChange(ctx context.Context, token string) (bool, error)
 	DeleteMe(ctx context.Context) (bool, error)
 	ChangePassword(ctx context.Context, oldPassword string, newPassword string, newPasswordConfirm string) (bool, error)
 	RequestPasswordReset(ctx context.Context, email string) (bool, error)
@@ -242,6 +246,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["old_password"].(string), args["new_password"].(string), args["new_password_confirm"].(string)), true
+	case "Mutation.confirm_email_change":
+		if e.ComplexityRoot.Mutation.ConfirmEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirm_email_change_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["token"].(string)), true
 	case "Mutation.create_collection":
 		if e.ComplexityRoot.Mutation.CreateCollection == nil {
 			break
@@ -354,6 +369,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["email"].(string), args["password"].(string), args["password_confirm"].(string), args["name"].(*string)), true
+	case "Mutation.request_email_change":
+		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_request_email_change_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailChange(childComplexity, args["new_email"].(string), args["password"].(string)), true
 	case "Mutation.request_password_reset":
 		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
 			break
@@ -430,7 +456,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["name"].(*string), args["email"].(*string), args["avatar"].(*string)), true
+		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["name"].(*string), args["avatar"].(*string)), true
 	case "Mutation.update_user":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -1096,7 +1122,15 @@ type Mutation {
   logout(refresh_token: String!): Boolean!
   "End every session of the caller and invalidate their access tokens."
   logout_all: Boolean!
-  update_me(name: String, email: String, avatar: String): user!
+  "Change the caller's name or avatar; the email changes through request_email_change."
+  update_me(name: String, avatar: String): user!
+  """
+  Start changing the caller's email: needs the current password; mails a
+  confirmation token to new_email and a notice to the current address.
+  """
+  request_email_change(new_email: String!, password: String!): Boolean!
+  "Apply the email change a token was mailed for; the account is verified and its other sessions end."
+  confirm_email_change(token: String!): Boolean!
   delete_me: Boolean!
   change_password(old_password: String!, new_password: String!, new_password_confirm: String!): Boolean!
   request_password_reset(email: String!): Boolean!
@@ -1549,6 +1583,20 @@ func (ec *executionContext) field_Mutation_change_password_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirm_email_change_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_create_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1781,6 +1829,28 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_request_email_change_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "new_email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["new_email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_request_password_reset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1980,22 +2050,14 @@ func (ec *executionContext) field_Mutation_update_me_args(ctx context.Context, r
 		return nil, err
 	}
 	args["name"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "avatar",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["email"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "avatar",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["avatar"] = arg2
+	args["avatar"] = arg1
 	return args, nil
 }
 
@@ -2474,7 +2536,7 @@ func (ec *executionContext) _Mutation_update_me(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateMe(ctx, fc.Args["name"].(*string), fc.Args["email"].(*string), fc.Args["avatar"].(*string))
+			return ec.Resolvers.Mutation().UpdateMe(ctx, fc.Args["name"].(*string), fc.Args["avatar"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
@@ -2502,6 +2564,94 @@ func (ec *executionContext) fieldContext_Mutation_update_me(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_update_me_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_request_email_change(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_request_email_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestEmailChange(ctx, fc.Args["new_email"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_request_email_change(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_request_email_change_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirm_email_change(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirm_email_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmEmailChange(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirm_email_change(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirm_email_change_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6358,6 +6508,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "update_me":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_update_me(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "request_email_change":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_request_email_change(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirm_email_change":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirm_email_change(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -58,16 +58,28 @@ func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) {
 	return done(r.Auth.LogoutAll(ctx, p))
 }
 
-func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, email *string, avatar *string) (*model.User, error) {
+func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, avatar *string) (*model.User, error) {
 	p, err := auth.RequireUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Email: email, Avatar: avatar})
+	u, err := r.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Avatar: avatar})
 	if err != nil {
 		return nil, err
 	}
 	return toUser(u), nil
+}
+
+func (r *mutationResolver) RequestEmailChange(ctx context.Context, newEmail string, password string) (bool, error) {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return done(r.Auth.RequestEmailChange(ctx, p, newEmail, password, clientOf(ctx)))
+}
+
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (bool, error) {
+	return done(r.Auth.ConfirmEmailChange(ctx, token))
 }
 
 func (r *mutationResolver) DeleteMe(ctx context.Context) (bool, error) {
@@ -87,7 +99,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword strin
 }
 
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestPasswordReset(ctx, email))
+	return done(r.Auth.RequestPasswordReset(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) ResetPassword(ctx context.Context, token string, password string, passwordConfirm string) (bool, error) {
@@ -95,7 +107,7 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, token string, pass
 }
 
 func (r *mutationResolver) RequestVerification(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestVerification(ctx, email))
+	return done(r.Auth.RequestVerification(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (bool, error) {
@@ -111,9 +123,6 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, 
 }
 
 func (r *mutationResolver) CreateUser(ctx context.Context, email string, password string, name *string, role *string) (*model.User, error) {
-	if _, err := auth.RequireAdmin(ctx); err != nil {
-		return nil, err
-	}
 	u, err := r.Auth.CreateUser(ctx, auth.CreateUserInput{Email: email, Password: password, Name: deref(name), Role: deref(role)})
 	if err != nil {
 		return nil, err
@@ -122,11 +131,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, email string, passwor
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) (*model.User, error) {
-	p, err := auth.RequireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := r.Auth.UpdateUser(ctx, p, id, auth.UpdateUserInput{Name: name, Email: email, Avatar: avatar, Role: role, Verified: verified, Password: password})
+	u, err := r.Auth.UpdateUser(ctx, id, auth.UpdateUserInput{Name: name, Email: email, Avatar: avatar, Role: role, Verified: verified, Password: password})
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +139,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id string, name *stri
 }
 
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
-	p, err := auth.RequireAdmin(ctx)
-	if err != nil {
-		return false, err
-	}
-	return done(r.Auth.DeleteUser(ctx, p, id))
+	return done(r.Auth.DeleteUser(ctx, id))
 }
 
 func (r *mutationResolver) CreateCollection(ctx context.Context, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error) {
@@ -214,9 +215,6 @@ func (r *queryResolver) Users(ctx context.Context, page *int, perPage *int, skip
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	if _, err := auth.RequireAdmin(ctx); err != nil {
-		return nil, err
-	}
 	u, err := r.Auth.GetUser(ctx, id)
 	if err != nil {
 		return nil, err

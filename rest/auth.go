@@ -2,10 +2,22 @@ package rest
 
 import (
 	"net/http"
+	"strconv"
+
+	"fastcms/internal/apierr"
 
 	"fastcms/internal/auth"
 	"fastcms/internal/httpx"
 )
+
+// retryAfter passes err on, first setting the Retry-After header when err is
+// a 429 from the throttled routes.
+func retryAfter(w http.ResponseWriter, err error) error {
+	if secs, ok := apierr.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	return err
+}
 
 type registerRequest struct {
 	Email           string `json:"email"`
@@ -51,7 +63,7 @@ func (h handlers) register(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := h.Auth.Register(r.Context(), req.input(), client(r))
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
 	httpx.WriteJSON(w, http.StatusCreated, newAuth(res))
 	return nil
@@ -69,7 +81,7 @@ func (h handlers) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := h.Auth.Login(r.Context(), req.Email, req.Password, client(r))
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
 	httpx.WriteJSON(w, http.StatusOK, newAuth(res))
 	return nil
@@ -127,9 +139,10 @@ func (h handlers) me(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// updateMeRequest has no email: an unknown field is a 400, and the email
+// changes through request-email-change.
 type updateMeRequest struct {
 	Name   *string `json:"name"`
-	Email  *string `json:"email"`
 	Avatar *string `json:"avatar"`
 }
 
@@ -142,12 +155,43 @@ func (h handlers) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	user, err := h.Auth.UpdateMe(r.Context(), p, auth.UpdateMeInput{Name: req.Name, Email: req.Email, Avatar: req.Avatar})
+	user, err := h.Auth.UpdateMe(r.Context(), p, auth.UpdateMeInput{Name: req.Name, Avatar: req.Avatar})
 	if err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, newUser(user))
 	return nil
+}
+
+type requestEmailChangeRequest struct {
+	NewEmail string `json:"new_email"`
+	Password string `json:"password"`
+}
+
+func (h handlers) requestEmailChange(w http.ResponseWriter, r *http.Request) error {
+	p, err := auth.RequireUser(r.Context())
+	if err != nil {
+		return err
+	}
+	var req requestEmailChangeRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Auth.RequestEmailChange(r.Context(), p, req.NewEmail, req.Password, client(r)); err != nil {
+		return retryAfter(w, err)
+	}
+	return noContent(w)
+}
+
+func (h handlers) confirmEmailChange(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Auth.ConfirmEmailChange(r.Context(), req.Token); err != nil {
+		return err
+	}
+	return noContent(w)
 }
 
 func (h handlers) deleteMe(w http.ResponseWriter, r *http.Request) error {
@@ -191,8 +235,8 @@ func (h handlers) requestPasswordReset(w http.ResponseWriter, r *http.Request) e
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Auth.RequestPasswordReset(r.Context(), req.Email); err != nil {
-		return err
+	if err := h.Auth.RequestPasswordReset(r.Context(), req.Email, client(r)); err != nil {
+		return retryAfter(w, err)
 	}
 	return noContent(w)
 }
@@ -202,8 +246,8 @@ func (h handlers) requestVerification(w http.ResponseWriter, r *http.Request) er
 	if err := httpx.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := h.Auth.RequestVerification(r.Context(), req.Email); err != nil {
-		return err
+	if err := h.Auth.RequestVerification(r.Context(), req.Email, client(r)); err != nil {
+		return retryAfter(w, err)
 	}
 	return noContent(w)
 }

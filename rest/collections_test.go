@@ -62,8 +62,15 @@ func TestCollectionCRUD(t *testing.T) {
 
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/collections", body, root.Access), http.StatusConflict, "conflict",
 		fmt.Sprintf("a collection named %q already exists", name), nil)
-	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+name, nil, user.Access), http.StatusOK, want)
-	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+id, nil, user.Access), http.StatusOK, want)
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+name, nil, root.Access), http.StatusOK, want)
+	// Users read it without the rules (TestSecurity18CollectionDefinitionsRedacted).
+	redacted := map[string]any{}
+	for k, v := range want {
+		redacted[k] = v
+	}
+	redacted["list_rule"], redacted["view_rule"] = nil, nil
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+name, nil, user.Access), http.StatusOK, redacted)
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+id, nil, user.Access), http.StatusOK, redacted)
 	expectUnauthorized(t, s.Do(t, http.MethodGet, "/api/v1/collections/"+name, nil, ""), "authentication required")
 
 	// Update: rename, add a field, set a rule.

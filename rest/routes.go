@@ -68,6 +68,8 @@ var routes = []Route{
 	{"POST", authPath + "/reset-password", Anyone, JSONBody, "Set a new password with a mailed token", handlers.resetPassword},
 	{"POST", authPath + "/request-verification", Anyone, JSONBody, "Mail a new verification link", handlers.requestVerification},
 	{"POST", authPath + "/verify-email", Anyone, JSONBody, "Verify an email address with a mailed token", handlers.verifyEmail},
+	{"POST", authPath + "/request-email-change", User, JSONBody, "Mail a confirmation link to a new address (needs the password)", handlers.requestEmailChange},
+	{"POST", authPath + "/confirm-email-change", Anyone, JSONBody, "Switch to the new address with the mailed token", handlers.confirmEmailChange},
 	{"GET", authPath + "/sessions", User, NoBody, "The caller's sessions", handlers.sessions},
 	{"DELETE", authPath + "/sessions/{id}", User, NoBody, "End one of the caller's sessions", handlers.revokeSession},
 

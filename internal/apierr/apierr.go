@@ -90,3 +90,22 @@ func TooSlow() *Error {
 	return New(http.StatusServiceUnavailable, "timeout",
 		"the query took longer than the server allows; ask for less (a narrower filter, fewer records or expansions)")
 }
+
+// TooManyRequests refuses a caller who went past a rate limit (429);
+// retryAfter, in whole seconds, is when the next attempt may succeed. The
+// REST adapter also sends it as the Retry-After header.
+func TooManyRequests(retryAfter int) *Error {
+	e := New(http.StatusTooManyRequests, "too many requests", "too many attempts; try again in %d seconds", retryAfter)
+	e.Details = map[string]any{"retry_after": retryAfter}
+	return e
+}
+
+// RetryAfter returns the seconds a TooManyRequests error asks the caller to wait.
+func RetryAfter(err error) (int, bool) {
+	e, ok := As(err)
+	if !ok || e.Status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	secs, ok := e.Details["retry_after"].(int)
+	return secs, ok
+}

@@ -65,6 +65,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	authSvc, err := auth.New(db, hub, opts.Mail, log, auth.Options{
 		Secret: cfg.JWTSecret, AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		PublicURL: cfg.PublicURL, BcryptCost: opts.BcryptCost, Now: opts.Now,
+		Throttle: auth.ThrottleOptions{PerIP: cfg.Throttle.PerIP, PerAccount: cfg.Throttle.PerAccount},
 	})
 	if err != nil {
 		hub.Close()
@@ -72,6 +73,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	}
 	registry, err := collections.NewRegistry(context.Background(), db, hub, log)
 	if err != nil {
+		authSvc.Close()
 		hub.Close()
 		return nil, err
 	}
@@ -79,6 +81,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	recordSvc := records.New(db, registry)
 	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
 	if err != nil {
+		authSvc.Close()
 		hub.Close()
 		return nil, err
 	}
@@ -155,10 +158,11 @@ func (a *App) Drain() {
 	a.shutdown()
 }
 
-// Close releases what New started.
+// Close releases what New started; mail already queued is sent first.
 func (a *App) Close() error {
 	a.shutdown()
 	a.sequencer.Close()
+	a.Auth.Close()
 	a.broker.Close()
 	return a.hub.Close()
 }

@@ -58,6 +58,9 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	cfg.DatabaseURL = pgtest.URL()
 	cfg.JWTSecret = []byte(Secret)
 	cfg.MaxBodyBytes = 64 << 10
+	// Every test client is 127.0.0.1: tests that check the auth limits set
+	// them (an Option); the others must not trip over them.
+	cfg.Throttle = config.Throttle{}
 	box := &Mailbox{}
 	o := app.Options{Mail: box, BcryptCost: 4, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, opt := range opts {
@@ -160,18 +163,54 @@ func (b *Mailbox) Send(_ context.Context, m mail.Message) error {
 	return nil
 }
 
-// Last returns the newest mail to addr with subject, or fails tb.
+// Last returns the newest mail to addr with subject, waiting a little for
+// one (mail is sent in the background), or fails tb.
 func (b *Mailbox) Last(tb testing.TB, addr, subject string) mail.Message {
 	tb.Helper()
+	deadline := time.Now().Add(mailWait)
+	for {
+		if msgs := b.matching(addr, subject); len(msgs) > 0 {
+			return msgs[len(msgs)-1]
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no mail %q to %s", subject, addr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Count is how many mails to addr with subject have arrived so far.
+func (b *Mailbox) Count(addr, subject string) int { return len(b.matching(addr, subject)) }
+
+// Nth waits for the nth (from 1) mail to addr with subject and returns it,
+// or fails tb.
+func (b *Mailbox) Nth(tb testing.TB, addr, subject string, n int) mail.Message {
+	tb.Helper()
+	deadline := time.Now().Add(mailWait)
+	for {
+		if msgs := b.matching(addr, subject); len(msgs) >= n {
+			return msgs[n-1]
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("mail %q to %s number %d never came", subject, addr, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// mailWait bounds how long a test waits for a mail sent in the background.
+const mailWait = 5 * time.Second
+
+func (b *Mailbox) matching(addr, subject string) []mail.Message {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i := len(b.msgs) - 1; i >= 0; i-- {
-		if b.msgs[i].To == addr && b.msgs[i].Subject == subject {
-			return b.msgs[i]
+	var out []mail.Message
+	for _, m := range b.msgs {
+		if m.To == addr && m.Subject == subject {
+			out = append(out, m)
 		}
 	}
-	tb.Fatalf("no mail %q to %s", subject, addr)
-	return mail.Message{}
+	return out
 }
 
 // Token extracts the one-time token from a mail's body.

@@ -12,21 +12,20 @@ import (
 
 // Me returns the caller's account.
 func (s *Service) Me(ctx context.Context, p *Principal) (*dbmodel.User, error) {
-	return s.GetUser(ctx, p.UserID)
+	return s.getUser(ctx, p.UserID)
 }
 
 // UpdateMeInput holds the fields a user may change on their own account; nil
-// means unchanged.
+// means unchanged. The email is not one of them: it changes only through
+// RequestEmailChange, which needs the password and the new address's consent.
 type UpdateMeInput struct {
 	Name   *string
-	Email  *string
 	Avatar *string
 }
 
-// UpdateMe changes the caller's profile. A new email is unverified and gets
-// a verification mail.
+// UpdateMe changes the caller's profile.
 func (s *Service) UpdateMe(ctx context.Context, p *Principal, in UpdateMeInput) (*dbmodel.User, error) {
-	return s.updateUser(ctx, p.UserID, UpdateUserInput{Name: in.Name, Email: in.Email, Avatar: in.Avatar})
+	return s.updateUser(ctx, p.UserID, UpdateUserInput{Name: in.Name, Avatar: in.Avatar})
 }
 
 // DeleteMe deletes the caller's account. The last admin cannot, because that
@@ -38,7 +37,7 @@ func (s *Service) DeleteMe(ctx context.Context, p *Principal) error {
 // ChangePassword replaces the caller's password after checking the old one,
 // and ends every other session.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
-	user, err := s.GetUser(ctx, p.UserID)
+	user, err := s.getUser(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
@@ -58,6 +57,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {
 		if _, err := tx.NewUpdate().Model((*dbmodel.User)(nil)).Set("password_hash = ?", hash).Set("updated = ?", s.opts.Now()).
 			Where("id = ?", p.UserID).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := spendTokensTx(ctx, tx, p.UserID, kindReset, s.opts.Now()); err != nil {
 			return nil, err
 		}
 		return []string{p.UserID}, revokeSessionsTx(ctx, tx, p.UserID, p.SessionID, s.opts.Now())

@@ -11,8 +11,15 @@ import (
 	"fastcms/internal/page"
 )
 
+// The user-administration methods below authorize the caller from ctx
+// themselves, so no adapter (REST, GraphQL, a future CLI) can expose them by
+// forgetting a check.
+
 // ListUsers pages through all users, oldest first (admin).
 func (s *Service) ListUsers(ctx context.Context, req page.Request) (page.Result[dbmodel.User], error) {
+	if _, err := RequireAdmin(ctx); err != nil {
+		return page.Result[dbmodel.User]{}, err
+	}
 	var users []dbmodel.User
 	q := s.db.NewSelect().Model(&users).Order("created", "id").Limit(int64(req.PerPage)).Offset(int64(req.Offset()))
 	total := -1
@@ -37,6 +44,9 @@ type CreateUserInput struct {
 
 // CreateUser makes an account without logging it in (admin).
 func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*dbmodel.User, error) {
+	if _, err := RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	if in.Role == "" {
 		in.Role = RoleUser
 	}
@@ -59,8 +69,16 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*dbmodel.
 	return user, nil
 }
 
-// GetUser returns one user; a malformed id is a 404 like a missing one.
+// GetUser returns one user (admin).
 func (s *Service) GetUser(ctx context.Context, id string) (*dbmodel.User, error) {
+	if _, err := RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.getUser(ctx, id)
+}
+
+// getUser returns one user; a malformed id is a 404 like a missing one.
+func (s *Service) getUser(ctx context.Context, id string) (*dbmodel.User, error) {
 	if !ids.IsUUID(id) {
 		return nil, apierr.NotFound("user not found")
 	}
@@ -83,8 +101,12 @@ type UpdateUserInput struct {
 }
 
 // UpdateUser changes any account (admin). An admin cannot demote themself,
-// so the system always keeps the admin who is acting.
-func (s *Service) UpdateUser(ctx context.Context, actor *Principal, id string, in UpdateUserInput) (*dbmodel.User, error) {
+// and the last admin cannot be demoted, so first-admin setup never reopens.
+func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput) (*dbmodel.User, error) {
+	actor, err := RequireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if id == actor.UserID && in.Role != nil && *in.Role != RoleAdmin {
 		return nil, apierr.BadRequest("an admin cannot demote themself")
 	}
@@ -92,7 +114,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor *Principal, id string, i
 }
 
 // DeleteUser deletes any account but the caller's own (admin).
-func (s *Service) DeleteUser(ctx context.Context, actor *Principal, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	actor, err := RequireAdmin(ctx)
+	if err != nil {
+		return err
+	}
 	if id == actor.UserID {
 		return apierr.BadRequest("an admin cannot delete themself")
 	}
@@ -100,7 +126,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *Principal, id string) e
 }
 
 func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput) (*dbmodel.User, error) {
-	user, err := s.GetUser(ctx, id)
+	user, err := s.getUser(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +173,19 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 	}
 	user.Updated = s.opts.Now()
 	err = s.inTx(ctx, func(tx bun.Tx) ([]string, error) {
+		if in.Role != nil && *in.Role != RoleAdmin {
+			if err := keepAnAdmin(ctx, tx, id, "the last admin cannot be demoted"); err != nil {
+				return nil, err
+			}
+		}
 		if _, err := tx.NewUpdate().Model(user).Column("email", "name", "avatar", "role", "verified", "password_hash", "updated").
 			WherePK().Returning("*").Exec(ctx); err != nil {
 			return nil, uniqueEmail(err)
 		}
 		if in.Password != nil {
+			if err := spendTokensTx(ctx, tx, id, kindReset, s.opts.Now()); err != nil {
+				return nil, err
+			}
 			return []string{id}, revokeSessionsTx(ctx, tx, id, "", s.opts.Now())
 		}
 		return []string{id}, nil
@@ -160,7 +194,7 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 		return nil, err
 	}
 	if emailChanged {
-		s.sendVerification(ctx, user)
+		s.sendVerification(user)
 	}
 	return user, nil
 }
@@ -170,13 +204,8 @@ func (s *Service) deleteUser(ctx context.Context, id string) error {
 		return apierr.NotFound("user not found")
 	}
 	return s.inTx(ctx, func(tx bun.Tx) ([]string, error) {
-		// Lock the admins so two last admins cannot delete each other at once.
-		var admins []string
-		if err := tx.NewRaw("SELECT id FROM users WHERE role = ? FOR UPDATE", RoleAdmin).Scan(ctx, &admins); err != nil {
+		if err := keepAnAdmin(ctx, tx, id, "the last admin cannot be deleted"); err != nil {
 			return nil, err
-		}
-		if len(admins) == 1 && admins[0] == id {
-			return nil, apierr.BadRequest("the last admin cannot be deleted")
 		}
 		res, err := tx.NewDelete().Model((*dbmodel.User)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {
@@ -187,4 +216,19 @@ func (s *Service) deleteUser(ctx context.Context, id string) error {
 		}
 		return []string{id}, nil
 	})
+}
+
+// keepAnAdmin refuses, with why, to let id stop being an admin when it is the
+// only one. It locks the admins' rows first, so two admins demoting or
+// deleting each other at once are serialised: the second sees the first's
+// commit and is refused, and first-admin setup never reopens.
+func keepAnAdmin(ctx context.Context, tx bun.Tx, id, why string) error {
+	var admins []string
+	if err := tx.NewRaw("SELECT id FROM users WHERE role = ? FOR UPDATE", RoleAdmin).Scan(ctx, &admins); err != nil {
+		return err
+	}
+	if len(admins) == 1 && admins[0] == id {
+		return apierr.BadRequest("%s", why)
+	}
+	return nil
 }

@@ -54,6 +54,12 @@ func passwordProblem(password string) string {
 	return ""
 }
 
+// accountKey is the throttling key of an email as typed: trimmed and
+// lower-cased, valid or not, so every spelling of one address shares a budget.
+func accountKey(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
 // normalizeEmail trims and lower-cases an email and says what is wrong with it, or "".
 func normalizeEmail(email string) (string, string) {
 	email = strings.ToLower(strings.TrimSpace(email))

@@ -59,8 +59,13 @@ func (in *RegisterInput) problems() map[string]string {
 	return fields
 }
 
-// Register creates a user account and logs it in.
+// Register creates a user account and logs it in. It is throttled per
+// client address: a taken email is a 409, as clients expect, so the limit is
+// what keeps it from listing accounts.
 func (s *Service) Register(ctx context.Context, in RegisterInput, client Client) (*AuthResult, error) {
+	if err := s.throttle.allow(actRegister, client.IP, ""); err != nil {
+		return nil, err
+	}
 	return s.register(ctx, in, client, RoleUser, nil)
 }
 
@@ -114,13 +119,18 @@ func (s *Service) register(ctx context.Context, in RegisterInput, client Client,
 	if err != nil {
 		return nil, err
 	}
-	s.sendVerification(ctx, user)
+	s.sendVerification(user)
 	return &AuthResult{User: user, Tokens: tokens}, nil
 }
 
 // Login checks email and password. It answers the same, in about the same
-// time, for an unknown email and a wrong password.
+// time, for an unknown email and a wrong password. Attempts are throttled
+// per client address and per email, right or wrong, so passwords cannot be
+// guessed past the limit.
 func (s *Service) Login(ctx context.Context, email, password string, client Client) (*AuthResult, error) {
+	if err := s.throttle.allow(actLogin, client.IP, accountKey(email)); err != nil {
+		return nil, err
+	}
 	email, _ = normalizeEmail(email)
 	user := &dbmodel.User{}
 	err := s.db.NewSelect().Model(user).Where("lower(email) = ?", email).Scan(ctx)

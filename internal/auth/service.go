@@ -36,6 +36,8 @@ type Options struct {
 	BcryptCost int
 	// Now defaults to time.Now; tests move it.
 	Now func() time.Time
+	// Throttle limits login, register and the mail requests.
+	Throttle ThrottleOptions
 }
 
 // Service is the auth service. It is safe for concurrent use.
@@ -45,6 +47,9 @@ type Service struct {
 	mail  mail.Sender
 	log   *slog.Logger
 	cache *principalCache
+	// throttle limits guessing and mail requests; bg sends mail after the response.
+	throttle *throttle
+	bg       *background
 	// dummyHash is what checkPassword compares against when there is no hash.
 	dummyHash []byte
 
@@ -93,10 +98,12 @@ func New(db *bun.DB, hub *notify.Hub, sender mail.Sender, log *slog.Logger, opts
 	}
 	s := &Service{db: db, opts: opts, mail: sender, log: log, dummyHash: dummy}
 	s.cache = newPrincipalCache(s.loadPrincipal, opts.Now)
+	s.throttle = newThrottle(opts.Throttle, opts.Now)
 	if _, err := hub.Subscribe(notifyChannel, s.dropped); err != nil {
 		return nil, err
 	}
 	hub.OnReconnect(func() { s.dropped("") })
+	s.startBackground()
 	return s, nil
 }
 

@@ -57,9 +57,11 @@ func NewService(db *bun.DB, registry *Registry, log *slog.Logger) *Service {
 // Registry is the instance's collection registry.
 func (s *Service) Registry() *Registry { return s.registry }
 
-// List pages through the collections by name.
+// List pages through the collections by name; non-admins read them
+// redacted (see readable).
 func (s *Service) List(ctx context.Context, req page.Request) (page.Result[*Collection], error) {
-	if _, err := auth.RequireUser(ctx); err != nil {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
 		return page.Result[*Collection]{}, err
 	}
 	all := s.registry.Current().All()
@@ -69,19 +71,43 @@ func (s *Service) List(ctx context.Context, req page.Request) (page.Result[*Coll
 	if req.SkipTotal {
 		total = -1
 	}
-	return page.NewResult(all[from:to], total, req), nil
+	items := make([]*Collection, 0, to-from)
+	for _, c := range all[from:to] {
+		items = append(items, readable(p, c))
+	}
+	return page.NewResult(items, total, req), nil
 }
 
-// Get returns a collection by name or id.
+// Get returns a collection by name or id; non-admins read it redacted (see
+// readable).
 func (s *Service) Get(ctx context.Context, nameOrID string) (*Collection, error) {
-	if _, err := auth.RequireUser(ctx); err != nil {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
 		return nil, err
 	}
 	c := s.registry.Current().Get(nameOrID)
 	if c == nil {
 		return nil, apierr.NotFound("collection %q not found", nameOrID)
 	}
-	return c, nil
+	return readable(p, c), nil
+}
+
+// readable is c as p may read it. Admins read it whole. Others read it
+// without its rules (null) and hidden fields: rules and hidden names are a
+// map of what to try, and a client needs neither to use the API.
+func readable(p *auth.Principal, c *Collection) *Collection {
+	if p.IsAdmin() {
+		return c
+	}
+	r := *c
+	r.ListRule, r.ViewRule, r.CreateRule, r.UpdateRule, r.DeleteRule = nil, nil, nil, nil, nil
+	r.Fields = make([]*Field, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		if !f.Hidden {
+			r.Fields = append(r.Fields, f)
+		}
+	}
+	return &r
 }
 
 // Create defines a collection and creates its table, in one transaction.

@@ -42,6 +42,7 @@ type Config struct {
 	// statement_timeout on every pooled connection); 0 means no bound.
 	StatementTimeout time.Duration
 	HTTP             HTTP
+	Throttle         Throttle
 }
 
 // HTTP bounds how long a client may take, so a slow one cannot hold a
@@ -52,6 +53,17 @@ type HTTP struct {
 	// StreamTimeout is the total time of a CSV import (upload and
 	// database work) and of a CSV export (query and download).
 	StreamTimeout time.Duration
+}
+
+// Throttle bounds attempts per minute at the auth routes that check a
+// password or send mail (login, register, password reset, verification and
+// email-change requests), each route on its own; 0 turns a limit off.
+type Throttle struct {
+	// PerIP counts per client address (the connection's, see README).
+	PerIP int
+	// PerAccount counts per email address, lower-cased (the caller's own
+	// account for email changes); register is limited per address only.
+	PerAccount int
 }
 
 // GraphQL bounds what one operation may ask for, and whether the schema
@@ -76,6 +88,10 @@ type SMTP struct {
 	Username string
 	Password string
 	From     string
+	// LogBodies (development only) logs whole mails when there is no Host.
+	// Off, the log names the mail but leaves out its body, which holds live
+	// reset and verification tokens.
+	LogBodies bool
 }
 
 // Load parses args (without the program name) over the environment given by
@@ -161,6 +177,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	c.SMTP = SMTP{Host: env("SMTP_HOST", ""), Username: env("SMTP_USERNAME", ""), Password: env("SMTP_PASSWORD", ""), From: env("SMTP_FROM", "fastcms@localhost")}
 	if c.SMTP.Port, err = strconv.Atoi(env("SMTP_PORT", "587")); err != nil {
 		return nil, fmt.Errorf("SMTP_PORT: %w", err)
+	}
+	if c.Throttle.PerIP, err = strconv.Atoi(env("AUTH_RATE_LIMIT_IP", "30")); err != nil || c.Throttle.PerIP < 0 {
+		return nil, fmt.Errorf("AUTH_RATE_LIMIT_IP must be a whole number of attempts per minute (0 for no limit)")
+	}
+	if c.Throttle.PerAccount, err = strconv.Atoi(env("AUTH_RATE_LIMIT_ACCOUNT", "10")); err != nil || c.Throttle.PerAccount < 0 {
+		return nil, fmt.Errorf("AUTH_RATE_LIMIT_ACCOUNT must be a whole number of attempts per minute (0 for no limit)")
+	}
+	if c.SMTP.LogBodies, err = strconv.ParseBool(env("MAIL_LOG_BODIES", "false")); err != nil {
+		return nil, fmt.Errorf("MAIL_LOG_BODIES must be true or false")
 	}
 	if s := env("JWT_SECRET", ""); s != "" {
 		if len(s) < 32 {

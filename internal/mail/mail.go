@@ -1,6 +1,6 @@
 // Package mail sends the product's few messages (verification, password
-// reset). Without an SMTP host it writes them to the log, so the flows work on
-// a developer machine.
+// reset, email change). Without an SMTP host it logs them; their bodies, which
+// hold live tokens, only when MAIL_LOG_BODIES says this is a developer machine.
 package mail
 
 import (
@@ -30,14 +30,21 @@ type Sender interface {
 // New returns an SMTP sender when cfg names a host, else a log sender.
 func New(cfg config.SMTP, log *slog.Logger) Sender {
 	if cfg.Host == "" {
-		return logSender{log}
+		return logSender{log, cfg.LogBodies}
 	}
 	return smtpSender{cfg}
 }
 
-type logSender struct{ log *slog.Logger }
+type logSender struct {
+	log    *slog.Logger
+	bodies bool
+}
 
 func (s logSender) Send(_ context.Context, m Message) error {
+	if !s.bodies {
+		s.log.Info("mail (no SMTP configured; body not logged, set MAIL_LOG_BODIES=true in development)", "to", m.To, "subject", m.Subject)
+		return nil
+	}
 	s.log.Info("mail (no SMTP configured)", "to", m.To, "subject", m.Subject, "body", m.Body)
 	return nil
 }
