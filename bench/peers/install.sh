@@ -85,7 +85,8 @@ postgraphile() {
 
 pgbench() {
 	local bin
-	if bin=$(command -v pgbench); then
+	# type -P: the executable, not this function of the same name.
+	if bin=$(type -P pgbench); then
 		echo "$bin"
 		return
 	fi
@@ -97,7 +98,7 @@ pgbench() {
 	done
 	log "pgbench is missing: installing postgresql-contrib with apt-get"
 	apt-get install -y postgresql-contrib >&2 || { log "apt-get install postgresql-contrib failed"; return 1; }
-	command -v pgbench
+	type -P pgbench
 }
 
 case "${1:-}" in
