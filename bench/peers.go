@@ -229,7 +229,8 @@ func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
 			"Reads are anonymous everywhere (public list and view rules).",
 		"The floor is pgbench -M prepared on the plain SQL (SELECT by id; ORDER BY created DESC, id DESC LIMIT 20 OFFSET; INSERT … RETURNING) "+
 			"for whole seconds (-T rounds the run time up); its creates, like PostGraphile's, write our table but no event.",
-		"PostGraphile and the floor read and write our benchmark database's own table data.posts; PocketBase holds the same authors and posts, loaded through its batch API.",
+		"PostGraphile and the floor read and write our benchmark database's own table data.posts; PocketBase holds the same authors and posts, loaded through its batch API. "+
+			"PocketBase's created values are those of its load (mostly distinct milliseconds); ours are those of the CSV import, which gives the rows of one import the same created.",
 		"PostGraphile appends its primary key ascending to an order that is not unique (graphile-build-pg PgAllRows), so allPosts(orderBy: CREATED_DESC) "+
 			"is ORDER BY created DESC, id ASC, which the (created, id) index cannot walk when many rows share a created value (as rows of one CSV import do).")
 	return p, nil
