@@ -322,12 +322,21 @@ func (b *bench) runPeers(ctx context.Context, p *peers, rounds int, concs []int)
 		if b.only != "" && !strings.Contains(w.Name, b.only) {
 			continue
 		}
-		// A first request proves each contender works; then a warm-up of
-		// half a run at the highest concurrency (PostGraphile's JIT needs it).
+		// A first request proves each contender works (a peer that fails it
+		// is skipped for this workload); then a warm-up of half a run at the
+		// highest concurrency (PostGraphile's JIT needs it).
 		for _, c := range contenders {
 			if fn := w.Ops[c]; fn != nil {
-				if err := fn(ctx, 0); err != nil {
+				err := fn(ctx, 0)
+				if err != nil && (c == cOursREST || c == cOursGraphQL) {
 					return fmt.Errorf("peers: %s on %s: %w", w.Name, c, err)
+				}
+				if err != nil {
+					msg := fmt.Sprintf("%s: skipped for %s: %v", c, w.Name, err)
+					logf("peers: %s", msg)
+					pr.Skipped = append(pr.Skipped, msg)
+					delete(w.Ops, c)
+					continue
 				}
 				closedLoop(slices.Max(concs), b.p.MaxRequests, b.p.RunTime/2, &recorder{}, fn)
 			}
