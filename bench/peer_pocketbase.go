@@ -20,6 +20,7 @@ import (
 const pocketBaseVersion = "v0.36.8"
 
 type pocketBase struct {
+	pid     int
 	base    string
 	token   string
 	authors []string // PocketBase ids, in the order of b.authors
@@ -45,7 +46,7 @@ func (b *bench) startPocketBase(ctx context.Context, p *peers, bin string) (*poc
 	if err != nil {
 		return nil, err
 	}
-	pb := &pocketBase{base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	pb := &pocketBase{pid: pr.cmd.Process.Pid, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	if err := waitHTTP(ctx, pb.base+"/api/health", pr, time.Minute); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, lastLines(readFile(filepath.Join(p.dir, "pocketbase.log")), 5))
 	}

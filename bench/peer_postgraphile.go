@@ -15,6 +15,7 @@ import (
 )
 
 type postgraphile struct {
+	pid     int
 	base    string
 	version string
 	authors []string
@@ -36,7 +37,7 @@ func (b *bench) startPostGraphile(ctx context.Context, p *peers, bin, dsn string
 	if err != nil {
 		return nil, err
 	}
-	g := &postgraphile{base: fmt.Sprintf("http://127.0.0.1:%d", port), version: packageVersion(bin),
+	g := &postgraphile{pid: pr.cmd.Process.Pid, base: fmt.Sprintf("http://127.0.0.1:%d", port), version: packageVersion(bin),
 		authors: b.authors, ids: b.postsPub}
 	if err := waitHTTP(ctx, g.base+"/graphql", pr, time.Minute); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, lastLines(readFile(filepath.Join(p.dir, "postgraphile.log")), 5))

@@ -70,6 +70,39 @@ func (pr *peerResults) summary() string {
 			pg, pb := rps(wl, cPostGraphile, conc), rps(wl, cPocketBase, conc)
 			w("| %s | %s | %s | %s | %s |\n", wl, ratio(r, pg), ratio(r, pb), ratio(g, pg), ratio(g, pb))
 		}
+		w("\nCPU ms per request of the median round, concurrency %d: server + PostgreSQL = total (see the notes):\n\n| workload | %s |\n|---|%s\n",
+			conc, strings.Join(contenders, " | "), strings.Repeat("--:|", len(contenders)))
+		for _, wl := range workloads {
+			// Our server runs in the benchmark's process: its CPU is the
+			// process's less the load generator's, which is the process's
+			// CPU per request while it loads a peer with the same workload.
+			client := -1.0
+			for _, c := range []string{cPocketBase, cPostGraphile} {
+				if x := find(wl, c, conc); x != nil && client < 0 {
+					client = x.MedianCPU.Self
+				}
+			}
+			cells := make([]string, len(contenders))
+			for i, c := range contenders {
+				x := find(wl, c, conc)
+				switch {
+				case x == nil:
+					cells[i] = "—"
+				case c == cFloor:
+					cells[i] = fmt.Sprintf("%.2f (PostgreSQL)", x.MedianCPU.Postgres)
+				case c == cOursREST || c == cOursGraphQL:
+					if client < 0 {
+						cells[i] = fmt.Sprintf("%.2f with the load generator + %.2f", x.MedianCPU.Self, x.MedianCPU.Postgres)
+						continue
+					}
+					srv := max(0, x.MedianCPU.Self-client)
+					cells[i] = fmt.Sprintf("≈%.2f + %.2f = %.2f", srv, x.MedianCPU.Postgres, srv+x.MedianCPU.Postgres)
+				default:
+					cells[i] = fmt.Sprintf("%.2f + %.2f = %.2f", x.MedianCPU.Server, x.MedianCPU.Postgres, x.MedianCPU.Server+x.MedianCPU.Postgres)
+				}
+			}
+			w("| %s | %s |\n", wl, strings.Join(cells, " | "))
+		}
 		w("\nLatency of the median round, concurrency %d:\n\n| workload | contender | req/s | p50 ms | p90 ms | p99 ms | errors | req/s of each round | note |\n|---|---|--:|--:|--:|--:|--:|---|---|\n", conc)
 		for _, wl := range workloads {
 			for _, c := range contenders {

@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -45,12 +46,14 @@ type peerResults struct {
 // peerRun is one workload on one contender at one concurrency: every
 // round, and the round of median throughput.
 type peerRun struct {
-	Workload    string     `json:"workload"`
-	Contender   string     `json:"contender"`
-	Concurrency int        `json:"concurrency"`
-	Note        string     `json:"note,omitempty"`
-	Rounds      []runStats `json:"rounds"`
-	Median      runStats   `json:"median"`
+	Workload    string      `json:"workload"`
+	Contender   string      `json:"contender"`
+	Concurrency int         `json:"concurrency"`
+	Note        string      `json:"note,omitempty"`
+	Rounds      []runStats  `json:"rounds"`
+	CPU         []cpuPerReq `json:"cpu_per_round"`
+	Median      runStats    `json:"median"`
+	MedianCPU   cpuPerReq   `json:"median_cpu"`
 }
 
 // peerWorkload is one row of the peer table: an op per contender that has
@@ -66,6 +69,7 @@ type peerWorkload struct {
 // peers holds the running peer processes.
 type peers struct {
 	dir   string
+	dsn   string
 	procs []*proc
 	pg    *postgraphile
 	pb    *pocketBase
@@ -184,7 +188,7 @@ func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &peers{dir: dir}
+	p := &peers{dir: dir, dsn: dsn}
 	pr := &peerResults{Versions: map[string]string{}}
 	b.res.Peers = pr
 	skip := func(name string, err error) {
@@ -229,6 +233,10 @@ func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
 			"Reads are anonymous everywhere (public list and view rules).",
 		"The floor is pgbench -M prepared on the plain SQL (SELECT by id; ORDER BY created DESC, id DESC LIMIT 20 OFFSET; INSERT … RETURNING) "+
 			"for whole seconds (-T rounds the run time up); its creates, like PostGraphile's, write our table but no event.",
+		"CPU: utime+stime from /proc of the peer's process and of the PostgreSQL backends connected to the benchmark database "+
+			"(sampled every 100 ms, so a backend that ends between samples loses up to 100 ms; pgbench's own CPU is not counted). "+
+			"Our server runs inside the benchmark process, so its share (≈) is the process's CPU less the load generator's, "+
+			"taken as the process's CPU per request while it loads PocketBase (or PostGraphile) with the same workload.",
 		"PostGraphile and the floor read and write our benchmark database's own table data.posts; PocketBase holds the same authors and posts, loaded through its batch API. "+
 			"PocketBase's created values are those of its load (mostly distinct milliseconds); ours are those of the CSV import, which gives the rows of one import the same created.",
 		"PostGraphile appends its primary key ascending to an order that is not unique (graphile-build-pg PgAllRows), so allPosts(orderBy: CREATED_DESC) "+
@@ -315,6 +323,20 @@ func (b *bench) peerWorkloads(p *peers) []peerWorkload {
 func (b *bench) runPeers(ctx context.Context, p *peers, rounds int, concs []int) error {
 	pr := b.res.Peers
 	pr.Rounds, pr.Conc = rounds, concs
+	// One connection of its own lists the backends for the CPU samples.
+	cpuDB, err := sql.Open("postgres", p.dsn)
+	if err != nil {
+		return err
+	}
+	defer cpuDB.Close()
+	cpuDB.SetMaxOpenConns(1)
+	serverPID := map[string]int{}
+	if p.pg != nil {
+		serverPID[cPostGraphile] = p.pg.pid
+	}
+	if p.pb != nil {
+		serverPID[cPocketBase] = p.pb.pid
+	}
 	// The twins' pool is idle from here on: its connections go back to a
 	// server shared with pgbench's clients (max_connections).
 	b.twin.SetMaxIdleConns(0)
@@ -346,12 +368,14 @@ func (b *bench) runPeers(ctx context.Context, p *peers, rounds int, concs []int)
 			for r := 0; r < rounds; r++ {
 				for _, c := range contenders {
 					fn := w.Ops[c]
+					if fn == nil && (c != cFloor || w.Floor == nil) {
+						continue
+					}
 					var s runStats
+					watch := watchCPU(ctx, cpuDB, serverPID[c])
 					switch {
 					case c == cFloor && w.Floor != nil:
 						s = p.floor.run(ctx, w.Floor, conc, b.p.RunTime)
-					case fn == nil:
-						continue
 					default:
 						counter := &recorder{}
 						if c == cOursREST || c == cOursGraphQL {
@@ -362,14 +386,17 @@ func (b *bench) runPeers(ctx context.Context, p *peers, rounds int, concs []int)
 					if runs[c] == nil {
 						runs[c] = &peerRun{Workload: w.Name, Contender: c, Concurrency: conc, Note: w.Notes[c]}
 					}
+					srv, pgc, self := watch.end(ctx)
 					runs[c].Rounds = append(runs[c].Rounds, s)
+					runs[c].CPU = append(runs[c].CPU, perReq(srv, pgc, self, s.Requests))
 					logf("peers %-25s %-16s c=%-2d round %d: %7.0f req/s p50 %6.2f p99 %6.2f ms err %d %s",
 						w.Name, c, conc, r+1, s.RPS, s.P50ms, s.P99ms, s.Errors, s.FirstError)
 				}
 			}
 			for _, c := range contenders {
 				if x := runs[c]; x != nil {
-					x.Median = medianRun(x.Rounds)
+					k := medianRun(x.Rounds)
+					x.Median, x.MedianCPU = x.Rounds[k], x.CPU[k]
 					pr.Runs = append(pr.Runs, *x)
 				}
 			}
@@ -395,17 +422,20 @@ func parseConcurrencies(s string, def []int) ([]int, error) {
 	return out, nil
 }
 
-// medianRun is the round of median throughput.
-func medianRun(rs []runStats) runStats {
-	s := slices.Clone(rs)
-	slices.SortFunc(s, func(a, b runStats) int {
+// medianRun is the index of the round of median throughput.
+func medianRun(rs []runStats) int {
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
 		switch {
-		case a.RPS < b.RPS:
+		case rs[a].RPS < rs[b].RPS:
 			return -1
-		case a.RPS > b.RPS:
+		case rs[a].RPS > rs[b].RPS:
 			return 1
 		}
 		return 0
 	})
-	return s[len(s)/2]
+	return idx[len(idx)/2]
 }
