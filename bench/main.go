@@ -227,6 +227,9 @@ func run() error {
 	}
 	logf("wrote %s/results.json and %s/summary.md in %.0f s", *out, *out, b.res.TotalSeconds)
 	if len(failures) > 0 {
+		if ps != nil {
+			ps.stop() // os.Exit skips the deferred stop
+		}
 		for _, f := range failures {
 			fmt.Fprintln(os.Stderr, "bench: threshold missed:", f)
 		}

@@ -131,7 +131,9 @@ func (p *peers) start(name, bin string, args []string, env []string) (*proc, err
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (stop ends what it may have started), and
+	// killed with the benchmark should that end without stop (a signal).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
@@ -167,8 +169,9 @@ func waitHTTP(ctx context.Context, url string, pr *proc, timeout time.Duration) 
 }
 
 // stop ends the peer processes (each by its own process group) and removes
-// their directory.
+// their directory; a second call does nothing.
 func (p *peers) stop() {
+	defer func() { p.procs = nil }()
 	for _, pr := range p.procs {
 		syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGTERM) //nolint:errcheck // already gone is fine
 		select {
@@ -182,8 +185,13 @@ func (p *peers) stop() {
 }
 
 // startPeers installs and starts what it can; a peer that cannot be had is
-// recorded as skipped, with the reason, and printed.
+// recorded as skipped, with the reason, and printed. What can fail the
+// whole run happens before the first process starts; the caller stops them.
 func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
+	var syncCommit, fsync string
+	if err := b.raw.QueryRowContext(ctx, `SELECT current_setting('synchronous_commit'), current_setting('fsync')`).Scan(&syncCommit, &fsync); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "fastcms-bench-peers-")
 	if err != nil {
 		return nil, err
@@ -219,10 +227,6 @@ func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
 	} else {
 		p.pb = pb
 		pr.Versions[cPocketBase] = pocketBaseVersion
-	}
-	var syncCommit, fsync string
-	if err := b.raw.QueryRowContext(ctx, `SELECT current_setting('synchronous_commit'), current_setting('fsync')`).Scan(&syncCommit, &fsync); err != nil {
-		return nil, err
 	}
 	pr.Notes = append(pr.Notes,
 		fmt.Sprintf("Durability: ours, PostGraphile and the floor commit to the same PostgreSQL (synchronous_commit=%s, fsync=%s). "+
