@@ -124,24 +124,24 @@ type proc struct {
 // start runs a peer process in its own process group, its output in a
 // log file under the peers' directory.
 func (p *peers) start(name, bin string, args []string, env []string) (*proc, error) {
-	logf, err := os.Create(p.dir + "/" + name + ".log")
+	logFile, err := os.Create(p.dir + "/" + name + ".log")
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), env...)
 	// Its own process group (stop ends what it may have started), and
 	// killed with the benchmark should that end without stop (a signal).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		logFile.Close()
 		return nil, err
 	}
 	pr := &proc{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		cmd.Wait() //nolint:errcheck // a peer ended by stop exits with a signal
-		logf.Close()
+		logFile.Close()
 		close(pr.done)
 	}()
 	p.procs = append(p.procs, pr)
