@@ -4,6 +4,7 @@
 //
 //	go run ./bench --quick            # about a minute, concurrency 8
 //	go run ./bench                    # the full profile, concurrencies 1, 8, 32
+//	go run ./bench --quick --peers    # also PostGraphile 4, PocketBase and a pgbench floor (peers.go)
 //
 // It writes results.json and summary.md to --out (default
 // bench/results/<timestamp>) and exits 1 when a run misses the coarse
@@ -75,6 +76,9 @@ func run() error {
 	keep := flag.Bool("keep-db", false, "do not drop the benchmark database")
 	openRate := flag.Float64("open-rate", 0, "rate of the open-loop run (default 0.3× the closed-loop get-by-id rate at concurrency ≤ 8)")
 	summarize := flag.String("summarize", "", "only rewrite summary.md beside this results.json")
+	withPeers := flag.Bool("peers", false, "also measure PostGraphile 4, PocketBase and the pgbench floor (installed by bench/peers/install.sh)")
+	peerRounds := flag.Int("peer-rounds", 3, "interleaved rounds of each peer workload (the table shows the median)")
+	peerConc := flag.String("peer-concurrency", "", "comma-separated concurrencies of the peer workloads (default the profile's)")
 	flag.Parse()
 	if *summarize != "" {
 		js, err := os.ReadFile(*summarize)
@@ -91,6 +95,10 @@ func run() error {
 	p := fullProfile
 	if *quick {
 		p = quickProfile
+	}
+	peerConcs, err := parseConcurrencies(*peerConc, p.Concurrencies)
+	if err != nil {
+		return err
 	}
 	if *posts > 0 {
 		p.Posts = *posts
@@ -186,12 +194,28 @@ func run() error {
 	if err := b.loadData(ctx); err != nil {
 		return err
 	}
+	// The peers start (and PocketBase is loaded) while our table holds the
+	// dataset alone; they are measured after our workloads, whose writes
+	// their own writes would otherwise change.
+	var ps *peers
+	if *withPeers {
+		if ps, err = b.startPeers(ctx, dsn); err != nil {
+			return err
+		}
+		defer ps.stop()
+	}
 	if err := b.runWorkloads(ctx); err != nil {
 		return err
 	}
 	b.res.Subscriptions = b.subscriptionsNote(ctx)
+	if ps != nil {
+		if err := b.runPeers(ctx, ps, max(1, *peerRounds), peerConcs); err != nil {
+			return err
+		}
+	} else {
+		b.res.NotDone = append(b.res.NotDone, "peers: not requested (--peers measures PostGraphile 4, PocketBase and the pgbench floor)")
+	}
 	b.res.NotDone = append(b.res.NotDone,
-		"peers (PocketBase, Hasura, PostgREST, Supabase): none is installed here, so the only baseline is the SQL twin",
 		"PostgreSQL's own CPU: CPU s/1k is this process only (client, server and twin driver together)")
 	b.res.TotalSeconds = time.Since(started).Seconds()
 	b.res.LoadAvgEnd = loadAvg()
@@ -203,6 +227,9 @@ func run() error {
 	}
 	logf("wrote %s/results.json and %s/summary.md in %.0f s", *out, *out, b.res.TotalSeconds)
 	if len(failures) > 0 {
+		if ps != nil {
+			ps.stop() // os.Exit skips the deferred stop
+		}
 		for _, f := range failures {
 			fmt.Fprintln(os.Stderr, "bench: threshold missed:", f)
 		}
@@ -247,9 +274,11 @@ type request struct {
 	Method, Path string
 	Body         []byte
 	ContentType  string
-	Auth         bool // send the admin token
-	GraphQL      bool // a 200 with "errors" is a failure
-	Want         int  // expected status; 0 = any 2xx
+	Auth         bool   // send the admin token
+	GraphQL      bool   // a 200 with "errors" is a failure
+	Want         int    // expected status; 0 = any 2xx
+	Base         string // another server (a peer); "" = ours
+	Token        string // the token a peer's request carries, with Auth
 }
 
 func gql(query string, vars map[string]any, auth bool) request {
@@ -281,7 +310,11 @@ func (b *bench) do(ctx context.Context, r request) ([]byte, error) {
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, b.base+r.Path, body)
+	base, token := b.base, b.token
+	if r.Base != "" {
+		base, token = r.Base, r.Token
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, base+r.Path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +322,7 @@ func (b *bench) do(ctx context.Context, r request) ([]byte, error) {
 		req.Header.Set("Content-Type", r.ContentType)
 	}
 	if r.Auth {
-		req.Header.Set("Authorization", "Bearer "+b.token)
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {

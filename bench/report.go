@@ -26,6 +26,7 @@ type results struct {
 	OpenLoop      []runResult      `json:"open_loop"`
 	Subscriptions string           `json:"subscriptions"`
 	Subs          *subResult       `json:"subscription_run,omitempty"`
+	Peers         *peerResults     `json:"peers,omitempty"`
 	NotDone       []string         `json:"not_done"`
 	TotalSeconds  float64          `json:"total_seconds"`
 	PeakRSSMB     float64          `json:"peak_rss_mb"`
@@ -276,6 +277,9 @@ func (b *bench) summary() string {
 		w("\n| subscribers | creates | events delivered | events/s | p50 ms | p90 ms | p99 ms | missing |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		w("| %d | %d | %d / %d | %.0f | %.2f | %.2f | %.2f | %d |\n\nLatency: from sending the create to a subscriber reading its event.\n",
 			x.Subscribers, x.Writes, x.Delivered, x.Expected, x.Stats.RPS, x.Stats.P50ms, x.Stats.P90ms, x.Stats.P99ms, x.Stats.Errors)
+	}
+	if r.Peers != nil {
+		w("\n%s", r.Peers.summary())
 	}
 	if len(r.NotDone) > 0 {
 		w("\n#### Not measured\n\n")
