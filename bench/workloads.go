@@ -136,7 +136,7 @@ func (b *bench) cursorsAt(ctx context.Context, depth, n int) ([]string, error) {
 	pos := 0
 	var out []string
 	for len(out) < n {
-		req := gql(`query($c: String) { posts_connection(first: 1000, after: $c) { edges { cursor } page_info { has_next_page end_cursor } } }`,
+		req := gql(`query($c: String) { posts_connection(first: 500, after: $c) { edges { cursor } page_info { has_next_page end_cursor } } }`,
 			map[string]any{"c": after}, false)
 		body, err := b.do(ctx, req)
 		if err != nil {

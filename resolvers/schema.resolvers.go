@@ -11,7 +11,6 @@ import (
 	"fastcms/graph/model"
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
-	"net/http"
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
@@ -228,7 +227,7 @@ func (r *queryResolver) Collections(ctx context.Context) ([]*model.Collection, e
 
 func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Collection, error) {
 	c, err := r.CollectionService.Get(ctx, name)
-	if e, ok := apierr.As(err); ok && e.Status == http.StatusNotFound {
+	if apierr.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

@@ -109,3 +109,20 @@ func RetryAfter(err error) (int, bool) {
 	secs, ok := e.Details["retry_after"].(int)
 	return secs, ok
 }
+
+// IsNotFound reports whether err is a NotFound: services ask this rather
+// than compare HTTP statuses.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsForbidden reports whether err is a Forbidden.
+func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
+
+// IsDenied reports whether err refuses the caller: Unauthorized or Forbidden.
+func IsDenied(err error) bool {
+	return hasStatus(err, http.StatusUnauthorized) || hasStatus(err, http.StatusForbidden)
+}
+
+func hasStatus(err error, status int) bool {
+	e, ok := As(err)
+	return ok && e.Status == status
+}

@@ -67,29 +67,26 @@ type exportColumn struct {
 	kind cellKind
 }
 
-// exportColumnOf renders field f of the aliased row for CSV.
+// exportColumnOf renders field f of the aliased row for CSV, by its shape.
 func exportColumnOf(f *collections.Field) exportColumn {
 	c := col(f.Name)
-	if f.Multi() {
+	sh := collections.ShapeOf(f)
+	if sh.List {
 		return exportColumn{"to_json(" + c + ")::text", cellPlain}
 	}
-	switch f.Type {
-	case "text", "editor", "email", "url", "file", "select":
+	switch sh.Scalar {
+	case collections.ScalarText:
 		return exportColumn{c, cellText}
-	case "number":
+	case collections.ScalarNumber:
 		return exportColumn{c + "::text", cellNumber}
-	case "bool", "relation":
+	case collections.ScalarBool, collections.ScalarID:
 		return exportColumn{c + "::text", cellPlain}
-	case "date":
+	case collections.ScalarDate:
 		return exportColumn{"to_char(" + c + ", 'YYYY-MM-DD')", cellPlain}
-	case "datetime":
+	case collections.ScalarDateTime:
 		return exportColumn{timestampText(c), cellPlain}
-	case "json":
-		return exportColumn{c + "::text", cellJSON}
 	}
-	// A type this file does not know yet: the JSON of its API value, which
-	// ImportCSV reads back the same way.
-	return exportColumn{"(" + collections.TypeOf(f).JSON(f, c) + ")::text", cellJSON}
+	return exportColumn{c + "::text", cellJSON}
 }
 
 // timestampText renders a timestamptz as the API's timestamp text.

@@ -569,13 +569,14 @@ func parseCell(f *collections.Field, cell string) (any, string) {
 
 // cellValue converts the text of a cell to the JSON-shaped value
 // collections.ParseValue expects for f (nil for NULL), or says why it
-// cannot. Only the syntax is checked here; ParseValue does the rest.
+// cannot, by the field's shape. Only the syntax is checked here;
+// ParseValue does the rest.
 func cellValue(f *collections.Field, cell string) (any, string) {
-	if f.Multi() {
+	sh := collections.ShapeOf(f)
+	if sh.List {
 		return listCell(cell)
 	}
-	switch f.Type {
-	case "text", "editor", "email", "url", "file", "select":
+	if sh.Scalar == collections.ScalarText {
 		if cell == "" {
 			return nil, ""
 		}
@@ -585,8 +586,8 @@ func cellValue(f *collections.Field, cell string) (any, string) {
 	if s == "" {
 		return nil, ""
 	}
-	switch f.Type {
-	case "bool":
+	switch sh.Scalar {
+	case collections.ScalarBool:
 		switch strings.ToLower(s) {
 		case "true", "1", "yes":
 			return true, ""
@@ -594,7 +595,7 @@ func cellValue(f *collections.Field, cell string) (any, string) {
 			return false, ""
 		}
 		return nil, "must be true or false"
-	case "number":
+	case collections.ScalarNumber:
 		if !decimalText(s) {
 			return nil, "must be a finite number"
 		}
@@ -603,15 +604,15 @@ func cellValue(f *collections.Field, cell string) (any, string) {
 			return nil, "must be a finite number"
 		}
 		return x, ""
-	case "date":
+	case collections.ScalarDate:
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return t.Format(time.DateOnly), ""
 		}
 		return s, ""
-	case "datetime", "relation":
+	case collections.ScalarDateTime, collections.ScalarID:
 		return s, ""
 	}
-	// json, and any type without its own rule: the cell is JSON text. It
+	// JSON: the cell is JSON text. It
 	// is only checked here and handed on as is (ParseValue re-encodes it
 	// compactly), which spares decoding it into maps.
 	if !json.Valid([]byte(s)) {

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -235,7 +234,7 @@ func (b *expandBuilder) relation(n *expandNode, row string) (string, error) {
 func (b *expandBuilder) viewRule(target *scope, row string) (string, error) {
 	target.opts.Alias = row
 	cond, err := target.rule(b.a, actView, target.c.ViewRule)
-	if e, ok := apierr.As(err); ok && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
+	if apierr.IsDenied(err) {
 		return "FALSE", nil
 	}
 	return cond, err

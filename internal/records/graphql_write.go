@@ -56,7 +56,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			return nil, err
 		}
 		rec, err := s.Update(ctx, c.Name, op.ID, data)
-		if e, ok := apierr.As(err); ok && e.Status == 404 {
+		if apierr.IsNotFound(err) {
 			return nil, nil // missing or hidden: null, as the spec says
 		}
 		if err != nil {
@@ -72,7 +72,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			return nil, err
 		}
 		err = s.Delete(ctx, c.Name, op.ID)
-		if e, ok := apierr.As(err); ok && e.Status == 404 {
+		if apierr.IsNotFound(err) {
 			return nil, nil
 		}
 		return rec, err

@@ -54,7 +54,7 @@ func parseData(sc *scope, data map[string]any, create bool) ([]change, map[strin
 		case given[name] > 1:
 			problems[name] = "is given more than once"
 			continue
-		case delta != "" && (create || f.Type != "number"):
+		case delta != "" && (create || !collections.ShapeOf(f).Numeric):
 			problems[key] = "only number fields can be incremented, and only in an update"
 			continue
 		}

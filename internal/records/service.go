@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -161,7 +160,7 @@ func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (
 	var a args
 	idArg := a.add(strings.ToLower(id))
 	rule, err := sc.rule(&a, actView, sc.c.ViewRule)
-	if e, ok := apierr.As(err); ok && e.Status == http.StatusForbidden {
+	if apierr.IsForbidden(err) {
 		return nil, notFound(sc.c) // an admin-only record is as unseen as a missing one
 	}
 	if err != nil {
