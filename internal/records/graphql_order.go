@@ -38,9 +38,9 @@ func (b *gqlBuilder) orderKeys(sc *scope, m map[string]any, path string) ([]sort
 				}
 				k.expr, k.sqlType = b.rank, "real" // ts_rank's type
 			case "id":
-				k.sqlType = "uuid"
+				k.sqlType, k.notNull = "uuid", path == ""
 			case "created", "updated":
-				k.sqlType = "timestamptz"
+				k.sqlType, k.notNull = "timestamptz", path == ""
 			default:
 				f := sc.visible(name)
 				if f == nil || !collections.ShapeOf(f).Sortable {

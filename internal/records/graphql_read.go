@@ -317,14 +317,21 @@ type sortKey struct {
 	expr       string
 	desc       bool
 	nullsFirst bool
-	name       string
-	sqlType    string // for cursors
+	// notNull marks a column that is never NULL (the record's own id,
+	// created, updated): its order names no NULLS placement, so one
+	// (created, id) index serves both directions.
+	notNull bool
+	name    string
+	sqlType string // for cursors
 }
 
 func (k sortKey) String() string {
 	s := k.expr + " ASC"
 	if k.desc {
 		s = k.expr + " DESC"
+	}
+	if k.notNull {
+		return s
 	}
 	if k.nullsFirst {
 		return s + " NULLS FIRST"
@@ -333,7 +340,8 @@ func (k sortKey) String() string {
 }
 
 // sortKeys reads order_by: a list of {field: direction} objects (keys of
-// one object in name order), ending in the id so order is total. The
+// one object in name order), ending in the id so order is total (in the
+// last key's direction). The
 // default is created, then id, as over REST. _rank orders by the search
 // rank, so only a root list given search (rootCond) has it. A forward
 // relation orders by its target's fields and a back-relation by an
@@ -354,10 +362,12 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 		keys = append(keys, more...)
 	}
 	if len(keys) == 0 {
-		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz"})
+		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz", notNull: true})
 	}
 	if !hasID {
-		keys = append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid"})
+		// The id breaks ties in the direction of the last key, as over
+		// REST, so the (created, id) index serves newest-first too.
+		keys = append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid", notNull: true, desc: keys[len(keys)-1].desc})
 	}
 	return keys, nil
 }
