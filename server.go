@@ -46,7 +46,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, dsn)
+	db, err := database.Open(ctx, dsn, cfg.DatabaseMaxConns)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}

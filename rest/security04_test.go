@@ -53,7 +53,7 @@ func sec04Server(t *testing.T) (*apptest.Server, *bun.DB) {
 
 func sec04Open(t *testing.T, dsn string) *bun.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), dsn)
+	db, err := database.Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

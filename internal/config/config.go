@@ -41,6 +41,10 @@ type Config struct {
 	// StatementTimeout bounds each SQL statement (PostgreSQL's
 	// statement_timeout on every pooled connection); 0 means no bound.
 	StatementTimeout time.Duration
+	// DatabaseMaxConns sizes the request pool; keep the sum over all
+	// instances (plus two connections each: NOTIFY and the sequencer)
+	// under PostgreSQL's max_connections.
+	DatabaseMaxConns int
 	HTTP             HTTP
 	Throttle         Throttle
 }
@@ -137,6 +141,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.StatementTimeout, err = time.ParseDuration(env("STATEMENT_TIMEOUT", "10s")); err != nil || c.StatementTimeout < 0 {
 		return nil, fmt.Errorf("STATEMENT_TIMEOUT must be a duration (0 for none)")
+	}
+	if c.DatabaseMaxConns, err = strconv.Atoi(env("DATABASE_MAX_CONNS", "32")); err != nil || c.DatabaseMaxConns <= 0 {
+		return nil, fmt.Errorf("DATABASE_MAX_CONNS must be a positive number of connections")
 	}
 	for _, d := range []struct {
 		key, def string

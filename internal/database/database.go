@@ -18,8 +18,15 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
-// Open connects to url, creating the named database if it does not exist yet.
-func Open(ctx context.Context, dsn string) (*bun.DB, error) {
+// DefaultMaxConns is the pool size when none is given.
+const DefaultMaxConns = 32
+
+// Open connects to url, creating the named database if it does not exist
+// yet, with a pool of at most maxConns connections (DefaultMaxConns for 0).
+func Open(ctx context.Context, dsn string, maxConns int) (*bun.DB, error) {
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
 	if err := ensureDatabase(ctx, dsn); err != nil {
 		return nil, err
 	}
@@ -27,8 +34,8 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqldb.SetMaxOpenConns(32)
-	sqldb.SetMaxIdleConns(32)
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()

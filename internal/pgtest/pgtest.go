@@ -78,7 +78,7 @@ func URL() string {
 // Open connects to this package's test database and closes it when tb ends.
 func Open(tb testing.TB) *bun.DB {
 	tb.Helper()
-	db, err := database.Open(context.Background(), URL())
+	db, err := database.Open(context.Background(), URL(), 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func buildTemplate(ctx context.Context, conn *sql.Conn, base, tpl string) error 
 		return err
 	}
 	_, dsn, _ := database.WithDatabase(base, tpl)
-	db, err := database.Open(ctx, dsn)
+	db, err := database.Open(ctx, dsn, 0)
 	if err != nil {
 		return err
 	}
