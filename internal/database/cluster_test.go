@@ -45,7 +45,7 @@ func TestEnsureServerStartsPrivateCluster(t *testing.T) {
 			stop()
 		}
 	}()
-	db, err := Open(context.Background(), dsn)
+	db, err := Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
