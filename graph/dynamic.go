@@ -71,8 +71,7 @@ func (s *dynamicServer) publish(g *generation) {
 	}
 }
 
-// follow builds the first generation and keeps up with the registry; it
-// also vets every collection change before it commits (Service.Check).
+// follow builds the first generation and keeps up with the registry.
 func (s *dynamicServer) follow() {
 	svc := s.o.Collections
 	reg := svc.Registry()
@@ -95,12 +94,16 @@ func (s *dynamicServer) follow() {
 		g, _ := s.build(emptySnapshot)
 		s.cur.Store(g)
 	}
-	svc.Check = func(snap *collections.Snapshot) error {
-		if _, _, err := buildSchema(snap); err != nil {
-			return apierr.Conflict("the collection clashes with the GraphQL schema: %s", err.Error())
-		}
-		return nil
+}
+
+// CheckSchema refuses a collection set whose GraphQL schema would not
+// build (a name that clashes); the collections service runs it on every
+// change before it commits (collections.Options.Check).
+func CheckSchema(snap *collections.Snapshot) error {
+	if _, _, err := buildSchema(snap); err != nil {
+		return apierr.Conflict("the collection clashes with the GraphQL schema: %s", err.Error())
 	}
+	return nil
 }
 
 var emptySnapshot = &collections.Snapshot{}

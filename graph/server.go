@@ -22,16 +22,18 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
-	"fastcms/internal/collections"
-	"fastcms/internal/events"
 	"fastcms/internal/httpx"
-	"fastcms/internal/records"
+	"fastcms/internal/services"
 )
 
 // Options configures the GraphQL server.
 type Options struct {
 	Resolvers ResolverRoot
-	Auth      *auth.Service
+	// Services are the instance's services: Auth authenticates sockets and
+	// operations, Collections, Records and Events serve the run-time
+	// collection schema (without Collections the server has the static
+	// schema only).
+	*services.Set
 	// CheckOrigin accepts or refuses a websocket's Origin header.
 	CheckOrigin func(r *http.Request) bool
 	// Shutdown closes every open websocket when it is done.
@@ -50,12 +52,6 @@ type Options struct {
 	// Introspection lets clients read the schema (__schema, __type).
 	Introspection bool
 	Log           *slog.Logger
-	// Collections and Records serve the run-time collection schema; with
-	// no Collections the server has the static schema only.
-	Collections *collections.Service
-	Records     *records.Service
-	// Events feeds the collection subscriptions.
-	Events *events.Broker
 
 	sessions *wsSessions
 }
@@ -64,6 +60,9 @@ type Options struct {
 // subprotocols), with depth and complexity limits and the error codes of
 // spec/graphql-api.md in each error's extensions.
 func NewServer(o Options) http.Handler {
+	if o.Set == nil {
+		o.Set = &services.Set{} // the static schema alone
+	}
 	o.sessions = newWSSessions(o.Auth, o.MaxSocketsPerClient, o.MaxSubscriptionsPerSocket)
 	if o.Collections == nil {
 		return websocketUpgrade(o.CheckOrigin, checkRequest(overHTTP(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o))))

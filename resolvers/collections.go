@@ -38,7 +38,7 @@ func collectionInput(ctx context.Context, rename string) (collections.Input, err
 }
 
 func (r *Resolver) listCollections(ctx context.Context) ([]*model.Collection, error) {
-	res, err := r.CollectionService.List(ctx, page.Request{Page: 1, PerPage: 1 << 30, SkipTotal: true})
+	res, err := r.Services.Collections.List(ctx, page.Request{Page: 1, PerPage: 1 << 30, SkipTotal: true})
 	if err != nil {
 		return nil, err
 	}

@@ -6,13 +6,12 @@ import (
 	"context"
 
 	"fastcms/internal/auth"
-	"fastcms/internal/collections"
+	"fastcms/internal/services"
 )
 
 // Resolver is the root of the static resolvers; it holds the services.
 type Resolver struct {
-	Auth              *auth.Service
-	CollectionService *collections.Service
+	Services *services.Set
 }
 
 // ClientFunc returns where the current request comes from, for session labels.

@@ -14,7 +14,7 @@ import (
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
-	res, err := r.Auth.Setup(ctx, auth.RegisterInput{Email: email, Password: password, PasswordConfirm: passwordConfirm, Name: deref(name)}, clientOf(ctx))
+	res, err := r.Services.Auth.Setup(ctx, auth.RegisterInput{Email: email, Password: password, PasswordConfirm: passwordConfirm, Name: deref(name)}, clientOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -22,7 +22,7 @@ func (r *mutationResolver) Setup(ctx context.Context, email string, password str
 }
 
 func (r *mutationResolver) Register(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
-	res, err := r.Auth.Register(ctx, auth.RegisterInput{Email: email, Password: password, PasswordConfirm: passwordConfirm, Name: deref(name)}, clientOf(ctx))
+	res, err := r.Services.Auth.Register(ctx, auth.RegisterInput{Email: email, Password: password, PasswordConfirm: passwordConfirm, Name: deref(name)}, clientOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (r *mutationResolver) Register(ctx context.Context, email string, password 
 }
 
 func (r *mutationResolver) Login(ctx context.Context, email string, password string) (*model.AuthResponse, error) {
-	res, err := r.Auth.Login(ctx, email, password, clientOf(ctx))
+	res, err := r.Services.Auth.Login(ctx, email, password, clientOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (r *mutationResolver) Login(ctx context.Context, email string, password str
 }
 
 func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string) (*model.Token, error) {
-	t, err := r.Auth.Refresh(ctx, refreshToken)
+	t, err := r.Services.Auth.Refresh(ctx, refreshToken)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string
 }
 
 func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (bool, error) {
-	return done(r.Auth.Logout(ctx, refreshToken))
+	return done(r.Services.Auth.Logout(ctx, refreshToken))
 }
 
 func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) {
@@ -54,7 +54,7 @@ func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.LogoutAll(ctx, p))
+	return done(r.Services.Auth.LogoutAll(ctx, p))
 }
 
 func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, avatar *string) (*model.User, error) {
@@ -62,7 +62,7 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, name *string, avatar *s
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Avatar: avatar})
+	u, err := r.Services.Auth.UpdateMe(ctx, p, auth.UpdateMeInput{Name: name, Avatar: avatar})
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +74,11 @@ func (r *mutationResolver) RequestEmailChange(ctx context.Context, newEmail stri
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.RequestEmailChange(ctx, p, newEmail, password, clientOf(ctx)))
+	return done(r.Services.Auth.RequestEmailChange(ctx, p, newEmail, password, clientOf(ctx)))
 }
 
 func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (bool, error) {
-	return done(r.Auth.ConfirmEmailChange(ctx, token))
+	return done(r.Services.Auth.ConfirmEmailChange(ctx, token))
 }
 
 func (r *mutationResolver) DeleteMe(ctx context.Context) (bool, error) {
@@ -86,7 +86,7 @@ func (r *mutationResolver) DeleteMe(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.DeleteMe(ctx, p))
+	return done(r.Services.Auth.DeleteMe(ctx, p))
 }
 
 func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword string, newPassword string, newPasswordConfirm string) (bool, error) {
@@ -94,23 +94,23 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, oldPassword strin
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.ChangePassword(ctx, p, oldPassword, newPassword, newPasswordConfirm))
+	return done(r.Services.Auth.ChangePassword(ctx, p, oldPassword, newPassword, newPasswordConfirm))
 }
 
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestPasswordReset(ctx, email, clientOf(ctx)))
+	return done(r.Services.Auth.RequestPasswordReset(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) ResetPassword(ctx context.Context, token string, password string, passwordConfirm string) (bool, error) {
-	return done(r.Auth.ResetPassword(ctx, token, password, passwordConfirm))
+	return done(r.Services.Auth.ResetPassword(ctx, token, password, passwordConfirm))
 }
 
 func (r *mutationResolver) RequestVerification(ctx context.Context, email string) (bool, error) {
-	return done(r.Auth.RequestVerification(ctx, email, clientOf(ctx)))
+	return done(r.Services.Auth.RequestVerification(ctx, email, clientOf(ctx)))
 }
 
 func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (bool, error) {
-	return done(r.Auth.VerifyEmail(ctx, token))
+	return done(r.Services.Auth.VerifyEmail(ctx, token))
 }
 
 func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
@@ -118,11 +118,11 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, 
 	if err != nil {
 		return false, err
 	}
-	return done(r.Auth.RevokeSession(ctx, p, id))
+	return done(r.Services.Auth.RevokeSession(ctx, p, id))
 }
 
 func (r *mutationResolver) CreateUser(ctx context.Context, email string, password string, name *string, role *string) (*model.User, error) {
-	u, err := r.Auth.CreateUser(ctx, auth.CreateUserInput{Email: email, Password: password, Name: deref(name), Role: deref(role)})
+	u, err := r.Services.Auth.CreateUser(ctx, auth.CreateUserInput{Email: email, Password: password, Name: deref(name), Role: deref(role)})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, email string, passwor
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) (*model.User, error) {
-	u, err := r.Auth.UpdateUser(ctx, id, auth.UpdateUserInput{Name: name, Email: email, Avatar: avatar, Role: role, Verified: verified, Password: password})
+	u, err := r.Services.Auth.UpdateUser(ctx, id, auth.UpdateUserInput{Name: name, Email: email, Avatar: avatar, Role: role, Verified: verified, Password: password})
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id string, name *stri
 }
 
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
-	return done(r.Auth.DeleteUser(ctx, id))
+	return done(r.Services.Auth.DeleteUser(ctx, id))
 }
 
 func (r *mutationResolver) CreateCollection(ctx context.Context, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error) {
@@ -146,7 +146,7 @@ func (r *mutationResolver) CreateCollection(ctx context.Context, name string, ty
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.CollectionService.Create(ctx, in)
+	c, err := r.Services.Collections.Create(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (r *mutationResolver) UpdateCollection(ctx context.Context, name string, ne
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.CollectionService.Update(ctx, name, in)
+	c, err := r.Services.Collections.Update(ctx, name, in)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (r *mutationResolver) UpdateCollection(ctx context.Context, name string, ne
 }
 
 func (r *mutationResolver) DeleteCollection(ctx context.Context, name string) (bool, error) {
-	return done(r.CollectionService.Delete(ctx, name))
+	return done(r.Services.Collections.Delete(ctx, name))
 }
 
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
@@ -182,7 +182,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	if p == nil {
 		return nil, nil
 	}
-	u, err := r.Auth.Me(ctx, p)
+	u, err := r.Services.Auth.Me(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]*model.Session, error) 
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.Auth.Sessions(ctx, p)
+	list, err := r.Services.Auth.Sessions(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]*model.Session, error) 
 }
 
 func (r *queryResolver) SetupNeeded(ctx context.Context) (bool, error) {
-	return r.Auth.NeedsSetup(ctx)
+	return r.Services.Auth.NeedsSetup(ctx)
 }
 
 func (r *queryResolver) Users(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.UserPage, error) {
@@ -214,7 +214,7 @@ func (r *queryResolver) Users(ctx context.Context, page *int, perPage *int, skip
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.Auth.GetUser(ctx, id)
+	u, err := r.Services.Auth.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (r *queryResolver) Collections(ctx context.Context) ([]*model.Collection, e
 }
 
 func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Collection, error) {
-	c, err := r.CollectionService.Get(ctx, name)
+	c, err := r.Services.Collections.Get(ctx, name)
 	if apierr.IsNotFound(err) {
 		return nil, nil
 	}

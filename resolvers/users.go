@@ -14,7 +14,7 @@ func (r *Resolver) listUsers(ctx context.Context, pageNum, perPage *int, skipTot
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Auth.ListUsers(ctx, req)
+	res, err := r.Services.Auth.ListUsers(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -8,19 +8,16 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
-	"fastcms/internal/collections"
 	"fastcms/internal/httpx"
-	"fastcms/internal/records"
+	"fastcms/internal/services"
 )
 
-// Deps are the services the routes call.
+// Deps are what the routes call: the services, and the health probes.
 type Deps struct {
-	Auth        *auth.Service
-	Collections *collections.Service
-	Records     *records.Service
-	Ping        func(ctx context.Context) error
-	Ready       func(ctx context.Context) error
-	Version     string
+	*services.Set
+	Ping    func(ctx context.Context) error
+	Ready   func(ctx context.Context) error
+	Version string
 }
 
 // Register adds every route of Routes to mux, and a catch-all that

@@ -21,6 +21,7 @@ import (
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
 	"fastcms/internal/records"
+	"fastcms/internal/services"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -42,11 +43,24 @@ type App struct {
 	Handler http.Handler
 	Auth    *auth.Service
 
-	hub       *notify.Hub
-	broker    *events.Broker
-	sequencer *events.Sequencer
-	shutdown  context.CancelFunc
-	draining  atomic.Bool
+	closers  []func() error // in the order started
+	shutdown context.CancelFunc
+	draining atomic.Bool
+}
+
+// onClose adds fn to what Close undoes.
+func (a *App) onClose(fn func() error) { a.closers = append(a.closers, fn) }
+
+// closeAll runs the closers, last started first, and returns the first error.
+func (a *App) closeAll() error {
+	var first error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	a.closers = nil
+	return first
 }
 
 // New wires the services over db (already migrated) and builds the router.
@@ -58,47 +72,56 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if opts.Mail == nil {
 		opts.Mail = mail.New(cfg.SMTP, log)
 	}
-	hub, err := notify.Start(cfg.DatabaseURL, log)
-	if err != nil {
+	// Everything started is closed on the way out, last first, whether
+	// New fails half-way or the App is closed.
+	a := &App{}
+	fail := func(err error) (*App, error) {
+		a.closeAll()
 		return nil, err
 	}
+	hub, err := notify.Start(cfg.DatabaseURL, log)
+	if err != nil {
+		return fail(err)
+	}
+	a.onClose(hub.Close)
 	authSvc, err := auth.New(db, hub, opts.Mail, log, auth.Options{
 		Secret: cfg.JWTSecret, AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		PublicURL: cfg.PublicURL, BcryptCost: opts.BcryptCost, Now: opts.Now,
 		Throttle: auth.ThrottleOptions{PerIP: cfg.Throttle.PerIP, PerAccount: cfg.Throttle.PerAccount},
 	})
 	if err != nil {
-		hub.Close()
-		return nil, err
+		return fail(err)
 	}
+	a.onClose(func() error { authSvc.Close(); return nil })
 	registry, err := collections.NewRegistry(context.Background(), db, hub, log)
 	if err != nil {
-		authSvc.Close()
-		hub.Close()
-		return nil, err
+		return fail(err)
 	}
-	collectionSvc := collections.NewService(db, registry, log)
-	recordSvc := records.New(db, registry)
 	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
 	if err != nil {
-		authSvc.Close()
-		hub.Close()
-		return nil, err
+		return fail(err)
 	}
+	a.onClose(func() error { broker.Close(); return nil })
 	sequencer, err := events.StartSequencer(cfg.DatabaseURL, log, broker.Wake)
 	if err != nil {
-		broker.Close()
-		hub.Close()
-		return nil, err
+		return fail(err)
+	}
+	a.onClose(func() error { sequencer.Close(); return nil })
+	svc := &services.Set{
+		Auth:        authSvc,
+		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
+		Records:     records.New(db, registry),
+		Events:      broker,
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
-	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, shutdown: shutdown}
+	a.Auth, a.shutdown = authSvc, shutdown
+	a.onClose(func() error { shutdown(); return nil })
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
 
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
 	rest.Register(mux, rest.Deps{
-		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Ping: ping, Version: Version,
+		Set: svc, Ping: ping, Version: Version,
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return context.Canceled
@@ -107,11 +130,8 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		},
 	})
 	gql := graph.NewServer(graph.Options{
-		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
-		Collections:               collectionSvc,
-		Records:                   recordSvc,
-		Events:                    broker,
-		Auth:                      authSvc,
+		Resolvers:                 &resolvers.Resolver{Services: svc},
+		Set:                       svc,
 		CheckOrigin:               func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
 		Shutdown:                  shutdownCtx,
 		MaxDepth:                  cfg.GraphQL.MaxDepth,
@@ -159,10 +179,4 @@ func (a *App) Drain() {
 }
 
 // Close releases what New started; mail already queued is sent first.
-func (a *App) Close() error {
-	a.shutdown()
-	a.sequencer.Close()
-	a.Auth.Close()
-	a.broker.Close()
-	return a.hub.Close()
-}
+func (a *App) Close() error { return a.closeAll() }

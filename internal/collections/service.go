@@ -44,14 +44,19 @@ type Service struct {
 	db       *bun.DB
 	registry *Registry
 	log      *slog.Logger
+	opts     Options
+}
+
+// Options are the service's hooks.
+type Options struct {
 	// Check vets the snapshot a change would produce before it commits
-	// (the GraphQL layer refuses names that would clash).
+	// (the GraphQL layer refuses names that would clash: graph.CheckSchema).
 	Check func(*Snapshot) error
 }
 
 // NewService builds the service over the registry.
-func NewService(db *bun.DB, registry *Registry, log *slog.Logger) *Service {
-	return &Service{db: db, registry: registry, log: log}
+func NewService(db *bun.DB, registry *Registry, log *slog.Logger, opts Options) *Service {
+	return &Service{db: db, registry: registry, log: log, opts: opts}
 }
 
 // Registry is the instance's collection registry.
@@ -191,8 +196,8 @@ func (s *Service) Delete(ctx context.Context, nameOrID string) error {
 				remaining = append(remaining, o)
 			}
 		}
-		if s.Check != nil {
-			if err := s.Check(newSnapshot(cur.Version+1, remaining)); err != nil {
+		if s.opts.Check != nil {
+			if err := s.opts.Check(newSnapshot(cur.Version+1, remaining)); err != nil {
 				return err
 			}
 		}
@@ -215,8 +220,8 @@ func (s *Service) change(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) 
 			return err
 		}
 		all := replaced(cur.All(), next)
-		if s.Check != nil {
-			if err := s.Check(newSnapshot(cur.Version+1, all)); err != nil {
+		if s.opts.Check != nil {
+			if err := s.opts.Check(newSnapshot(cur.Version+1, all)); err != nil {
 				return err
 			}
 		}

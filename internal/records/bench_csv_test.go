@@ -65,7 +65,7 @@ func newCSVEnv(tb testing.TB) *csvEnv {
 	admin := auth.NewContext(ctx, &auth.Principal{UserID: "00000000-0000-0000-0000-000000000001", Role: auth.RoleAdmin}, nil)
 	name := fmt.Sprintf("csv_bench_%d", csvSeq.Add(1))
 	rule := ""
-	_, err = collections.NewService(db, registry, log).Create(admin, collections.Input{
+	_, err = collections.NewService(db, registry, log, collections.Options{}).Create(admin, collections.Input{
 		Name: opt.Some(name),
 		Schema: opt.Some([]*collections.Field{
 			{Name: "title", Type: "text", Validation: collections.Validation{Required: true}},

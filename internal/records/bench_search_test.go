@@ -138,7 +138,7 @@ func loadSearchBench(b *testing.B, db *bun.DB, registry *collections.Registry, l
 	b.Helper()
 	admin := auth.NewContext(context.Background(), &auth.Principal{UserID: "00000000-0000-0000-0000-000000000001", Role: auth.RoleAdmin}, nil)
 	rule := "published = true"
-	_, err := collections.NewService(db, registry, log).Create(admin, collections.Input{
+	_, err := collections.NewService(db, registry, log, collections.Options{}).Create(admin, collections.Input{
 		Name: opt.Some(searchBenchCollection),
 		Schema: opt.Some([]*collections.Field{
 			{Name: "title", Type: "text"},

@@ -119,7 +119,7 @@ func loadBenchCollection(b *testing.B, db *bun.DB, registry *collections.Registr
 	b.Helper()
 	admin := auth.NewContext(context.Background(), &auth.Principal{UserID: "00000000-0000-0000-0000-000000000001", Role: auth.RoleAdmin}, nil)
 	rule := "published = true"
-	_, err := collections.NewService(db, registry, log).Create(admin, collections.Input{
+	_, err := collections.NewService(db, registry, log, collections.Options{}).Create(admin, collections.Input{
 		Name: opt.Some(benchCollection),
 		Schema: opt.Some([]*collections.Field{
 			{Name: "title", Type: "text"},

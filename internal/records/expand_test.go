@@ -52,7 +52,7 @@ func newExpandFixture(t *testing.T) *expandFixture {
 		user:   auth.NewContext(ctx, &auth.Principal{UserID: "00000000-0000-4000-8000-000000000002", Role: auth.RoleUser}, nil),
 		people: fmt.Sprintf("xp_people_%d", n), posts: fmt.Sprintf("xp_posts_%d", n), comments: fmt.Sprintf("xp_comments_%d", n),
 	}
-	cols := collections.NewService(db, registry, log)
+	cols := collections.NewService(db, registry, log, collections.Options{})
 	// The rules of posts and comments go through relations, so their
 	// compiled subqueries (_q1, …) nest inside the expansion's.
 	notNobody, byAuthor, onPost := "name != 'nobody'", "author.name != 'nobody'", "post.title != 'hidden'"

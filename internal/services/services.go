@@ -1,0 +1,22 @@
+// Package services is the set of services the adapters (REST routes,
+// GraphQL resolvers and the run-time GraphQL schema) call. internal/app
+// builds it once and hands it whole to each adapter, so a new service is
+// added here and in its own adapter files, not threaded through each
+// adapter's options.
+package services
+
+import (
+	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+	"fastcms/internal/events"
+	"fastcms/internal/records"
+)
+
+// Set is every service of one instance.
+type Set struct {
+	Auth        *auth.Service
+	Collections *collections.Service
+	Records     *records.Service
+	// Events follows the record event log for subscriptions.
+	Events *events.Broker
+}
