@@ -56,6 +56,9 @@ type Options struct {
 	Records     *records.Service
 	// Events feeds the collection subscriptions.
 	Events *events.Broker
+	// Maintenance reports maintenance mode (the settings snapshot), in
+	// which mutations of non-admins are refused; nil is never.
+	Maintenance func() bool
 
 	sessions *wsSessions
 }
@@ -109,6 +112,7 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.Use(depthLimit{max: o.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.AroundOperations(reauthenticate(o.Auth))
+	srv.AroundOperations(maintenance(o.Maintenance))
 	srv.SetErrorPresenter(presentError(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.ErrorContext(ctx, "panic in a resolver", "panic", v)

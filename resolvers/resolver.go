@@ -7,12 +7,14 @@ import (
 
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
+	"fastcms/internal/settings"
 )
 
 // Resolver is the root of the static resolvers; it holds the services.
 type Resolver struct {
 	Auth              *auth.Service
 	CollectionService *collections.Service
+	Settings          *settings.Service
 }
 
 // ClientFunc returns where the current request comes from, for session labels.

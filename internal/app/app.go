@@ -21,6 +21,7 @@ import (
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
 	"fastcms/internal/records"
+	"fastcms/internal/settings"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -78,6 +79,12 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return nil, err
 	}
 	collectionSvc := collections.NewService(db, registry, log)
+	settingsSvc, err := settings.New(context.Background(), db, hub, log, settingsFromEnv(cfg))
+	if err != nil {
+		authSvc.Close()
+		hub.Close()
+		return nil, err
+	}
 	recordSvc := records.New(db, registry)
 	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
 	if err != nil {
@@ -98,7 +105,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
 	rest.Register(mux, rest.Deps{
-		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Ping: ping, Version: Version,
+		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Settings: settingsSvc, Ping: ping, Version: Version,
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return context.Canceled
@@ -107,7 +114,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		},
 	})
 	gql := graph.NewServer(graph.Options{
-		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
+		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc, Settings: settingsSvc},
 		Collections:               collectionSvc,
 		Records:                   recordSvc,
 		Events:                    broker,
@@ -120,12 +127,18 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
 		Introspection:             cfg.GraphQL.Introspection,
+		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		Log:                       log,
 	})
 	mux.Handle("/graphql", withClient(gql))
 	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))
 
 	var h http.Handler = mux
+	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)
+	h = httpx.NewRateLimiter(func() httpx.RateLimit {
+		snap := settingsSvc.Current()
+		return httpx.RateLimit{PerMinute: snap.APIRateLimit(), TrustForwardedFor: snap.TrustForwardedFor()}
+	}, opts.Now).Wrap(h)
 	h = httpx.WithAuth(authSvc, h)
 	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)
@@ -134,6 +147,16 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithRequestID(h)
 	a.Handler = h
 	return a, nil
+}
+
+// settingsFromEnv are the initial values of the settings that the
+// environment configures today (README: Settings).
+func settingsFromEnv(cfg *config.Config) map[string]any {
+	env := map[string]any{}
+	if cfg.SMTP.Password != "" {
+		env[settings.KeySMTPPassword] = cfg.SMTP.Password
+	}
+	return env
 }
 
 // withClient hands the resolvers the caller's address and user agent.
