@@ -101,6 +101,10 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
+	limiter := httpx.NewRateLimiter(func() httpx.RateLimit {
+		snap := settingsSvc.Current()
+		return httpx.RateLimit{PerMinute: snap.APIRateLimit(), TrustForwardedFor: snap.TrustForwardedFor()}
+	}, opts.Now)
 
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
@@ -128,6 +132,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
 		Introspection:             cfg.GraphQL.Introspection,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
+		RateLimit:                 limiter.AllowOperation,
 		Log:                       log,
 	})
 	mux.Handle("/graphql", withClient(gql))
@@ -135,10 +140,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 
 	var h http.Handler = mux
 	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)
-	h = httpx.NewRateLimiter(func() httpx.RateLimit {
-		snap := settingsSvc.Current()
-		return httpx.RateLimit{PerMinute: snap.APIRateLimit(), TrustForwardedFor: snap.TrustForwardedFor()}
-	}, opts.Now).Wrap(h)
+	h = limiter.Wrap(h)
 	h = httpx.WithAuth(authSvc, h)
 	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -110,10 +111,14 @@ func (l *RateLimiter) evict(now time.Time) {
 // -Reset (seconds until the budget is whole again); a refused one is a 429
 // with Retry-After, in the error envelope (GraphQL's errors shape at
 // /graphql). A GraphQL request over HTTP is one operation (there is no
-// batching); a websocket counts once, at its upgrade.
+// batching); a websocket counts once at its upgrade, then each of its
+// operations through AllowOperation.
 func (l *RateLimiter) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lim := l.current()
+		if r.Header.Get("Upgrade") != "" {
+			r = r.WithContext(context.WithValue(r.Context(), rateAddrKey{}, addrKey(r, lim.TrustForwardedFor)))
+		}
 		if lim.PerMinute <= 0 || r.Method == http.MethodOptions || r.URL.Path == "/health" || r.URL.Path == "/ready" {
 			next.ServeHTTP(w, r)
 			return
@@ -136,18 +141,53 @@ func (l *RateLimiter) Wrap(next http.Handler) http.Handler {
 				"message": msg, "extensions": map[string]any{"code": "TOO_MANY_REQUESTS", "retry_after": v.retry}}}})
 			return
 		}
-		e := apierr.New(http.StatusTooManyRequests, "too many requests", "%s", msg)
-		e.Details = map[string]any{"retry_after": v.retry}
-		WriteError(w, r, e)
+		WriteError(w, r, tooMany(msg, v.retry))
 	})
 }
 
-// rateKey names the client: the signed-in user, else the address (the
-// last X-Forwarded-For entry, which the nearest proxy added, when trusted).
+func tooMany(msg string, retry int) *apierr.Error {
+	e := apierr.New(http.StatusTooManyRequests, "too many requests", "%s", msg)
+	e.Details = map[string]any{"retry_after": retry}
+	return e
+}
+
+// rateAddrKey holds a websocket's client address key, taken at its upgrade.
+type rateAddrKey struct{}
+
+// AllowOperation spends one request for an operation on a websocket whose
+// upgrade went through Wrap: the signed-in user's (the socket's current
+// credential, in ctx) or the address's budget. It returns a 429 error
+// (retry_after in its details) past the limit.
+func (l *RateLimiter) AllowOperation(ctx context.Context) error {
+	lim := l.current()
+	if lim.PerMinute <= 0 {
+		return nil
+	}
+	key, _ := ctx.Value(rateAddrKey{}).(string)
+	if p := auth.FromContext(ctx); p != nil {
+		key = "user:" + p.UserID
+	}
+	if key == "" {
+		return nil
+	}
+	if v := l.take(key, lim.PerMinute); v.retry > 0 {
+		return tooMany(fmt.Sprintf("rate limit of %d requests a minute reached; try again in %d seconds", lim.PerMinute, v.retry), v.retry)
+	}
+	return nil
+}
+
+// rateKey names the client: the signed-in user, else the address.
 func rateKey(r *http.Request, trustXFF bool) string {
 	if p := auth.FromContext(r.Context()); p != nil {
 		return "user:" + p.UserID
 	}
+	return addrKey(r, trustXFF)
+}
+
+// addrKey names an anonymous client by its address: the connection's, or
+// the last X-Forwarded-For entry (which the nearest proxy added) when
+// trusted.
+func addrKey(r *http.Request, trustXFF bool) string {
 	if trustXFF {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
