@@ -2,7 +2,11 @@ package settings_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"fastcms/internal/apptest"
 	"fastcms/internal/pgtest"
@@ -74,3 +78,60 @@ const (
 	descTrust       = "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"
 	descFileSize    = "largest file upload in bytes"
 )
+
+// wsClient is a graphql-transport-ws connection to /graphql.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+// dialGraphQL opens a websocket and completes connection_init with token
+// (anonymous when empty).
+func dialGraphQL(t *testing.T, s *apptest.Server, token string) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/graphql", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck // a failed read reports it
+	c := &wsClient{t: t, conn: conn}
+	payload := map[string]any{}
+	if token != "" {
+		payload["Authorization"] = "Bearer " + token
+	}
+	c.send(map[string]any{"type": "connection_init", "payload": payload})
+	if msg := c.read(); msg["type"] != "connection_ack" {
+		t.Fatalf("got %v, want connection_ack", msg)
+	}
+	return c
+}
+
+func (c *wsClient) send(msg map[string]any) {
+	c.t.Helper()
+	if err := c.conn.WriteJSON(msg); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *wsClient) read() map[string]any {
+	c.t.Helper()
+	var msg map[string]any
+	if err := c.conn.ReadJSON(&msg); err != nil {
+		c.t.Fatal(err)
+	}
+	return msg
+}
+
+// expectResult runs a query or mutation as operation id and checks its
+// one result exactly, then its completion.
+func (c *wsClient) expectResult(id, query string, want any) {
+	c.t.Helper()
+	c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query}})
+	if d := apptest.Diff(c.read(), map[string]any{"id": id, "type": "next", "payload": want}, "$"); d != "" {
+		c.t.Fatalf("operation %s: %s", id, d)
+	}
+	if msg := c.read(); msg["type"] != "complete" {
+		c.t.Fatalf("operation %s: got %v, want complete", id, msg)
+	}
+}

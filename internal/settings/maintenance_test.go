@@ -41,6 +41,12 @@ func TestMaintenanceMode(t *testing.T) {
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{
 		"message": maintenanceMessage, "extensions": map[string]any{"code": "SERVICE_UNAVAILABLE"}}}})
 
+	// Mutations over a websocket are refused alike.
+	ws := dialGraphQL(t, s, u.Access)
+	ws.expectResult("1", `mutation { insert_notes_one(object: {title: "ws"}) { title } }`, map[string]any{"data": nil, "errors": []any{map[string]any{
+		"message": maintenanceMessage, "extensions": map[string]any{"code": "SERVICE_UNAVAILABLE"}}}})
+	ws.expectResult("2", `{ notes { title } }`, map[string]any{"data": map[string]any{"notes": []any{}}})
+
 	// Reads work.
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/collections/notes/records", nil, u.Access), http.StatusOK,
 		map[string]any{"items": []any{}, "total": 0, "page": 1, "per_page": 20, "total_pages": 0})

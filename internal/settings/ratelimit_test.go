@@ -3,12 +3,9 @@ package settings_test
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"fastcms/internal/apptest"
 )
@@ -89,30 +86,7 @@ func TestAPIRateLimitWebsocket(t *testing.T) {
 
 	// The upgrade spends one request (its 101 answer carries no rate-limit
 	// headers: the websocket library writes it), each operation one more.
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/graphql", http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck // a failed read reports it
-	send := func(msg map[string]any) {
-		t.Helper()
-		if err := conn.WriteJSON(msg); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() map[string]any {
-		t.Helper()
-		var msg map[string]any
-		if err := conn.ReadJSON(&msg); err != nil {
-			t.Fatal(err)
-		}
-		return msg
-	}
-	send(map[string]any{"type": "connection_init", "payload": map[string]any{}})
-	if msg := read(); msg["type"] != "connection_ack" {
-		t.Fatalf("got %v, want connection_ack", msg)
-	}
+	ws := dialGraphQL(t, s, "")
 	want := []any{
 		map[string]any{"data": map[string]any{"setup_needed": false}},
 		map[string]any{"data": map[string]any{"setup_needed": false}},
@@ -121,12 +95,6 @@ func TestAPIRateLimitWebsocket(t *testing.T) {
 	}
 	for i, payload := range want {
 		id := strconv.Itoa(i + 1)
-		send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": "{ setup_needed }"}})
-		if d := apptest.Diff(read(), map[string]any{"id": id, "type": "next", "payload": payload}, "$"); d != "" {
-			t.Fatalf("operation %s: %s", id, d)
-		}
-		if msg := read(); msg["type"] != "complete" {
-			t.Fatalf("operation %s: got %v, want complete", id, msg)
-		}
+		ws.expectResult(id, "{ setup_needed }", payload)
 	}
 }
