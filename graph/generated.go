@@ -45,6 +45,7 @@ type ComplexityRoot struct {
 		CreateUser           func(childComplexity int, email string, password string, name *string, role *string) int
 		DeleteCollection     func(childComplexity int, name string) int
 		DeleteMe             func(childComplexity int) int
+		DeleteSetting        func(childComplexity int, key string) int
 		DeleteUser           func(childComplexity int, id string) int
 		Dyn                  func(childComplexity int) int
 		DynNn                func(childComplexity int) int
@@ -58,6 +59,7 @@ type ComplexityRoot struct {
 		RequestVerification  func(childComplexity int, email string) int
 		ResetPassword        func(childComplexity int, token string, password string, passwordConfirm string) int
 		RevokeSession        func(childComplexity int, id string) int
+		SetSetting           func(childComplexity int, key string, value any, category *string, description *string) int
 		Setup                func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
 		UpdateCollection     func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		UpdateMe             func(childComplexity int, name *string, avatar *string) int
@@ -72,6 +74,7 @@ type ComplexityRoot struct {
 		DynNn       func(childComplexity int) int
 		Me          func(childComplexity int) int
 		Sessions    func(childComplexity int) int
+		Settings    func(childComplexity int, category *string) int
 		SetupNeeded func(childComplexity int) int
 		User        func(childComplexity int, id string) int
 		Users       func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
@@ -143,6 +146,15 @@ type ComplexityRoot struct {
 		UserAgent func(childComplexity int) int
 	}
 
+	Setting struct {
+		Category    func(childComplexity int) int
+		Description func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Secret      func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
 	Token struct {
 		AccessToken  func(childComplexity int) int
 		ExpiresIn    func(childComplexity int) int
@@ -198,6 +210,8 @@ type MutationResolver interface {
 	CreateCollection(ctx context.Context, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error)
 	UpdateCollection(ctx context.Context, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) (*model.Collection, error)
 	DeleteCollection(ctx context.Context, name string) (bool, error)
+	SetSetting(ctx context.Context, key string, value any, category *string, description *string) (*model.Setting, error)
+	DeleteSetting(ctx context.Context, key string) (bool, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -209,6 +223,7 @@ type QueryResolver interface {
 	User(ctx context.Context, id string) (*model.User, error)
 	Collections(ctx context.Context) ([]*model.Collection, error)
 	Collection(ctx context.Context, name string) (*model.Collection, error)
+	Settings(ctx context.Context, category *string) ([]*model.Setting, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -296,6 +311,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteMe(childComplexity), true
+	case "Mutation.delete_setting":
+		if e.ComplexityRoot.Mutation.DeleteSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delete_setting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSetting(childComplexity, args["key"].(string)), true
 	case "Mutation.delete_user":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -424,6 +450,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string)), true
+	case "Mutation.set_setting":
+		if e.ComplexityRoot.Mutation.SetSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_set_setting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSetting(childComplexity, args["key"].(string), args["value"].(any), args["category"].(*string), args["description"].(*string)), true
 	case "Mutation.setup":
 		if e.ComplexityRoot.Mutation.Setup == nil {
 			break
@@ -522,6 +559,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Sessions(childComplexity), true
+	case "Query.settings":
+		if e.ComplexityRoot.Query.Settings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_settings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Settings(childComplexity, args["category"].(*string)), true
 	case "Query.setup_needed":
 		if e.ComplexityRoot.Query.SetupNeeded == nil {
 			break
@@ -810,6 +858,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
+
+	case "setting.category":
+		if e.ComplexityRoot.Setting.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Category(childComplexity), true
+	case "setting.description":
+		if e.ComplexityRoot.Setting.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Description(childComplexity), true
+	case "setting.key":
+		if e.ComplexityRoot.Setting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Key(childComplexity), true
+	case "setting.secret":
+		if e.ComplexityRoot.Setting.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Secret(childComplexity), true
+	case "setting.source":
+		if e.ComplexityRoot.Setting.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Source(childComplexity), true
+	case "setting.value":
+		if e.ComplexityRoot.Setting.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Value(childComplexity), true
 
 	case "token.access_token":
 		if e.ComplexityRoot.Token.AccessToken == nil {
@@ -1106,6 +1191,8 @@ type Query {
   collections: [collection!]!
   "One collection by name or id (signed in)."
   collection(name: String!): collection
+  "The settings, of one category or all, by key (admin); secrets without their values."
+  settings(category: String): [setting!]!
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -1155,6 +1242,14 @@ type Mutation {
     create_rule: String, update_rule: String, delete_rule: String, options: jsonb): collection!
   "Drop a collection and its table (admin)."
   delete_collection(name: String!): Boolean!
+  """
+  Create or change a setting (admin), as POST /api/v1/settings: value is
+  required (any JSON); a known key must have its type and category; it
+  applies on every instance within a second.
+  """
+  set_setting(key: String!, value: jsonb, category: String, description: String): setting!
+  "Remove a stored setting (admin); a known key returns to its environment or default value."
+  delete_setting(key: String!): Boolean!
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -1252,6 +1347,19 @@ input field_relation_input {
 input field_select_input {
   values: [String!]!
   max_select: Int
+}
+
+"A setting: an entry of the REST listing, with its key and category."
+type setting {
+  key: String!
+  "app, email, security, storage or custom"
+  category: String!
+  "null for a secret, which is write-only"
+  value: jsonb
+  description: String!
+  "where the value comes from: default, environment or database"
+  source: String!
+  secret: Boolean!
 }
 `, BuiltIn: false},
 }
@@ -1495,6 +1603,24 @@ func (ec *executionContext) childFields_session(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type session", field.Name)
 }
 
+func (ec *executionContext) childFields_setting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_setting_key(ctx, field)
+	case "category":
+		return ec.fieldContext_setting_category(ctx, field)
+	case "value":
+		return ec.fieldContext_setting_value(ctx, field)
+	case "description":
+		return ec.fieldContext_setting_description(ctx, field)
+	case "source":
+		return ec.fieldContext_setting_source(ctx, field)
+	case "secret":
+		return ec.fieldContext_setting_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type setting", field.Name)
+}
+
 func (ec *executionContext) childFields_token(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "access_token":
@@ -1727,6 +1853,20 @@ func (ec *executionContext) field_Mutation_delete_collection_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_delete_setting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_delete_user_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1920,6 +2060,44 @@ func (ec *executionContext) field_Mutation_revoke_session_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_set_setting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalOjsonb2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "description",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["description"] = arg3
 	return args, nil
 }
 
@@ -2162,6 +2340,20 @@ func (ec *executionContext) field_Query_collection_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_settings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg0
 	return args, nil
 }
 
@@ -3221,6 +3413,100 @@ func (ec *executionContext) fieldContext_Mutation_delete_collection(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_set_setting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_set_setting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSetting(ctx, fc.Args["key"].(string),
+				func() any {
+					if fc.Args["value"] == nil {
+						return nil
+					}
+					return fc.Args["value"].(any)
+				}(), fc.Args["category"].(*string), fc.Args["description"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Setting) graphql.Marshaler {
+			return ec.marshalNsetting2ᚖfastcmsᚋgraphᚋmodelᚐSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_set_setting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_setting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_set_setting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delete_setting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delete_setting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSetting(ctx, fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delete_setting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delete_setting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation__dyn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3512,6 +3798,50 @@ func (ec *executionContext) fieldContext_Query_collection(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_collection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_settings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Settings(ctx, fc.Args["category"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Setting) graphql.Marshaler {
+			return ec.marshalNsetting2ᚕᚖfastcmsᚋgraphᚋmodelᚐSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_settings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_setting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_settings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5729,6 +6059,144 @@ func (ec *executionContext) fieldContext_session_current(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("session", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _setting_key(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_setting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "String")
+}
+
+func (ec *executionContext) _setting_category(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_setting_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "String")
+}
+
+func (ec *executionContext) _setting_value(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOjsonb2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_setting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "jsonb")
+}
+
+func (ec *executionContext) _setting_description(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_setting_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "String")
+}
+
+func (ec *executionContext) _setting_source(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_setting_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "String")
+}
+
+func (ec *executionContext) _setting_secret(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_setting_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_setting_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("setting", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _token_access_token(ctx context.Context, field graphql.CollectedField, obj *model.Token) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6617,6 +7085,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "set_setting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_set_setting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delete_setting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delete_setting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "_dyn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation__dyn(ctx, field)
@@ -6708,6 +7190,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_collection(ctx, field)
+				})
+		case "settings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_settings(ctx, field)
 				})
 		case "_dyn":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7528,6 +8016,64 @@ func (ec *executionContext) _session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var settingImplementors = []string{"setting"}
+
+func (ec *executionContext) _setting(ctx context.Context, sel ast.SelectionSet, obj *model.Setting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("setting")
+		case "key":
+			out.Values[i] = ec._setting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._setting_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._setting_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._setting_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._setting_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._setting_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tokenImplementors = []string{"token"}
 
 func (ec *executionContext) _token(ctx context.Context, sel ast.SelectionSet, obj *model.Token) graphql.Marshaler {
@@ -8060,6 +8606,30 @@ func (ec *executionContext) marshalNsession2ᚖfastcmsᚋgraphᚋmodelᚐSession
 		return graphql.Null
 	}
 	return ec._session(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNsetting2ᚕᚖfastcmsᚋgraphᚋmodelᚐSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Setting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNsetting2ᚖfastcmsᚋgraphᚋmodelᚐSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNsetting2ᚖfastcmsᚋgraphᚋmodelᚐSetting(ctx context.Context, sel ast.SelectionSet, v *model.Setting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "setting!")
+		return graphql.Null
+	}
+	return ec._setting(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNtimestamptz2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

@@ -52,6 +52,12 @@ type Options struct {
 	// Introspection lets clients read the schema (__schema, __type).
 	Introspection bool
 	Log           *slog.Logger
+	// Maintenance reports maintenance mode (the settings snapshot), in
+	// which mutations of non-admins are refused; nil is never.
+	Maintenance func() bool
+	// RateLimit spends one request of the caller's budget for an operation
+	// on a websocket (HTTP requests are counted by the router); nil is none.
+	RateLimit func(context.Context) error
 
 	sessions *wsSessions
 }
@@ -108,6 +114,8 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.Use(depthLimit{max: o.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.AroundOperations(reauthenticate(o.Auth))
+	srv.AroundOperations(rateLimit(o.RateLimit))
+	srv.AroundOperations(maintenance(o.Maintenance))
 	srv.SetErrorPresenter(presentError(o.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.ErrorContext(ctx, "panic in a resolver", "panic", v)

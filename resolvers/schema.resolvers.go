@@ -169,6 +169,14 @@ func (r *mutationResolver) DeleteCollection(ctx context.Context, name string) (b
 	return done(r.Services.Collections.Delete(ctx, name))
 }
 
+func (r *mutationResolver) SetSetting(ctx context.Context, key string, value any, category *string, description *string) (*model.Setting, error) {
+	return r.setSetting(ctx, key, value, category, description)
+}
+
+func (r *mutationResolver) DeleteSetting(ctx context.Context, key string) (bool, error) {
+	return done(r.Services.Settings.Delete(ctx, key))
+}
+
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
 	return graph.ResolveDynamic(ctx)
 }
@@ -234,6 +242,10 @@ func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Col
 		return nil, err
 	}
 	return toCollection(c), nil
+}
+
+func (r *queryResolver) Settings(ctx context.Context, category *string) ([]*model.Setting, error) {
+	return r.listSettings(ctx, category)
 }
 
 func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {

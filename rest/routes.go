@@ -43,10 +43,11 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 func Routes() []Route { return routes }
 
 const (
-	authPath    = "/api/v1/auth"
-	usersPath   = "/api/v1/admin/users"
-	collsPath   = "/api/v1/collections"
-	recordsPath = "/api/v1/collections/{collection}/records"
+	authPath     = "/api/v1/auth"
+	usersPath    = "/api/v1/admin/users"
+	collsPath    = "/api/v1/collections"
+	recordsPath  = "/api/v1/collections/{collection}/records"
+	settingsPath = "/api/v1/settings"
 )
 
 var routes = []Route{
@@ -94,4 +95,9 @@ var routes = []Route{
 	{"GET", recordsPath + "/{id}", Anyone, NoBody, "Get a record (view rule)", handlers.getRecord},
 	{"PATCH", recordsPath + "/{id}", Anyone, JSONBody, "Change a record (update rule)", handlers.updateRecord},
 	{"DELETE", recordsPath + "/{id}", Anyone, NoBody, "Delete a record (delete rule)", handlers.deleteRecord},
+
+	{"GET", settingsPath, Admin, NoBody, "Every setting, grouped by category (secrets without values)", handlers.listSettings},
+	{"GET", settingsPath + "/{category}", Admin, NoBody, "The settings of one category", handlers.categorySettings},
+	{"POST", settingsPath, Admin, JSONBody, "Create or change a setting; applies on every instance", handlers.setSetting},
+	{"DELETE", settingsPath + "/{key}", Admin, NoBody, "Remove a stored setting (a known key returns to its default)", handlers.deleteSetting},
 }

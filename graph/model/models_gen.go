@@ -116,6 +116,19 @@ type Session struct {
 	Current bool `json:"current"`
 }
 
+// A setting: an entry of the REST listing, with its key and category.
+type Setting struct {
+	Key string `json:"key"`
+	// app, email, security, storage or custom
+	Category string `json:"category"`
+	// null for a secret, which is write-only
+	Value       any    `json:"value,omitempty"`
+	Description string `json:"description"`
+	// where the value comes from: default, environment or database
+	Source string `json:"source"`
+	Secret bool   `json:"secret"`
+}
+
 type Token struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`

@@ -22,6 +22,7 @@ import (
 	"fastcms/internal/notify"
 	"fastcms/internal/records"
 	"fastcms/internal/services"
+	"fastcms/internal/settings"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -97,6 +98,10 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if err != nil {
 		return fail(err)
 	}
+	settingsSvc, err := settings.New(context.Background(), db, hub, log, settingsFromEnv(cfg))
+	if err != nil {
+		return fail(err)
+	}
 	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
 	if err != nil {
 		return fail(err)
@@ -112,11 +117,16 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
 		Records:     records.New(db, registry),
 		Events:      broker,
+		Settings:    settingsSvc,
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown
 	a.onClose(func() error { shutdown(); return nil })
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
+	limiter := httpx.NewRateLimiter(func() httpx.RateLimit {
+		snap := settingsSvc.Current()
+		return httpx.RateLimit{PerMinute: snap.APIRateLimit(), TrustForwardedFor: snap.TrustForwardedFor()}
+	}, opts.Now)
 
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
@@ -140,12 +150,16 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
 		Introspection:             cfg.GraphQL.Introspection,
+		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
+		RateLimit:                 limiter.AllowOperation,
 		Log:                       log,
 	})
 	mux.Handle("/graphql", withClient(gql))
 	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))
 
 	var h http.Handler = mux
+	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)
+	h = limiter.Wrap(h)
 	h = httpx.WithAuth(authSvc, h)
 	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
 	h = cors.Wrap(h)
@@ -154,6 +168,16 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithRequestID(h)
 	a.Handler = h
 	return a, nil
+}
+
+// settingsFromEnv are the initial values of the settings that the
+// environment configures today (README: Settings).
+func settingsFromEnv(cfg *config.Config) map[string]any {
+	env := map[string]any{}
+	if cfg.SMTP.Password != "" {
+		env[settings.KeySMTPPassword] = cfg.SMTP.Password
+	}
+	return env
 }
 
 // withClient hands the resolvers the caller's address and user agent.

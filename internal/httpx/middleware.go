@@ -198,7 +198,7 @@ func (c CORS) Wrap(next http.Handler) http.Handler {
 		} else {
 			h.Set("Access-Control-Allow-Origin", "*")
 		}
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Content-Disposition, ETag")
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Content-Disposition, ETag, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 			allow := corsHeaders

@@ -10,6 +10,7 @@ import (
 	"fastcms/internal/collections"
 	"fastcms/internal/events"
 	"fastcms/internal/records"
+	"fastcms/internal/settings"
 )
 
 // Set is every service of one instance.
@@ -19,4 +20,6 @@ type Set struct {
 	Records     *records.Service
 	// Events follows the record event log for subscriptions.
 	Events *events.Broker
+	// Settings is the live configuration every instance follows.
+	Settings *settings.Service
 }

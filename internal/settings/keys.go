@@ -1,0 +1,116 @@
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Categories are the groups settings are listed in; unknown keys go to
+// Custom.
+var Categories = []string{"app", "email", "security", "storage", "custom"}
+
+// Custom is the category of every key the server does not know.
+const Custom = "custom"
+
+// Kind is the JSON type a known key's value must have.
+type Kind int
+
+// The kinds of known keys.
+const (
+	Bool   Kind = iota // true or false
+	Int                // a whole number, at least Def.Min
+	String             // any string
+)
+
+// Def describes a key the server knows: its category, type, default and
+// what it does. Secret values are write-only: no response shows them.
+type Def struct {
+	Key         string
+	Category    string
+	Kind        Kind
+	Default     any
+	Min         int64
+	Secret      bool
+	Description string
+}
+
+// Known keys. Each one the server reads is enforced live, from the
+// snapshot (see Snapshot's accessors).
+const (
+	KeyMaintenanceMode = "maintenance_mode"
+	KeyAPIRateLimit    = "api_rate_limit"
+	KeyTrustForwarded  = "trust_x_forwarded_for"
+	KeyMaxFileSize     = "max_file_size"
+	KeySMTPPassword    = "smtp_password"
+)
+
+// Defs lists the known keys, by category then key.
+var Defs = []Def{
+	{Key: KeyMaintenanceMode, Category: "app", Kind: Bool, Default: false,
+		Description: "REST and GraphQL writes of non-admins answer 503 SERVICE_UNAVAILABLE; reads, auth and admins keep working"},
+	{Key: KeySMTPPassword, Category: "email", Kind: String, Default: "", Secret: true,
+		Description: "SMTP password (write-only); the mail sender reads SMTP_PASSWORD at start"},
+	{Key: KeyAPIRateLimit, Category: "security", Kind: Int, Default: int64(0), Min: 0,
+		Description: "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"},
+	{Key: KeyTrustForwarded, Category: "security", Kind: Bool, Default: false,
+		Description: "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"},
+	{Key: KeyMaxFileSize, Category: "storage", Kind: Int, Default: int64(10 << 20), Min: 1,
+		Description: "largest file upload in bytes"},
+}
+
+// Lookup finds the definition of a known key.
+func Lookup(key string) (Def, bool) {
+	i := slices.IndexFunc(Defs, func(d Def) bool { return d.Key == key })
+	if i < 0 {
+		return Def{}, false
+	}
+	return Defs[i], true
+}
+
+// keyPattern is what a key looks like: snake_case, as the known ones.
+var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// secretSuffixes mark custom keys whose values are write-only too, so a
+// credential stored as a custom setting is not shown back either.
+var secretSuffixes = []string{"_password", "_secret", "_secret_key", "_api_key", "_token"}
+
+// IsSecret reports whether key's value is write-only.
+func IsSecret(key string) bool {
+	if d, ok := Lookup(key); ok {
+		return d.Secret
+	}
+	return slices.ContainsFunc(secretSuffixes, func(s string) bool { return strings.HasSuffix(key, s) })
+}
+
+// check validates raw as a value of d and returns it decoded (bool, int64
+// or string), or why it is not one.
+func (d Def) check(raw json.RawMessage) (any, string) {
+	switch d.Kind {
+	case Bool:
+		var b bool
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &b) != nil {
+			return nil, "must be true or false"
+		}
+		return b, ""
+	case Int:
+		var f float64
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &f) != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, fmt.Sprintf("must be a whole number of at least %d", d.Min)
+		}
+		if int64(f) < d.Min {
+			return nil, fmt.Sprintf("must be a whole number of at least %d", d.Min)
+		}
+		return int64(f), ""
+	default:
+		var s string
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
+			return nil, "must be a string"
+		}
+		return s, ""
+	}
+}
