@@ -1,10 +1,6 @@
 package query
 
 import (
-	"math/rand"
-	"os"
-	"sort"
-	"strconv"
 	"testing"
 )
 
@@ -121,19 +117,7 @@ func splitPath(p string) []string {
 // TestCompileMatchesEvalNodes extends TestCompileMatchesEval to Not, Call
 // and Exists, and to relation Views (a client's filter), on random data.
 func TestCompileMatchesEvalNodes(t *testing.T) {
-	db := testDB(t)
-	seed := int64(2)
-	if s, err := strconv.ParseInt(os.Getenv("QUERY_TEST_SEED"), 10, 64); err == nil {
-		seed = s // explore other data and expressions
-	}
-	g := pgGen{rand.New(rand.NewSource(seed))}
-	records := pgData(t, db, g)
-	var ids []string
-	for id := range records {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	req := Request{Auth: map[string]any{"id": ids[0], "role": "abc"}, Data: map[string]any{"s": "A", "n": 2}}
+	db, g, records, ids, req := pgSetup(t, 2)
 	for _, fields := range []Fields{pgRows, pgRowsClient} {
 		valid, mixed := 0, 0
 		for i := 0; i < 1500; i++ {

@@ -302,22 +302,7 @@ func (g pgGen) expr(depth int, ids []string) string {
 // TestCompileMatchesEval checks on random data and random expressions that
 // the SQL back end selects exactly the rows the evaluator accepts.
 func TestCompileMatchesEval(t *testing.T) {
-	db := testDB(t)
-	seed := int64(1)
-	if s, err := strconv.ParseInt(os.Getenv("QUERY_TEST_SEED"), 10, 64); err == nil {
-		seed = s // explore other data and expressions
-	}
-	g := pgGen{rand.New(rand.NewSource(seed))}
-	records := pgData(t, db, g)
-	var ids []string
-	for id := range records {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	req := Request{
-		Auth: map[string]any{"id": ids[0], "role": "abc"},
-		Data: map[string]any{"s": "A", "n": 2},
-	}
+	db, g, records, ids, req := pgSetup(t, 1)
 	valid, mixed := 0, 0
 	for i := 0; i < 2000; i++ {
 		src := g.expr(3, ids)
@@ -341,6 +326,26 @@ func TestCompileMatchesEval(t *testing.T) {
 		t.Errorf("weak test: %d of 2000 random expressions valid, %d selecting some but not all rows", valid, mixed)
 	}
 	t.Logf("%d expressions agreed on %d rows (%d selecting some but not all)", valid, len(ids), mixed)
+}
+
+// pgSetup fills the property tests' tables from seed (or QUERY_TEST_SEED,
+// to explore other data and expressions) and returns the generator, the
+// rows as Eval records, their sorted ids and a request to evaluate under.
+func pgSetup(t *testing.T, seed int64) (*sql.DB, pgGen, map[string]map[string]any, []string, Request) {
+	t.Helper()
+	db := testDB(t)
+	if s, err := strconv.ParseInt(os.Getenv("QUERY_TEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	g := pgGen{rand.New(rand.NewSource(seed))}
+	records := pgData(t, db, g)
+	var ids []string
+	for id := range records {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	req := Request{Auth: map[string]any{"id": ids[0], "role": "abc"}, Data: map[string]any{"s": "A", "n": 2}}
+	return db, g, records, ids, req
 }
 
 // agree checks that Compile and Eval select the same rows for e; ok is
