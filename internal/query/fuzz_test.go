@@ -97,3 +97,29 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPattern feeds like and regex functions arbitrary patterns: binding
+// never panics, a refused pattern is an *Error, and an accepted regex is
+// one RE2 compiles in linear time, whatever PostgreSQL would make of a
+// backreference or lookaround (they are always refused).
+func FuzzPattern(f *testing.F) {
+	for _, s := range []string{`^a`, `(x*)\1`, `a(?=b)`, `[[:alpha:]]`, `\d+`, `%_\`, `[]a]`, `(?i)x`, `a{1000}{1000}`, `\x{41}`, "é|ß"} {
+		f.Add(s)
+	}
+	fields := MapFields{"t": {Name: "t", Column: "t", Kind: KindText}}
+	f.Fuzz(func(t *testing.T, pattern string) {
+		for _, fn := range []Func{FuncLike, FuncILike, FuncNotLike, FuncRegex, FuncIRegex} {
+			e := &Call{Func: fn, Field: &Ident{Path: []string{"t"}}, Arg: pattern}
+			_, err := Eval(e, fields, map[string]any{"t": "some text"}, Options{})
+			if err != nil {
+				if _, ok := err.(*Error); !ok {
+					t.Fatalf("%s(%q): %T %v", fn, pattern, err, err)
+				}
+				continue
+			}
+			if (fn == FuncRegex || fn == FuncIRegex) && (strings.Contains(pattern, `\1`) || strings.Contains(pattern, "(?=")) {
+				t.Fatalf("%s accepted %q", fn, pattern)
+			}
+		}
+	})
+}

@@ -53,7 +53,8 @@ func (l lowered) MatchString(s string) bool { return l.re.MatchString(strings.To
 // make PostgreSQL's backtracking engine run for long: RE2 has no
 // backreferences or lookaround and refuses them when it parses. Refused
 // too: escapes that mean other things in PostgreSQL (\b is a backspace
-// there, \B a backslash; \p, \Q and \x{…} do not exist there), inline
+// there, \B a backslash, \1 a backreference where RE2 reads \10 as octal;
+// \p, \Q and \x{…} do not exist there), inline
 // flag groups (whose letters differ; _iregex covers case), and character
 // classes whose members depend on the database's locale in PostgreSQL but
 // are ASCII in RE2 (\d \w \s and their negations, [[:alpha:]] and the
@@ -65,7 +66,8 @@ func checkRegex(p string) error {
 		case c == '\\' && i+1 < len(p):
 			i++
 			switch p[i] {
-			case 'b', 'B', 'p', 'P', 'Q', 'E', 'C', 'z', 'A', 'd', 'D', 'w', 'W', 's', 'S':
+			case 'b', 'B', 'p', 'P', 'Q', 'E', 'C', 'z', 'A', 'd', 'D', 'w', 'W', 's', 'S',
+				'0', '1', '2', '3', '4', '5', '6', '7', '8', '9': // backreferences, or octal in RE2
 				return errors.New(`the escape \` + p[i:i+1] + ` is not supported`)
 			case 'x':
 				if i+1 < len(p) && p[i+1] == '{' {
