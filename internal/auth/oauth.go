@@ -33,8 +33,9 @@ type OAuthLink struct {
 // OAuthLogin signs in the user behind id and starts a session, as Login
 // does. The user is found by the provider account first; else by email,
 // only when the provider says the email is verified (an unverified one
-// could be anybody's, so it is a 409, not a takeover); else a new user
-// without a password is created. users.oauth_provider records the provider
+// could be anybody's, so it is a 409, not a takeover), and then an
+// unverified account's password and sessions are dropped, as nobody had
+// proved the address; else a new user without a password is created. users.oauth_provider records the provider
 // of the latest social sign-in.
 func (s *Service) OAuthLogin(ctx context.Context, id OAuthIdentity, client Client) (*AuthResult, error) {
 	email, why := normalizeEmail(id.Email)
@@ -77,6 +78,19 @@ func (s *Service) linkOrCreate(ctx context.Context, tx bun.Tx, user *dbmodel.Use
 	case err == nil:
 		if !id.EmailVerified {
 			return apierr.Conflict("an account with this email already exists; %s did not verify the email, so it is not linked: sign in with your password", id.Provider)
+		}
+		if !user.Verified {
+			// Whoever set this password never proved the address, and may
+			// not be its owner (an account made in advance to hijack the
+			// owner's later social sign-in): the password and its sessions
+			// go; the owner can set a password by password reset.
+			user.PasswordHash = ""
+			if _, err := tx.NewUpdate().Model(user).Column("password_hash").WherePK().Exec(ctx); err != nil {
+				return err
+			}
+			if err := revokeSessionsTx(ctx, tx, user.ID, "", s.opts.Now()); err != nil {
+				return err
+			}
 		}
 		// The provider proved the address, which is what verification asks.
 		user.Verified = true
