@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"fastcms/internal/app"
 	"fastcms/internal/apptest"
+	"fastcms/internal/config"
 )
 
 // TestOAuthGoogleLogin: the login redirect carries state and an S256
@@ -316,4 +318,20 @@ func TestOAuthUnlink(t *testing.T) {
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/auth/me", nil, acc.Access), http.StatusOK, userJSON(acc.ID, acc.Email, "user", true))
 	expectUnauthorized(t, s.Do(t, http.MethodGet, "/api/v1/auth/oauth", nil, ""), "authentication required")
+}
+
+// TestOAuthProviderFailure: a profile the provider will not give is a
+// 502 that names the provider, and signs nobody in.
+func TestOAuthProviderFailure(t *testing.T) {
+	t.Parallel()
+	f := newFakeProvider(t)
+	s := apptest.Start(t, withProviders(f, "google"), func(c *config.Config, _ *app.Options) {
+		g := c.OAuth["google"]
+		g.APIURL = f.URL + "/missing"
+		c.OAuth["google"] = g
+	})
+	f.signInAs(fakeIdentity{Sub: "pf-1", Email: newEmail("pf"), Verified: true})
+	code, state, cookie := oauthStart(t, s, "google")
+	apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusBadGateway, "bad gateway",
+		"could not read the google profile", nil)
 }
