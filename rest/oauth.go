@@ -52,7 +52,8 @@ func (h handlers) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: oauth.CookieName, Path: oauthPath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: oauth.CookieName, Path: oauthPath, MaxAge: -1, HttpOnly: true,
+		Secure: h.OAuth.SecureCookie(r.PathValue("provider")), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	u := res.User
 	httpx.WriteJSON(w, http.StatusOK, oauthResponse{

@@ -335,3 +335,29 @@ func TestOAuthProviderFailure(t *testing.T) {
 	apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusBadGateway, "bad gateway",
 		"could not read the google profile", nil)
 }
+
+// TestOAuthSecureCookie: with an https callback the login cookie is
+// Secure, set and cleared alike.
+func TestOAuthSecureCookie(t *testing.T) {
+	t.Parallel()
+	f := newFakeProvider(t)
+	s := apptest.Start(t, withProviders(f, "github"), func(c *config.Config, _ *app.Options) {
+		g := c.OAuth["github"]
+		g.RedirectURI = "https://app.example/api/v1/oauth/github/callback"
+		c.OAuth["github"] = g
+	})
+	resp, err := noRedirect.Get(s.URL + "/api/v1/oauth/github/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := resp.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
+		t.Fatalf("login cookie: %+v", c)
+	}
+	f.signInAs(fakeIdentity{Sub: "31", Email: newEmail("secure"), Verified: true})
+	code, state, cookie := oauthStart(t, s, "github")
+	r := oauthCallback(t, s, "github", code, state, cookie)
+	if r.Status != http.StatusOK || r.Header.Get("Set-Cookie") != "fastcms_oauth=; Path=/api/v1/oauth; Max-Age=0; HttpOnly; Secure; SameSite=Lax" {
+		t.Fatalf("callback: %d %q", r.Status, r.Header.Get("Set-Cookie"))
+	}
+}

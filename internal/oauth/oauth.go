@@ -104,8 +104,18 @@ func (s *Service) Start(name string) (*Login, error) {
 	return &Login{
 		URL:    p.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)),
 		Cookie: verifier,
-		Secure: strings.HasPrefix(p.RedirectURL, "https://"),
+		Secure: p.secure(),
 	}, nil
+}
+
+// secure reports whether the callback is https, so the cookie may be Secure.
+func (p *provider) secure() bool { return strings.HasPrefix(p.RedirectURL, "https://") }
+
+// SecureCookie reports whether provider's login cookie is Secure, so the
+// callback clears it with the same attributes.
+func (s *Service) SecureCookie(name string) bool {
+	p, ok := s.providers[name]
+	return ok && p.secure()
 }
 
 // Callback is what the provider sent the browser back with, and the
