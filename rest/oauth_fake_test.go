@@ -18,6 +18,10 @@ import (
 	"fastcms/internal/config"
 )
 
+// newSub is a provider account id unique within the package's database
+// (numeric, as GitHub's are).
+func newSub() string { return strconv.FormatInt(1000+emailSeq.Add(1), 10) }
+
 // fakeIdentity is a person at the fake provider.
 type fakeIdentity struct {
 	Sub      string

@@ -56,7 +56,8 @@ func TestOAuthGoogleLogin(t *testing.T) {
 	}
 
 	email := newEmail("g-new")
-	f.signInAs(fakeIdentity{Sub: "g-1", Email: strings.ToUpper(email), Verified: true, Name: "Gina"})
+	sub := newSub()
+	f.signInAs(fakeIdentity{Sub: sub, Email: strings.ToUpper(email), Verified: true, Name: "Gina"})
 	code, state, cookie := oauthStart(t, s, "google")
 	r := oauthCallback(t, s, "google", code, state, cookie)
 	apptest.ExpectJSON(t, r, http.StatusOK, oauthJSON(apptest.AnyUUID, email, "Gina", true, "google"))
@@ -93,7 +94,7 @@ func TestOAuthGoogleLogin(t *testing.T) {
 	}
 
 	// The provider account, not the email, finds the user the next time.
-	again := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: "g-1", Email: newEmail("g-renamed"), Verified: true, Name: "Gina"})
+	again := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: sub, Email: newEmail("g-renamed"), Verified: true, Name: "Gina"})
 	if again["user"].(map[string]any)["id"] != user["id"] || again["user"].(map[string]any)["email"] != email {
 		t.Fatalf("second sign-in: %v", again)
 	}
@@ -122,7 +123,7 @@ func TestOAuthStateRefused(t *testing.T) {
 		t.Helper()
 		apptest.ExpectError(t, r, http.StatusBadRequest, "bad request", message, nil)
 	}
-	f.signInAs(fakeIdentity{Sub: "s-1", Email: newEmail("state"), Verified: true})
+	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("state"), Verified: true})
 
 	t.Run("replayed", func(t *testing.T) {
 		code, state, cookie := oauthStart(t, s, "google")
@@ -177,7 +178,7 @@ func TestOAuthLinkByEmail(t *testing.T) {
 
 	t.Run("unverified is not linked", func(t *testing.T) {
 		acc := register(t, s, newEmail("unverified"))
-		f.signInAs(fakeIdentity{Sub: "u-1", Email: acc.Email, Verified: false, Name: "Mallory"})
+		f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: false, Name: "Mallory"})
 		code, state, cookie := oauthStart(t, s, "google")
 		apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusConflict, "conflict",
 			"an account with this email already exists; google did not verify the email, so it is not linked: sign in with your password", nil)
@@ -186,21 +187,21 @@ func TestOAuthLinkByEmail(t *testing.T) {
 	})
 	t.Run("microsoft never links by email", func(t *testing.T) {
 		acc := register(t, s, newEmail("ms"))
-		f.signInAs(fakeIdentity{Sub: "ms-1", Email: acc.Email, Verified: true})
+		f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true})
 		code, state, cookie := oauthStart(t, s, "microsoft")
 		r := oauthCallback(t, s, "microsoft", code, state, cookie)
 		if r.Status != http.StatusConflict {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		fresh := newEmail("ms-new")
-		got := oauthSignIn(t, s, f, "microsoft", fakeIdentity{Sub: "ms-2", Email: fresh, Name: "Mia"})
+		got := oauthSignIn(t, s, f, "microsoft", fakeIdentity{Sub: newSub(), Email: fresh, Name: "Mia"})
 		if d := apptest.Diff(got, oauthJSON(apptest.AnyUUID, fresh, "Mia", false, "microsoft"), "$"); d != "" {
 			t.Fatal(d)
 		}
 	})
 	t.Run("verified is linked", func(t *testing.T) {
 		acc := verifiedAccount(t, s, newEmail("verified"))
-		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: "v-1", Email: acc.Email, Verified: true, Name: "Vera"})
+		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true, Name: "Vera"})
 		if d := apptest.Diff(got, oauthJSON(acc.ID, acc.Email, "", true, "google"), "$"); d != "" {
 			t.Fatal(d)
 		}
@@ -214,7 +215,7 @@ func TestOAuthLinkByEmail(t *testing.T) {
 		// proving it; the owner's verified sign-in must not share the
 		// account with them.
 		squatter := register(t, s, newEmail("squat"))
-		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: "v-2", Email: squatter.Email, Verified: true, Name: "Owner"})
+		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: squatter.Email, Verified: true, Name: "Owner"})
 		if d := apptest.Diff(got, oauthJSON(squatter.ID, squatter.Email, "", true, "google"), "$"); d != "" {
 			t.Fatal(d)
 		}
@@ -249,8 +250,9 @@ func TestOAuthGitHubEmails(t *testing.T) {
 	s := apptest.Start(t, withProviders(f, "github"))
 
 	email := newEmail("gh")
-	got := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: "4242", Email: email, Verified: true, Name: ""})
-	if d := apptest.Diff(got, oauthJSON(apptest.AnyUUID, email, "octo4242", true, "github"), "$"); d != "" {
+	sub := newSub()
+	got := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: sub, Email: email, Verified: true, Name: ""})
+	if d := apptest.Diff(got, oauthJSON(apptest.AnyUUID, email, "octo"+sub, true, "github"), "$"); d != "" {
 		t.Fatal(d)
 	}
 	if _, emails := f.counts(); emails != 1 {
@@ -258,7 +260,7 @@ func TestOAuthGitHubEmails(t *testing.T) {
 	}
 
 	acc := register(t, s, newEmail("gh-taken"))
-	f.signInAs(fakeIdentity{Sub: "4343", Email: acc.Email, Verified: false})
+	f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: false})
 	code, state, cookie := oauthStart(t, s, "github")
 	if r := oauthCallback(t, s, "github", code, state, cookie); r.Status != http.StatusConflict {
 		t.Fatalf("unverified primary: %d %s", r.Status, r.Body)
@@ -285,12 +287,12 @@ func TestOAuthUnlink(t *testing.T) {
 	f := newFakeProvider(t)
 	s := apptest.Start(t, withProviders(f, "google", "github"))
 	email := newEmail("unlink")
-	g := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: "ul-1", Email: email, Verified: true})
+	g := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: email, Verified: true})
 	access := g["access_token"].(string)
 	last := "google is your only way to sign in: set a password (password reset) or link another provider first"
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/auth/oauth/google", nil, access), http.StatusConflict, "conflict", last, nil)
 
-	gh := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: "777", Email: email, Verified: true})
+	gh := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: newSub(), Email: email, Verified: true})
 	if gh["user"].(map[string]any)["id"] != g["user"].(map[string]any)["id"] {
 		t.Fatal("the verified GitHub email did not link to the same user")
 	}
@@ -312,7 +314,7 @@ func TestOAuthUnlink(t *testing.T) {
 
 	// A user with a password may drop every provider.
 	acc := verifiedAccount(t, s, newEmail("unlink-pw"))
-	oauthSignIn(t, s, f, "google", fakeIdentity{Sub: "ul-2", Email: acc.Email, Verified: true})
+	oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true})
 	if r := s.Do(t, http.MethodDelete, "/api/v1/auth/oauth/google", nil, acc.Access); r.Status != http.StatusNoContent {
 		t.Fatalf("unlink with a password: %d %s", r.Status, r.Body)
 	}
@@ -330,7 +332,7 @@ func TestOAuthProviderFailure(t *testing.T) {
 		g.APIURL = f.URL + "/missing"
 		c.OAuth["google"] = g
 	})
-	f.signInAs(fakeIdentity{Sub: "pf-1", Email: newEmail("pf"), Verified: true})
+	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("pf"), Verified: true})
 	code, state, cookie := oauthStart(t, s, "google")
 	apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusBadGateway, "bad gateway",
 		"could not read the google profile", nil)
@@ -354,7 +356,7 @@ func TestOAuthSecureCookie(t *testing.T) {
 	if c := resp.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
 		t.Fatalf("login cookie: %+v", c)
 	}
-	f.signInAs(fakeIdentity{Sub: "31", Email: newEmail("secure"), Verified: true})
+	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("secure"), Verified: true})
 	code, state, cookie := oauthStart(t, s, "github")
 	r := oauthCallback(t, s, "github", code, state, cookie)
 	if r.Status != http.StatusOK || r.Header.Get("Set-Cookie") != "fastcms_oauth=; Path=/api/v1/oauth; Max-Age=0; HttpOnly; Secure; SameSite=Lax" {
