@@ -119,7 +119,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Records:     records.New(db, registry),
 		Events:      broker,
 		Settings:    settingsSvc,
-		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now),
+		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown

@@ -7,6 +7,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type Service struct {
 	auth      *auth.Service
 	secret    []byte
 	now       func() time.Time
+	log       *slog.Logger
 	providers map[string]*provider
 	// client calls the providers; its timeout bounds a callback's wait.
 	client *http.Client
@@ -41,11 +43,12 @@ type provider struct {
 }
 
 // New configures the enabled providers of cfg; secret signs the states.
-func New(db *bun.DB, authSvc *auth.Service, cfg map[string]config.OAuthProvider, secret []byte, now func() time.Time) *Service {
+// Failures of the providers are logged to log, as the client only sees a 502.
+func New(db *bun.DB, authSvc *auth.Service, cfg map[string]config.OAuthProvider, secret []byte, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: db, auth: authSvc, secret: secret, now: now, providers: map[string]*provider{},
+	s := &Service{db: db, auth: authSvc, secret: secret, now: now, log: log, providers: map[string]*provider{},
 		client: &http.Client{Timeout: 15 * time.Second}}
 	for name, c := range cfg {
 		k, known := kinds[name]
@@ -159,10 +162,12 @@ func (s *Service) Finish(ctx context.Context, name string, cb Callback, client a
 		if errors.As(err, &re) {
 			return nil, apierr.BadRequest("%s refused the authorization code: start the sign-in again", name)
 		}
+		s.log.Warn("oauth token exchange failed", "provider", name, "err", err)
 		return nil, apierr.New(http.StatusBadGateway, "bad gateway", "could not reach %s to complete the sign-in", name)
 	}
 	id, err := p.profile(ctx, p.Client(ctx, tok), p.api)
 	if err != nil || id.Subject == "" {
+		s.log.Warn("oauth profile unreadable", "provider", name, "err", err)
 		return nil, apierr.New(http.StatusBadGateway, "bad gateway", "could not read the %s profile", name)
 	}
 	id.Provider = name
