@@ -61,6 +61,7 @@ type ComplexityRoot struct {
 		RevokeSession        func(childComplexity int, id string) int
 		SetSetting           func(childComplexity int, key string, value any, category *string, description *string) int
 		Setup                func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
+		UnlinkOauth          func(childComplexity int, provider string) int
 		UpdateCollection     func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		UpdateMe             func(childComplexity int, name *string, avatar *string) int
 		UpdateUser           func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
@@ -68,16 +69,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Collection  func(childComplexity int, name string) int
-		Collections func(childComplexity int) int
-		Dyn         func(childComplexity int) int
-		DynNn       func(childComplexity int) int
-		Me          func(childComplexity int) int
-		Sessions    func(childComplexity int) int
-		Settings    func(childComplexity int, category *string) int
-		SetupNeeded func(childComplexity int) int
-		User        func(childComplexity int, id string) int
-		Users       func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
+		Collection     func(childComplexity int, name string) int
+		Collections    func(childComplexity int) int
+		Dyn            func(childComplexity int) int
+		DynNn          func(childComplexity int) int
+		Me             func(childComplexity int) int
+		OauthProviders func(childComplexity int) int
+		Sessions       func(childComplexity int) int
+		Settings       func(childComplexity int, category *string) int
+		SetupNeeded    func(childComplexity int) int
+		User           func(childComplexity int, id string) int
+		Users          func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
 	}
 
 	Subscription struct {
@@ -134,6 +136,12 @@ type ComplexityRoot struct {
 		Required  func(childComplexity int) int
 		Unique    func(childComplexity int) int
 		Values    func(childComplexity int) int
+	}
+
+	Oauth_link struct {
+		Created  func(childComplexity int) int
+		Email    func(childComplexity int) int
+		Provider func(childComplexity int) int
 	}
 
 	Session struct {
@@ -204,6 +212,7 @@ type MutationResolver interface {
 	RequestVerification(ctx context.Context, email string) (bool, error)
 	VerifyEmail(ctx context.Context, token string) (bool, error)
 	RevokeSession(ctx context.Context, id string) (bool, error)
+	UnlinkOauth(ctx context.Context, provider string) (bool, error)
 	CreateUser(ctx context.Context, email string, password string, name *string, role *string) (*model.User, error)
 	UpdateUser(ctx context.Context, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) (*model.User, error)
 	DeleteUser(ctx context.Context, id string) (bool, error)
@@ -218,6 +227,7 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
 	Sessions(ctx context.Context) ([]*model.Session, error)
+	OauthProviders(ctx context.Context) ([]*model.OauthLink, error)
 	SetupNeeded(ctx context.Context) (bool, error)
 	Users(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.UserPage, error)
 	User(ctx context.Context, id string) (*model.User, error)
@@ -472,6 +482,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Setup(childComplexity, args["email"].(string), args["password"].(string), args["password_confirm"].(string), args["name"].(*string)), true
+	case "Mutation.unlink_oauth":
+		if e.ComplexityRoot.Mutation.UnlinkOauth == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlink_oauth_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkOauth(childComplexity, args["provider"].(string)), true
 	case "Mutation.update_collection":
 		if e.ComplexityRoot.Mutation.UpdateCollection == nil {
 			break
@@ -553,6 +574,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.oauth_providers":
+		if e.ComplexityRoot.Query.OauthProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.OauthProviders(childComplexity), true
 	case "Query.sessions":
 		if e.ComplexityRoot.Query.Sessions == nil {
 			break
@@ -815,6 +842,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Field_validation.Values(childComplexity), true
+
+	case "oauth_link.created":
+		if e.ComplexityRoot.Oauth_link.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Oauth_link.Created(childComplexity), true
+	case "oauth_link.email":
+		if e.ComplexityRoot.Oauth_link.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Oauth_link.Email(childComplexity), true
+	case "oauth_link.provider":
+		if e.ComplexityRoot.Oauth_link.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Oauth_link.Provider(childComplexity), true
 
 	case "session.created":
 		if e.ComplexityRoot.Session.Created == nil {
@@ -1167,6 +1213,15 @@ type session {
   current: Boolean!
 }
 
+"A provider account (Google, GitHub, Microsoft) the caller signs in with."
+type oauth_link {
+  "google, github or microsoft"
+  provider: String!
+  "the email the provider gave when the account was linked"
+  email: String!
+  created: timestamptz!
+}
+
 type user_page {
   items: [user!]!
   "-1 when skip_total is true"
@@ -1181,6 +1236,8 @@ type Query {
   me: user
   "The caller's live sessions."
   sessions: [session!]!
+  "The caller's linked OAuth providers, oldest first."
+  oauth_providers: [oauth_link!]!
   "Whether first-admin setup is still open."
   setup_needed: Boolean!
   "All users (admin)."
@@ -1225,6 +1282,8 @@ type Mutation {
   request_verification(email: String!): Boolean!
   verify_email(token: String!): Boolean!
   revoke_session(id: ID!): Boolean!
+  "Unlink an OAuth provider; refused (409) for the last way in of a user without a password."
+  unlink_oauth(provider: String!): Boolean!
   "Create an account (admin)."
   create_user(email: String!, password: String!, name: String, role: String): user!
   "Change an account (admin)."
@@ -1581,6 +1640,18 @@ func (ec *executionContext) childFields_field_validation(ctx context.Context, fi
 		return ec.fieldContext_field_validation_values(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type field_validation", field.Name)
+}
+
+func (ec *executionContext) childFields_oauth_link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_oauth_link_provider(ctx, field)
+	case "email":
+		return ec.fieldContext_oauth_link_email(ctx, field)
+	case "created":
+		return ec.fieldContext_oauth_link_created(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type oauth_link", field.Name)
 }
 
 func (ec *executionContext) childFields_session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2136,6 +2207,20 @@ func (ec *executionContext) field_Mutation_setup_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["name"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlink_oauth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
 	return args, nil
 }
 
@@ -3137,6 +3222,50 @@ func (ec *executionContext) fieldContext_Mutation_revoke_session(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_unlink_oauth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlink_oauth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkOauth(ctx, fc.Args["provider"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlink_oauth(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlink_oauth_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_create_user(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3612,6 +3741,38 @@ func (ec *executionContext) fieldContext_Query_sessions(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_oauth_providers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_oauth_providers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().OauthProviders(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OauthLink) graphql.Marshaler {
+			return ec.marshalNoauth_link2ᚕᚖfastcmsᚋgraphᚋmodelᚐOauthLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_oauth_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_oauth_link(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5898,6 +6059,75 @@ func (ec *executionContext) fieldContext_field_validation_values(_ context.Conte
 	return graphql.NewScalarFieldContext("field_validation", field, false, false, "String")
 }
 
+func (ec *executionContext) _oauth_link_provider(ctx context.Context, field graphql.CollectedField, obj *model.OauthLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_oauth_link_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_oauth_link_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("oauth_link", field, false, false, "String")
+}
+
+func (ec *executionContext) _oauth_link_email(ctx context.Context, field graphql.CollectedField, obj *model.OauthLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_oauth_link_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_oauth_link_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("oauth_link", field, false, false, "String")
+}
+
+func (ec *executionContext) _oauth_link_created(ctx context.Context, field graphql.CollectedField, obj *model.OauthLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_oauth_link_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_oauth_link_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("oauth_link", field, false, false, "timestamptz")
+}
+
 func (ec *executionContext) _session_id(ctx context.Context, field graphql.CollectedField, obj *model.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7043,6 +7273,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "unlink_oauth":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlink_oauth(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "create_user":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_create_user(ctx, field)
@@ -7160,6 +7397,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sessions(ctx, field)
+				})
+		case "oauth_providers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_oauth_providers(ctx, field)
 				})
 		case "setup_needed":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7953,6 +8196,49 @@ func (ec *executionContext) _field_validation(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var oauth_linkImplementors = []string{"oauth_link"}
+
+func (ec *executionContext) _oauth_link(ctx context.Context, sel ast.SelectionSet, obj *model.OauthLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, oauth_linkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("oauth_link")
+		case "provider":
+			out.Values[i] = ec._oauth_link_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._oauth_link_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._oauth_link_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sessionImplementors = []string{"session"}
 
 func (ec *executionContext) _session(ctx context.Context, sel ast.SelectionSet, obj *model.Session) graphql.Marshaler {
@@ -8582,6 +8868,30 @@ func (ec *executionContext) marshalNjsonb2interface(ctx context.Context, sel ast
 		graphql.AddInvalidNullFromMarshaler(ctx, "jsonb!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNoauth_link2ᚕᚖfastcmsᚋgraphᚋmodelᚐOauthLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OauthLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNoauth_link2ᚖfastcmsᚋgraphᚋmodelᚐOauthLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNoauth_link2ᚖfastcmsᚋgraphᚋmodelᚐOauthLink(ctx context.Context, sel ast.SelectionSet, v *model.OauthLink) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "oauth_link!")
+		return graphql.Null
+	}
+	return ec._oauth_link(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNsession2ᚕᚖfastcmsᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {

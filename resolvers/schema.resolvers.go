@@ -121,6 +121,14 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, 
 	return done(r.Services.Auth.RevokeSession(ctx, p, id))
 }
 
+func (r *mutationResolver) UnlinkOauth(ctx context.Context, provider string) (bool, error) {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return done(r.Services.Auth.UnlinkOAuth(ctx, p, provider))
+}
+
 func (r *mutationResolver) CreateUser(ctx context.Context, email string, password string, name *string, role *string) (*model.User, error) {
 	u, err := r.Services.Auth.CreateUser(ctx, auth.CreateUserInput{Email: email, Password: password, Name: deref(name), Role: deref(role)})
 	if err != nil {
@@ -209,6 +217,22 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]*model.Session, error) 
 	out := make([]*model.Session, len(list))
 	for i, s := range list {
 		out[i] = toSession(s)
+	}
+	return out, nil
+}
+
+func (r *queryResolver) OauthProviders(ctx context.Context) ([]*model.OauthLink, error) {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	links, err := r.Services.Auth.OAuthLinks(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.OauthLink, len(links))
+	for i, l := range links {
+		out[i] = &model.OauthLink{Provider: l.Provider, Email: l.Email, Created: l.Created}
 	}
 	return out, nil
 }

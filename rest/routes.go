@@ -48,6 +48,7 @@ const (
 	collsPath    = "/api/v1/collections"
 	recordsPath  = "/api/v1/collections/{collection}/records"
 	settingsPath = "/api/v1/settings"
+	oauthPath    = "/api/v1/oauth"
 )
 
 var routes = []Route{
@@ -73,6 +74,8 @@ var routes = []Route{
 	{"POST", authPath + "/confirm-email-change", Anyone, JSONBody, "Switch to the new address with the mailed token", handlers.confirmEmailChange},
 	{"GET", authPath + "/sessions", User, NoBody, "The caller's sessions", handlers.sessions},
 	{"DELETE", authPath + "/sessions/{id}", User, NoBody, "End one of the caller's sessions", handlers.revokeSession},
+	{"GET", authPath + "/oauth", User, NoBody, "The caller's linked OAuth providers", handlers.oauthLinks},
+	{"DELETE", authPath + "/oauth/{provider}", User, NoBody, "Unlink a provider (never the last way to sign in)", handlers.oauthUnlink},
 
 	{"GET", usersPath, Admin, NoBody, "List users", handlers.listUsers},
 	{"POST", usersPath, Admin, JSONBody, "Create a user", handlers.createUser},
@@ -100,4 +103,7 @@ var routes = []Route{
 	{"GET", settingsPath + "/{category}", Admin, NoBody, "The settings of one category", handlers.categorySettings},
 	{"POST", settingsPath, Admin, JSONBody, "Create or change a setting; applies on every instance", handlers.setSetting},
 	{"DELETE", settingsPath + "/{key}", Admin, NoBody, "Remove a stored setting (a known key returns to its default)", handlers.deleteSetting},
+
+	{"GET", oauthPath + "/{provider}/login", Anyone, NoBody, "Redirect to the provider with a signed state and PKCE", handlers.oauthLogin},
+	{"GET", oauthPath + "/{provider}/callback", Anyone, NoBody, "Finish a social sign-in: tokens and the user", handlers.oauthCallback},
 }

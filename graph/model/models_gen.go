@@ -104,6 +104,15 @@ type FieldValidationInput struct {
 	Values    []string `json:"values,omitempty"`
 }
 
+// A provider account (Google, GitHub, Microsoft) the caller signs in with.
+type OauthLink struct {
+	// google, github or microsoft
+	Provider string `json:"provider"`
+	// the email the provider gave when the account was linked
+	Email   string    `json:"email"`
+	Created time.Time `json:"created"`
+}
+
 // One login: a refresh-token family.
 type Session struct {
 	ID        string    `json:"id"`

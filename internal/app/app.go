@@ -20,6 +20,7 @@ import (
 	"fastcms/internal/httpx"
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
+	"fastcms/internal/oauth"
 	"fastcms/internal/records"
 	"fastcms/internal/services"
 	"fastcms/internal/settings"
@@ -118,6 +119,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Records:     records.New(db, registry),
 		Events:      broker,
 		Settings:    settingsSvc,
+		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown

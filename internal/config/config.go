@@ -47,6 +47,8 @@ type Config struct {
 	DatabaseMaxConns int
 	HTTP             HTTP
 	Throttle         Throttle
+	// OAuth configures social login per provider name (OAuthProviders).
+	OAuth map[string]OAuthProvider
 }
 
 // HTTP bounds how long a client may take, so a slow one cannot hold a
@@ -200,6 +202,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 		c.JWTSecret = []byte(s)
 	}
+	c.OAuth = loadOAuth(env)
 	return c, nil
 }
 
