@@ -11,6 +11,7 @@ import (
 	"fastcms/internal/collections"
 	"fastcms/internal/httpx"
 	"fastcms/internal/records"
+	"fastcms/internal/webhooks"
 )
 
 // Deps are the services the routes call.
@@ -18,6 +19,7 @@ type Deps struct {
 	Auth        *auth.Service
 	Collections *collections.Service
 	Records     *records.Service
+	Webhooks    *webhooks.Service
 	Ping        func(ctx context.Context) error
 	Ready       func(ctx context.Context) error
 	Version     string

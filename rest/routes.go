@@ -47,6 +47,7 @@ const (
 	usersPath   = "/api/v1/admin/users"
 	collsPath   = "/api/v1/collections"
 	recordsPath = "/api/v1/collections/{collection}/records"
+	hooksPath   = "/api/v1/webhooks"
 )
 
 var routes = []Route{
@@ -94,4 +95,12 @@ var routes = []Route{
 	{"GET", recordsPath + "/{id}", Anyone, NoBody, "Get a record (view rule)", handlers.getRecord},
 	{"PATCH", recordsPath + "/{id}", Anyone, JSONBody, "Change a record (update rule)", handlers.updateRecord},
 	{"DELETE", recordsPath + "/{id}", Anyone, NoBody, "Delete a record (delete rule)", handlers.deleteRecord},
+
+	{"POST", hooksPath, Admin, JSONBody, "Register a webhook (the answer shows its secret, once)", handlers.createWebhook},
+	{"GET", hooksPath, Admin, NoBody, "List webhooks", handlers.listWebhooks},
+	{"GET", hooksPath + "/{id}", Admin, NoBody, "Get a webhook", handlers.getWebhook},
+	{"PATCH", hooksPath + "/{id}", Admin, JSONBody, "Change or re-enable a webhook", handlers.updateWebhook},
+	{"DELETE", hooksPath + "/{id}", Admin, NoBody, "Delete a webhook and its delivery log", handlers.deleteWebhook},
+	{"GET", hooksPath + "/{id}/deliveries", Admin, NoBody, "A webhook's delivery log, newest first", handlers.listDeliveries},
+	{"POST", hooksPath + "/{id}/deliveries/{delivery}/redeliver", Admin, NoBody, "Send a delivery again", handlers.redeliver},
 }

@@ -21,6 +21,7 @@ import (
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
 	"fastcms/internal/records"
+	"fastcms/internal/webhooks"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -45,6 +46,7 @@ type App struct {
 	hub       *notify.Hub
 	broker    *events.Broker
 	sequencer *events.Sequencer
+	webhooks  *webhooks.Service
 	shutdown  context.CancelFunc
 	draining  atomic.Bool
 }
@@ -91,14 +93,24 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		hub.Close()
 		return nil, err
 	}
+	webhookSvc, err := webhooks.Start(db, registry, hub, webhooks.Options{
+		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets, RetryDelays: cfg.Webhooks.RetryDelays,
+		ConnectTimeout: cfg.Webhooks.ConnectTimeout, Timeout: cfg.Webhooks.Timeout, Workers: cfg.Webhooks.Workers, Log: log,
+	})
+	if err != nil {
+		sequencer.Close()
+		broker.Close()
+		hub.Close()
+		return nil, err
+	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
-	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, shutdown: shutdown}
+	a := &App{Auth: authSvc, hub: hub, broker: broker, sequencer: sequencer, webhooks: webhookSvc, shutdown: shutdown}
 	cors := httpx.CORS{Origins: cfg.CORSOrigins}
 
 	mux := http.NewServeMux()
 	ping := func(ctx context.Context) error { return db.PingContext(ctx) }
 	rest.Register(mux, rest.Deps{
-		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Ping: ping, Version: Version,
+		Auth: authSvc, Collections: collectionSvc, Records: recordSvc, Webhooks: webhookSvc, Ping: ping, Version: Version,
 		Ready: func(ctx context.Context) error {
 			if a.draining.Load() {
 				return context.Canceled
@@ -161,6 +173,7 @@ func (a *App) Drain() {
 // Close releases what New started; mail already queued is sent first.
 func (a *App) Close() error {
 	a.shutdown()
+	a.webhooks.Close()
 	a.sequencer.Close()
 	a.Auth.Close()
 	a.broker.Close()
