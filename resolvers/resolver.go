@@ -7,12 +7,14 @@ import (
 
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
+	"fastcms/internal/webhooks"
 )
 
 // Resolver is the root of the static resolvers; it holds the services.
 type Resolver struct {
 	Auth              *auth.Service
 	CollectionService *collections.Service
+	WebhookService    *webhooks.Service
 }
 
 // ClientFunc returns where the current request comes from, for session labels.

@@ -170,6 +170,34 @@ func (r *mutationResolver) DeleteCollection(ctx context.Context, name string) (b
 	return done(r.CollectionService.Delete(ctx, name))
 }
 
+func (r *mutationResolver) CreateWebhook(ctx context.Context, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) (*model.Webhook, error) {
+	w, err := r.WebhookService.Create(ctx, webhookInput(&url, &collectionName, events, filter, secret, retryCount, nil))
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) (*model.Webhook, error) {
+	w, err := r.WebhookService.Update(ctx, id, webhookInput(url, collectionName, events, filter, secret, retryCount, enabled))
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (bool, error) {
+	return done(r.WebhookService.Delete(ctx, id))
+}
+
+func (r *mutationResolver) RedeliverWebhookDelivery(ctx context.Context, webhookID string, id string) (*model.WebhookDelivery, error) {
+	d, err := r.WebhookService.Redeliver(ctx, webhookID, id)
+	if err != nil {
+		return nil, err
+	}
+	return toDelivery(d), nil
+}
+
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
 	return graph.ResolveDynamic(ctx)
 }
@@ -235,6 +263,25 @@ func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Col
 		return nil, err
 	}
 	return toCollection(c), nil
+}
+
+func (r *queryResolver) Webhooks(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.WebhookPage, error) {
+	return r.listWebhooks(ctx, page, perPage, skipTotal)
+}
+
+func (r *queryResolver) Webhook(ctx context.Context, id string) (*model.Webhook, error) {
+	w, err := r.WebhookService.Get(ctx, id)
+	if e, ok := apierr.As(err); ok && e.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error) {
+	return r.listDeliveries(ctx, webhookID, page, perPage, skipTotal)
 }
 
 func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {

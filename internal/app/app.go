@@ -119,7 +119,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		},
 	})
 	gql := graph.NewServer(graph.Options{
-		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc},
+		Resolvers:                 &resolvers.Resolver{Auth: authSvc, CollectionService: collectionSvc, WebhookService: webhookSvc},
 		Collections:               collectionSvc,
 		Records:                   recordSvc,
 		Events:                    broker,
