@@ -70,7 +70,9 @@ func (s *Service) workLoop(ctx context.Context) {
 // claim leases the next due delivery whose webhook is enabled and has no
 // earlier pending delivery; nil when there is none.
 func (s *Service) claim(ctx context.Context) (*claimed, error) {
-	lease := (s.opts.Timeout + 30*time.Second).Seconds()
+	// The lease outlives an attempt (bounded by Timeout) and the writing of
+	// its outcome, so it runs out only when the worker died.
+	lease := (2*s.opts.Timeout + time.Second).Seconds()
 	var d claimed
 	err := s.db.QueryRowContext(ctx, `WITH c AS (
 			SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
