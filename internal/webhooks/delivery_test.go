@@ -179,3 +179,42 @@ func TestWebhookFilter(t *testing.T) {
 		}
 	}
 }
+
+// Five dead deliveries in a row disable the webhook; events dispatched
+// while it is disabled are not delivered after it is enabled again.
+func TestWebhookDisabledAfterDeadRun(t *testing.T) {
+	s := start(t)
+	root := adminToken(t, s)
+	coll := collection(t, s, root)
+	rc := newReceiver(t, reply{status: 500})
+	hook := createHook(t, s, root, map[string]any{"url": rc.URL, "collection_name": coll, "retry_count": 0})
+	id := hook["id"].(string)
+	for range 5 {
+		createRecord(t, s, root, coll, map[string]any{"title": "x"})
+	}
+	log := deliveries(t, s, root, id, 5)
+	for _, d := range log {
+		if d["status"] != "dead" {
+			t.Errorf("delivery %v", d)
+		}
+	}
+	r := s.Do(t, http.MethodGet, "/api/v1/webhooks/"+id, nil, root)
+	if r.JSON(t)["enabled"] != false {
+		t.Fatalf("still enabled after 5 dead deliveries: %s", r.Body)
+	}
+	createRecord(t, s, root, coll, map[string]any{"title": "while disabled"})
+	for caughtUp := false; !caughtUp; time.Sleep(10 * time.Millisecond) {
+		if err := s.DB(t).QueryRow(`SELECT NOT EXISTS (SELECT 1 FROM events WHERE seq IS NULL)
+			AND (SELECT seq FROM webhook_cursor) >= (SELECT max(seq) FROM events)`).Scan(&caughtUp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = s.Do(t, http.MethodPatch, "/api/v1/webhooks/"+id, map[string]any{"enabled": true}, root)
+	if r.Status != http.StatusOK || r.JSON(t)["enabled"] != true {
+		t.Fatalf("re-enable: %d %s", r.Status, r.Body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := rc.count(); n != 5 {
+		t.Errorf("%d requests: an event written while disabled was delivered", n)
+	}
+}
