@@ -37,7 +37,7 @@ CREATE TABLE webhook_deliveries (
     -- one delivery per webhook and event, whichever instance dispatches
     UNIQUE (webhook_id, event_seq)
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, event_seq) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (webhook_id, event_seq) WHERE status = 'pending';
 
 -- How far the dispatcher has read the event log: one row, locked by the

@@ -80,7 +80,7 @@ func (s *Service) claim(ctx context.Context) (*claimed, error) {
 			  AND (d.lease_until IS NULL OR d.lease_until < now())
 			  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
 			                  WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.event_seq < d.event_seq)
-			ORDER BY d.next_attempt_at LIMIT 1
+			ORDER BY d.next_attempt_at, d.event_seq LIMIT 1
 			FOR UPDATE OF d SKIP LOCKED)
 		UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $1), attempts = d.attempts + 1, updated = now()
 		FROM c, webhooks w WHERE d.id = c.id AND w.id = d.webhook_id
@@ -137,32 +137,21 @@ func (s *Service) deliver(ctx context.Context, d *claimed) {
 	}
 }
 
+// record writes the outcome of an attempt, if the lease is still ours
+// (else another worker took over when it ran out), in one statement: a
+// success clears the webhook's run of dead deliveries, a dead delivery
+// adds to it and disables the webhook at disableAfter.
 func (s *Service) record(ctx context.Context, d *claimed, status string, delay time.Duration, o outcome) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $3, lease_until = NULL,
-		next_attempt_at = now() + make_interval(secs => $4), last_status = $5, last_error = $6, last_response = $7, updated = now()
-		WHERE id = $1 AND attempts = $2`, d.id, d.attempts, status, delay.Seconds(), o.status, o.err, o.response)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // the lease ran out and another worker took over
-	}
-	switch status {
-	case "succeeded":
-		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failures = 0 WHERE id = $1 AND failures <> 0`, d.webhookID)
-	case "dead":
-		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failures = failures + 1, enabled = enabled AND failures + 1 < $2,
-			updated = now() WHERE id = $1`, d.webhookID, disableAfter)
-	}
-	if err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := s.db.ExecContext(ctx, `WITH d AS (
+			UPDATE webhook_deliveries SET status = $3, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $4),
+				last_status = $5, last_error = $6, last_response = $7, updated = now()
+			WHERE id = $1 AND attempts = $2 RETURNING webhook_id)
+		UPDATE webhooks w SET failures = CASE WHEN $3 = 'dead' THEN w.failures + 1 ELSE 0 END,
+			enabled = w.enabled AND ($3 <> 'dead' OR w.failures + 1 < $8),
+			updated = CASE WHEN $3 = 'dead' THEN now() ELSE w.updated END
+		FROM d WHERE w.id = d.webhook_id AND ($3 = 'dead' OR ($3 = 'succeeded' AND w.failures <> 0))`,
+		d.id, d.attempts, status, delay.Seconds(), o.status, o.err, o.response, disableAfter)
+	return err
 }
 
 // send makes one attempt.
