@@ -31,8 +31,11 @@ import (
 // webhooks are not held up.
 
 const (
-	// workPoll is how often an idle worker looks for due retries.
-	workPoll = 250 * time.Millisecond
+	// workPoll is how often an idle worker looks for due deliveries it was
+	// not woken for: retries scheduled by another instance, leases run out.
+	// New deliveries wake every instance's workers by NOTIFY, and a retry
+	// wakes its own instance's when due.
+	workPoll = time.Second
 	// maxResponse is how much of an answer's body the log keeps.
 	maxResponse = 1024
 	// maxRetryAfter bounds how long a receiver's Retry-After may hold a delivery.
