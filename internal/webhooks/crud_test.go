@@ -71,6 +71,15 @@ func TestWebhookValidation(t *testing.T) {
 		r := s.Do(t, http.MethodPost, "/api/v1/webhooks", c.body, root)
 		apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", c.field+": "+c.why, map[string]string{c.field: c.why})
 	}
+	// A filter may not walk a relation: the event carries its own record only.
+	linked := newName("linked")
+	if r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": linked, "schema": []any{
+		map[string]any{"name": "post", "type": "relation", "relation": map[string]any{"collection": coll}}}}, root); r.Status != http.StatusCreated {
+		t.Fatalf("create collection: %d %s", r.Status, r.Body)
+	}
+	why := "may not read related records (an event carries its own record only)"
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/webhooks", map[string]any{"url": "http://x.example", "collection_name": linked,
+		"filter": `post.title = "a"`}, root), http.StatusUnprocessableEntity, "validation failed", "filter: "+why, map[string]string{"filter": why})
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/webhooks", `{"url": "http://x.example", "collection_name": "`+coll+`", "extra": 1}`, root),
 		http.StatusBadRequest, "bad request", `unknown field "extra"`, map[string]string{"extra": "is not a known field"})
 }
