@@ -39,47 +39,54 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Mutation struct {
-		ChangePassword       func(childComplexity int, oldPassword string, newPassword string, newPasswordConfirm string) int
-		ConfirmEmailChange   func(childComplexity int, token string) int
-		CreateCollection     func(childComplexity int, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
-		CreateUser           func(childComplexity int, email string, password string, name *string, role *string) int
-		DeleteCollection     func(childComplexity int, name string) int
-		DeleteMe             func(childComplexity int) int
-		DeleteSetting        func(childComplexity int, key string) int
-		DeleteUser           func(childComplexity int, id string) int
-		Dyn                  func(childComplexity int) int
-		DynNn                func(childComplexity int) int
-		Login                func(childComplexity int, email string, password string) int
-		Logout               func(childComplexity int, refreshToken string) int
-		LogoutAll            func(childComplexity int) int
-		RefreshToken         func(childComplexity int, refreshToken string) int
-		Register             func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
-		RequestEmailChange   func(childComplexity int, newEmail string, password string) int
-		RequestPasswordReset func(childComplexity int, email string) int
-		RequestVerification  func(childComplexity int, email string) int
-		ResetPassword        func(childComplexity int, token string, password string, passwordConfirm string) int
-		RevokeSession        func(childComplexity int, id string) int
-		SetSetting           func(childComplexity int, key string, value any, category *string, description *string) int
-		Setup                func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
-		UnlinkOauth          func(childComplexity int, provider string) int
-		UpdateCollection     func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
-		UpdateMe             func(childComplexity int, name *string, avatar *string) int
-		UpdateUser           func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
-		VerifyEmail          func(childComplexity int, token string) int
+		ChangePassword           func(childComplexity int, oldPassword string, newPassword string, newPasswordConfirm string) int
+		ConfirmEmailChange       func(childComplexity int, token string) int
+		CreateCollection         func(childComplexity int, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
+		CreateUser               func(childComplexity int, email string, password string, name *string, role *string) int
+		CreateWebhook            func(childComplexity int, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) int
+		DeleteCollection         func(childComplexity int, name string) int
+		DeleteMe                 func(childComplexity int) int
+		DeleteSetting            func(childComplexity int, key string) int
+		DeleteUser               func(childComplexity int, id string) int
+		DeleteWebhook            func(childComplexity int, id string) int
+		Dyn                      func(childComplexity int) int
+		DynNn                    func(childComplexity int) int
+		Login                    func(childComplexity int, email string, password string) int
+		Logout                   func(childComplexity int, refreshToken string) int
+		LogoutAll                func(childComplexity int) int
+		RedeliverWebhookDelivery func(childComplexity int, webhookID string, id string) int
+		RefreshToken             func(childComplexity int, refreshToken string) int
+		Register                 func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
+		RequestEmailChange       func(childComplexity int, newEmail string, password string) int
+		RequestPasswordReset     func(childComplexity int, email string) int
+		RequestVerification      func(childComplexity int, email string) int
+		ResetPassword            func(childComplexity int, token string, password string, passwordConfirm string) int
+		RevokeSession            func(childComplexity int, id string) int
+		SetSetting               func(childComplexity int, key string, value any, category *string, description *string) int
+		Setup                    func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
+		UnlinkOauth              func(childComplexity int, provider string) int
+		UpdateCollection         func(childComplexity int, name string, newName *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
+		UpdateMe                 func(childComplexity int, name *string, avatar *string) int
+		UpdateUser               func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
+		UpdateWebhook            func(childComplexity int, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) int
+		VerifyEmail              func(childComplexity int, token string) int
 	}
 
 	Query struct {
-		Collection     func(childComplexity int, name string) int
-		Collections    func(childComplexity int) int
-		Dyn            func(childComplexity int) int
-		DynNn          func(childComplexity int) int
-		Me             func(childComplexity int) int
-		OauthProviders func(childComplexity int) int
-		Sessions       func(childComplexity int) int
-		Settings       func(childComplexity int, category *string) int
-		SetupNeeded    func(childComplexity int) int
-		User           func(childComplexity int, id string) int
-		Users          func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
+		Collection        func(childComplexity int, name string) int
+		Collections       func(childComplexity int) int
+		Dyn               func(childComplexity int) int
+		DynNn             func(childComplexity int) int
+		Me                func(childComplexity int) int
+		OauthProviders    func(childComplexity int) int
+		Sessions          func(childComplexity int) int
+		Settings          func(childComplexity int, category *string) int
+		SetupNeeded       func(childComplexity int) int
+		User              func(childComplexity int, id string) int
+		Users             func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
+		Webhook           func(childComplexity int, id string) int
+		WebhookDeliveries func(childComplexity int, webhookID string, page *int, perPage *int, skipTotal *bool) int
+		Webhooks          func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
 	}
 
 	Subscription struct {
@@ -189,6 +196,52 @@ type ComplexityRoot struct {
 		Total      func(childComplexity int) int
 		TotalPages func(childComplexity int) int
 	}
+
+	Webhook struct {
+		CollectionID   func(childComplexity int) int
+		CollectionName func(childComplexity int) int
+		Created        func(childComplexity int) int
+		Enabled        func(childComplexity int) int
+		Events         func(childComplexity int) int
+		Filter         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		RetryCount     func(childComplexity int) int
+		Secret         func(childComplexity int) int
+		URL            func(childComplexity int) int
+		Updated        func(childComplexity int) int
+	}
+
+	Webhook_delivery struct {
+		Attempts       func(childComplexity int) int
+		Created        func(childComplexity int) int
+		Event          func(childComplexity int) int
+		EventSeq       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastResponse   func(childComplexity int) int
+		LastStatusCode func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		RecordID       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Updated        func(childComplexity int) int
+		WebhookID      func(childComplexity int) int
+	}
+
+	Webhook_delivery_page struct {
+		Items      func(childComplexity int) int
+		Page       func(childComplexity int) int
+		PerPage    func(childComplexity int) int
+		Total      func(childComplexity int) int
+		TotalPages func(childComplexity int) int
+	}
+
+	Webhook_page struct {
+		Items      func(childComplexity int) int
+		Page       func(childComplexity int) int
+		PerPage    func(childComplexity int) int
+		Total      func(childComplexity int) int
+		TotalPages func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -221,6 +274,10 @@ type MutationResolver interface {
 	DeleteCollection(ctx context.Context, name string) (bool, error)
 	SetSetting(ctx context.Context, key string, value any, category *string, description *string) (*model.Setting, error)
 	DeleteSetting(ctx context.Context, key string) (bool, error)
+	CreateWebhook(ctx context.Context, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) (*model.Webhook, error)
+	UpdateWebhook(ctx context.Context, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) (*model.Webhook, error)
+	DeleteWebhook(ctx context.Context, id string) (bool, error)
+	RedeliverWebhookDelivery(ctx context.Context, webhookID string, id string) (*model.WebhookDelivery, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -234,6 +291,9 @@ type QueryResolver interface {
 	Collections(ctx context.Context) ([]*model.Collection, error)
 	Collection(ctx context.Context, name string) (*model.Collection, error)
 	Settings(ctx context.Context, category *string) ([]*model.Setting, error)
+	Webhooks(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.WebhookPage, error)
+	Webhook(ctx context.Context, id string) (*model.Webhook, error)
+	WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -304,6 +364,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["email"].(string), args["password"].(string), args["name"].(*string), args["role"].(*string)), true
+	case "Mutation.create_webhook":
+		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_create_webhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["url"].(string), args["collection_name"].(string), args["events"].([]string), args["filter"].(*string), args["secret"].(*string), args["retry_count"].(*int)), true
 	case "Mutation.delete_collection":
 		if e.ComplexityRoot.Mutation.DeleteCollection == nil {
 			break
@@ -343,6 +414,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+	case "Mutation.delete_webhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delete_webhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(string)), true
 	case "Mutation._dyn":
 		if e.ComplexityRoot.Mutation.Dyn == nil {
 			break
@@ -383,6 +465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogoutAll(childComplexity), true
+	case "Mutation.redeliver_webhook_delivery":
+		if e.ComplexityRoot.Mutation.RedeliverWebhookDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliver_webhook_delivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhookDelivery(childComplexity, args["webhook_id"].(string), args["id"].(string)), true
 	case "Mutation.refresh_token":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -526,6 +619,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["name"].(*string), args["email"].(*string), args["avatar"].(*string), args["role"].(*string), args["verified"].(*bool), args["password"].(*string)), true
+	case "Mutation.update_webhook":
+		if e.ComplexityRoot.Mutation.UpdateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_update_webhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebhook(childComplexity, args["id"].(string), args["url"].(*string), args["collection_name"].(*string), args["events"].([]string), args["filter"].(*string), args["secret"].(*string), args["retry_count"].(*int), args["enabled"].(*bool)), true
 	case "Mutation.verify_email":
 		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
 			break
@@ -625,6 +729,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool)), true
+	case "Query.webhook":
+		if e.ComplexityRoot.Query.Webhook == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Webhook(childComplexity, args["id"].(string)), true
+	case "Query.webhook_deliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhook_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["webhook_id"].(string), args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool)), true
+	case "Query.webhooks":
+		if e.ComplexityRoot.Query.Webhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool)), true
 
 	case "Subscription._dyn":
 		if e.ComplexityRoot.Subscription.Dyn == nil {
@@ -1053,6 +1190,214 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User_page.TotalPages(childComplexity), true
 
+	case "webhook.collection_id":
+		if e.ComplexityRoot.Webhook.CollectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CollectionID(childComplexity), true
+	case "webhook.collection_name":
+		if e.ComplexityRoot.Webhook.CollectionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CollectionName(childComplexity), true
+	case "webhook.created":
+		if e.ComplexityRoot.Webhook.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Created(childComplexity), true
+	case "webhook.enabled":
+		if e.ComplexityRoot.Webhook.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Enabled(childComplexity), true
+	case "webhook.events":
+		if e.ComplexityRoot.Webhook.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Events(childComplexity), true
+	case "webhook.filter":
+		if e.ComplexityRoot.Webhook.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Filter(childComplexity), true
+	case "webhook.id":
+		if e.ComplexityRoot.Webhook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "webhook.retry_count":
+		if e.ComplexityRoot.Webhook.RetryCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.RetryCount(childComplexity), true
+	case "webhook.secret":
+		if e.ComplexityRoot.Webhook.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Secret(childComplexity), true
+	case "webhook.url":
+		if e.ComplexityRoot.Webhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.URL(childComplexity), true
+	case "webhook.updated":
+		if e.ComplexityRoot.Webhook.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Updated(childComplexity), true
+
+	case "webhook_delivery.attempts":
+		if e.ComplexityRoot.Webhook_delivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.Attempts(childComplexity), true
+	case "webhook_delivery.created":
+		if e.ComplexityRoot.Webhook_delivery.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.Created(childComplexity), true
+	case "webhook_delivery.event":
+		if e.ComplexityRoot.Webhook_delivery.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.Event(childComplexity), true
+	case "webhook_delivery.event_seq":
+		if e.ComplexityRoot.Webhook_delivery.EventSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.EventSeq(childComplexity), true
+	case "webhook_delivery.id":
+		if e.ComplexityRoot.Webhook_delivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.ID(childComplexity), true
+	case "webhook_delivery.last_error":
+		if e.ComplexityRoot.Webhook_delivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.LastError(childComplexity), true
+	case "webhook_delivery.last_response":
+		if e.ComplexityRoot.Webhook_delivery.LastResponse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.LastResponse(childComplexity), true
+	case "webhook_delivery.last_status_code":
+		if e.ComplexityRoot.Webhook_delivery.LastStatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.LastStatusCode(childComplexity), true
+	case "webhook_delivery.next_attempt_at":
+		if e.ComplexityRoot.Webhook_delivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.NextAttemptAt(childComplexity), true
+	case "webhook_delivery.record_id":
+		if e.ComplexityRoot.Webhook_delivery.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.RecordID(childComplexity), true
+	case "webhook_delivery.status":
+		if e.ComplexityRoot.Webhook_delivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.Status(childComplexity), true
+	case "webhook_delivery.updated":
+		if e.ComplexityRoot.Webhook_delivery.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.Updated(childComplexity), true
+	case "webhook_delivery.webhook_id":
+		if e.ComplexityRoot.Webhook_delivery.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery.WebhookID(childComplexity), true
+
+	case "webhook_delivery_page.items":
+		if e.ComplexityRoot.Webhook_delivery_page.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery_page.Items(childComplexity), true
+	case "webhook_delivery_page.page":
+		if e.ComplexityRoot.Webhook_delivery_page.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery_page.Page(childComplexity), true
+	case "webhook_delivery_page.per_page":
+		if e.ComplexityRoot.Webhook_delivery_page.PerPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery_page.PerPage(childComplexity), true
+	case "webhook_delivery_page.total":
+		if e.ComplexityRoot.Webhook_delivery_page.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery_page.Total(childComplexity), true
+	case "webhook_delivery_page.total_pages":
+		if e.ComplexityRoot.Webhook_delivery_page.TotalPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_delivery_page.TotalPages(childComplexity), true
+
+	case "webhook_page.items":
+		if e.ComplexityRoot.Webhook_page.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_page.Items(childComplexity), true
+	case "webhook_page.page":
+		if e.ComplexityRoot.Webhook_page.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_page.Page(childComplexity), true
+	case "webhook_page.per_page":
+		if e.ComplexityRoot.Webhook_page.PerPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_page.PerPage(childComplexity), true
+	case "webhook_page.total":
+		if e.ComplexityRoot.Webhook_page.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_page.Total(childComplexity), true
+	case "webhook_page.total_pages":
+		if e.ComplexityRoot.Webhook_page.TotalPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook_page.TotalPages(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1231,6 +1576,60 @@ type user_page {
   total_pages: Int!
 }
 
+"A webhook (admin). secret is shown only in the answer to create_webhook."
+type webhook {
+  id: ID!
+  url: String!
+  collection_id: ID!
+  collection_name: String!
+  "ops followed: create, update, delete"
+  events: [String!]!
+  "a filter= expression on the record; empty for every record"
+  filter: String!
+  secret: String
+  retry_count: Int!
+  enabled: Boolean!
+  created: timestamptz!
+  updated: timestamptz!
+}
+
+type webhook_page {
+  items: [webhook!]!
+  total: Int!
+  page: Int!
+  per_page: Int!
+  total_pages: Int!
+}
+
+"One event sent (or to be sent) to one webhook."
+type webhook_delivery {
+  "also the body's id and X-Webhook-Id"
+  id: ID!
+  webhook_id: ID!
+  event_seq: Int!
+  "record.created, record.updated or record.deleted"
+  event: String!
+  record_id: ID!
+  "pending, succeeded, failed (a final answer) or dead (retries spent)"
+  status: String!
+  attempts: Int!
+  next_attempt_at: timestamptz
+  last_status_code: Int
+  last_error: String!
+  "the start (1024 bytes) of the last answer's body"
+  last_response: String!
+  created: timestamptz!
+  updated: timestamptz!
+}
+
+type webhook_delivery_page {
+  items: [webhook_delivery!]!
+  total: Int!
+  page: Int!
+  per_page: Int!
+  total_pages: Int!
+}
+
 type Query {
   "The caller, or null when anonymous."
   me: user
@@ -1250,6 +1649,12 @@ type Query {
   collection(name: String!): collection
   "The settings, of one category or all, by key (admin); secrets without their values."
   settings(category: String): [setting!]!
+  "All webhooks (admin)."
+  webhooks(page: Int, per_page: Int, skip_total: Boolean): webhook_page!
+  "One webhook (admin)."
+  webhook(id: ID!): webhook
+  "A webhook's delivery log, newest event first (admin)."
+  webhook_deliveries(webhook_id: ID!, page: Int, per_page: Int, skip_total: Boolean): webhook_delivery_page!
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -1309,6 +1714,14 @@ type Mutation {
   set_setting(key: String!, value: jsonb, category: String, description: String): setting!
   "Remove a stored setting (admin); a known key returns to its environment or default value."
   delete_setting(key: String!): Boolean!
+  "Register a webhook (admin); events default to all, retry_count to 5, the secret to a generated one."
+  create_webhook(url: String!, collection_name: String!, events: [String!], filter: String, secret: String, retry_count: Int): webhook!
+  "Change a webhook (admin): only the arguments given change; enabled: true re-enables a disabled one."
+  update_webhook(id: ID!, url: String, collection_name: String, events: [String!], filter: String, secret: String, retry_count: Int, enabled: Boolean): webhook!
+  "Delete a webhook and its delivery log (admin)."
+  delete_webhook(id: ID!): Boolean!
+  "Queue a finished delivery again, with the same id and body (admin)."
+  redeliver_webhook_delivery(webhook_id: ID!, id: ID!): webhook_delivery!
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -1746,6 +2159,98 @@ func (ec *executionContext) childFields_user_page(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type user_page", field.Name)
 }
 
+func (ec *executionContext) childFields_webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_webhook_id(ctx, field)
+	case "url":
+		return ec.fieldContext_webhook_url(ctx, field)
+	case "collection_id":
+		return ec.fieldContext_webhook_collection_id(ctx, field)
+	case "collection_name":
+		return ec.fieldContext_webhook_collection_name(ctx, field)
+	case "events":
+		return ec.fieldContext_webhook_events(ctx, field)
+	case "filter":
+		return ec.fieldContext_webhook_filter(ctx, field)
+	case "secret":
+		return ec.fieldContext_webhook_secret(ctx, field)
+	case "retry_count":
+		return ec.fieldContext_webhook_retry_count(ctx, field)
+	case "enabled":
+		return ec.fieldContext_webhook_enabled(ctx, field)
+	case "created":
+		return ec.fieldContext_webhook_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_webhook_updated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_webhook_delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_webhook_delivery_id(ctx, field)
+	case "webhook_id":
+		return ec.fieldContext_webhook_delivery_webhook_id(ctx, field)
+	case "event_seq":
+		return ec.fieldContext_webhook_delivery_event_seq(ctx, field)
+	case "event":
+		return ec.fieldContext_webhook_delivery_event(ctx, field)
+	case "record_id":
+		return ec.fieldContext_webhook_delivery_record_id(ctx, field)
+	case "status":
+		return ec.fieldContext_webhook_delivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_webhook_delivery_attempts(ctx, field)
+	case "next_attempt_at":
+		return ec.fieldContext_webhook_delivery_next_attempt_at(ctx, field)
+	case "last_status_code":
+		return ec.fieldContext_webhook_delivery_last_status_code(ctx, field)
+	case "last_error":
+		return ec.fieldContext_webhook_delivery_last_error(ctx, field)
+	case "last_response":
+		return ec.fieldContext_webhook_delivery_last_response(ctx, field)
+	case "created":
+		return ec.fieldContext_webhook_delivery_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_webhook_delivery_updated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type webhook_delivery", field.Name)
+}
+
+func (ec *executionContext) childFields_webhook_delivery_page(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_webhook_delivery_page_items(ctx, field)
+	case "total":
+		return ec.fieldContext_webhook_delivery_page_total(ctx, field)
+	case "page":
+		return ec.fieldContext_webhook_delivery_page_page(ctx, field)
+	case "per_page":
+		return ec.fieldContext_webhook_delivery_page_per_page(ctx, field)
+	case "total_pages":
+		return ec.fieldContext_webhook_delivery_page_total_pages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type webhook_delivery_page", field.Name)
+}
+
+func (ec *executionContext) childFields_webhook_page(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_webhook_page_items(ctx, field)
+	case "total":
+		return ec.fieldContext_webhook_page_total(ctx, field)
+	case "page":
+		return ec.fieldContext_webhook_page_page(ctx, field)
+	case "per_page":
+		return ec.fieldContext_webhook_page_per_page(ctx, field)
+	case "total_pages":
+		return ec.fieldContext_webhook_page_total_pages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type webhook_page", field.Name)
+}
+
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
@@ -1910,6 +2415,60 @@ func (ec *executionContext) field_Mutation_create_user_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_create_webhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "collection_name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["collection_name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "events",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["events"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "secret",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["secret"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "retry_count",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["retry_count"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_delete_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1939,6 +2498,20 @@ func (ec *executionContext) field_Mutation_delete_setting_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_Mutation_delete_user_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_delete_webhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -1985,6 +2558,28 @@ func (ec *executionContext) field_Mutation_logout_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["refresh_token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_redeliver_webhook_delivery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "webhook_id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["webhook_id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
 	return args, nil
 }
 
@@ -2386,6 +2981,76 @@ func (ec *executionContext) field_Mutation_update_user_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_update_webhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "collection_name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["collection_name"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "events",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["events"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "secret",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["secret"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "retry_count",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["retry_count"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enabled"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_verify_email_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2457,6 +3122,88 @@ func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs m
 }
 
 func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "per_page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["per_page"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "skip_total",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["skip_total"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webhook_deliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "webhook_id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["webhook_id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "per_page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["per_page"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "skip_total",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["skip_total"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
@@ -3636,6 +4383,182 @@ func (ec *executionContext) fieldContext_Mutation_delete_setting(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_create_webhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_create_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWebhook(ctx, fc.Args["url"].(string), fc.Args["collection_name"].(string), fc.Args["events"].([]string), fc.Args["filter"].(*string), fc.Args["secret"].(*string), fc.Args["retry_count"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Webhook) graphql.Marshaler {
+			return ec.marshalNwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_create_webhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_create_webhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_update_webhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_update_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWebhook(ctx, fc.Args["id"].(string), fc.Args["url"].(*string), fc.Args["collection_name"].(*string), fc.Args["events"].([]string), fc.Args["filter"].(*string), fc.Args["secret"].(*string), fc.Args["retry_count"].(*int), fc.Args["enabled"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Webhook) graphql.Marshaler {
+			return ec.marshalNwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_update_webhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_update_webhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delete_webhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delete_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebhook(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delete_webhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delete_webhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_redeliver_webhook_delivery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeliver_webhook_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeliverWebhookDelivery(ctx, fc.Args["webhook_id"].(string), fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDelivery) graphql.Marshaler {
+			return ec.marshalNwebhook_delivery2ᚖfastcmsᚋgraphᚋmodelᚐWebhookDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeliver_webhook_delivery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook_delivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeliver_webhook_delivery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation__dyn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4003,6 +4926,138 @@ func (ec *executionContext) fieldContext_Query_settings(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_settings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Webhooks(ctx, fc.Args["page"].(*int), fc.Args["per_page"].(*int), fc.Args["skip_total"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookPage) graphql.Marshaler {
+			return ec.marshalNwebhook_page2ᚖfastcmsᚋgraphᚋmodelᚐWebhookPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhooks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook_page(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhooks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Webhook(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Webhook) graphql.Marshaler {
+			return ec.marshalOwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webhook_deliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhook_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebhookDeliveries(ctx, fc.Args["webhook_id"].(string), fc.Args["page"].(*int), fc.Args["per_page"].(*int), fc.Args["skip_total"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDeliveryPage) graphql.Marshaler {
+			return ec.marshalNwebhook_delivery_page2ᚖfastcmsᚋgraphᚋmodelᚐWebhookDeliveryPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhook_deliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook_delivery_page(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhook_deliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6850,6 +7905,806 @@ func (ec *executionContext) fieldContext_user_page_total_pages(_ context.Context
 	return graphql.NewScalarFieldContext("user_page", field, false, false, "Int")
 }
 
+func (ec *executionContext) _webhook_id(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "ID")
+}
+
+func (ec *executionContext) _webhook_url(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_collection_id(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_collection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CollectionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_collection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "ID")
+}
+
+func (ec *executionContext) _webhook_collection_name(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_collection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CollectionName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_collection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_events(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_filter(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_secret(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_retry_count(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_retry_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_retry_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_enabled(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _webhook_created(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _webhook_updated(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _webhook_delivery_id(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _webhook_delivery_webhook_id(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_webhook_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_webhook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _webhook_delivery_event_seq(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_event_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventSeq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_event_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_event(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_delivery_record_id(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_record_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_record_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _webhook_delivery_status(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_delivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_next_attempt_at(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_next_attempt_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOtimestamptz2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_next_attempt_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _webhook_delivery_last_status_code(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_last_status_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastStatusCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_last_status_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_last_error(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_last_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_last_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_delivery_last_response(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_last_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastResponse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_last_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _webhook_delivery_created(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _webhook_delivery_updated(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _webhook_delivery_page_items(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_page_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WebhookDelivery) graphql.Marshaler {
+			return ec.marshalNwebhook_delivery2ᚕᚖfastcmsᚋgraphᚋmodelᚐWebhookDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_page_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "webhook_delivery_page",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook_delivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _webhook_delivery_page_total(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_page_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_page_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_page_page(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_page_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_page_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_page_per_page(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_page_per_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_page_per_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_delivery_page_total_pages(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDeliveryPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_delivery_page_total_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_delivery_page_total_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_delivery_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_page_items(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_page_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Webhook) graphql.Marshaler {
+			return ec.marshalNwebhook2ᚕᚖfastcmsᚋgraphᚋmodelᚐWebhookᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_page_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "webhook_page",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _webhook_page_total(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_page_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_page_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_page_page(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_page_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_page_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_page_per_page(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_page_per_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_page_per_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _webhook_page_total_pages(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_webhook_page_total_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_webhook_page_total_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("webhook_page", field, false, false, "Int")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -7336,6 +9191,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "create_webhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_create_webhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "update_webhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_update_webhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delete_webhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delete_webhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redeliver_webhook_delivery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeliver_webhook_delivery(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "_dyn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation__dyn(ctx, field)
@@ -7439,6 +9322,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_settings(ctx, field)
+				})
+		case "webhooks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhooks(ctx, field)
+				})
+		case "webhook":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhook(ctx, field)
+				})
+		case "webhook_deliveries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhook_deliveries(ctx, field)
 				})
 		case "_dyn":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -8534,6 +10435,288 @@ func (ec *executionContext) _user_page(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var webhookImplementors = []string{"webhook"}
+
+func (ec *executionContext) _webhook(ctx context.Context, sel ast.SelectionSet, obj *model.Webhook) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("webhook")
+		case "id":
+			out.Values[i] = ec._webhook_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._webhook_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collection_id":
+			out.Values[i] = ec._webhook_collection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collection_name":
+			out.Values[i] = ec._webhook_collection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._webhook_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filter":
+			out.Values[i] = ec._webhook_filter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._webhook_secret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retry_count":
+			out.Values[i] = ec._webhook_retry_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._webhook_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._webhook_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._webhook_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhook_deliveryImplementors = []string{"webhook_delivery"}
+
+func (ec *executionContext) _webhook_delivery(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhook_deliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("webhook_delivery")
+		case "id":
+			out.Values[i] = ec._webhook_delivery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhook_id":
+			out.Values[i] = ec._webhook_delivery_webhook_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event_seq":
+			out.Values[i] = ec._webhook_delivery_event_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._webhook_delivery_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "record_id":
+			out.Values[i] = ec._webhook_delivery_record_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._webhook_delivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._webhook_delivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "next_attempt_at":
+			out.Values[i] = ec._webhook_delivery_next_attempt_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last_status_code":
+			out.Values[i] = ec._webhook_delivery_last_status_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last_error":
+			out.Values[i] = ec._webhook_delivery_last_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "last_response":
+			out.Values[i] = ec._webhook_delivery_last_response(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._webhook_delivery_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._webhook_delivery_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhook_delivery_pageImplementors = []string{"webhook_delivery_page"}
+
+func (ec *executionContext) _webhook_delivery_page(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookDeliveryPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhook_delivery_pageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("webhook_delivery_page")
+		case "items":
+			out.Values[i] = ec._webhook_delivery_page_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._webhook_delivery_page_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "page":
+			out.Values[i] = ec._webhook_delivery_page_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "per_page":
+			out.Values[i] = ec._webhook_delivery_page_per_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total_pages":
+			out.Values[i] = ec._webhook_delivery_page_total_pages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhook_pageImplementors = []string{"webhook_page"}
+
+func (ec *executionContext) _webhook_page(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhook_pageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("webhook_page")
+		case "items":
+			out.Values[i] = ec._webhook_page_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._webhook_page_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "page":
+			out.Values[i] = ec._webhook_page_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "per_page":
+			out.Values[i] = ec._webhook_page_per_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total_pages":
+			out.Values[i] = ec._webhook_page_total_pages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -8996,6 +11179,70 @@ func (ec *executionContext) marshalNuser_page2ᚖfastcmsᚋgraphᚋmodelᚐUserP
 	return ec._user_page(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNwebhook2ᚕᚖfastcmsᚋgraphᚋmodelᚐWebhookᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Webhook) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx context.Context, sel ast.SelectionSet, v *model.Webhook) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "webhook!")
+		return graphql.Null
+	}
+	return ec._webhook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNwebhook_delivery2ᚕᚖfastcmsᚋgraphᚋmodelᚐWebhookDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNwebhook_delivery2ᚖfastcmsᚋgraphᚋmodelᚐWebhookDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNwebhook_delivery2ᚖfastcmsᚋgraphᚋmodelᚐWebhookDelivery(ctx context.Context, sel ast.SelectionSet, v *model.WebhookDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "webhook_delivery!")
+		return graphql.Null
+	}
+	return ec._webhook_delivery(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNwebhook_delivery_page2ᚖfastcmsᚋgraphᚋmodelᚐWebhookDeliveryPage(ctx context.Context, sel ast.SelectionSet, v *model.WebhookDeliveryPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "webhook_delivery_page!")
+		return graphql.Null
+	}
+	return ec._webhook_delivery_page(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNwebhook_page2ᚖfastcmsᚋgraphᚋmodelᚐWebhookPage(ctx context.Context, sel ast.SelectionSet, v *model.WebhookPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "webhook_page!")
+		return graphql.Null
+	}
+	return ec._webhook_page(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9295,11 +11542,36 @@ func (ec *executionContext) marshalOjsonb2interface(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOtimestamptz2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalTimestamptz(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOtimestamptz2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalTimestamptz(*v)
+	return res
+}
+
 func (ec *executionContext) marshalOuser2ᚖfastcmsᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._user(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOwebhook2ᚖfastcmsᚋgraphᚋmodelᚐWebhook(ctx context.Context, sel ast.SelectionSet, v *model.Webhook) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._webhook(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

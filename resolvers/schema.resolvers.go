@@ -185,6 +185,34 @@ func (r *mutationResolver) DeleteSetting(ctx context.Context, key string) (bool,
 	return done(r.Services.Settings.Delete(ctx, key))
 }
 
+func (r *mutationResolver) CreateWebhook(ctx context.Context, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) (*model.Webhook, error) {
+	w, err := r.Services.Webhooks.Create(ctx, webhookInput(&url, &collectionName, events, filter, secret, retryCount, nil))
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) (*model.Webhook, error) {
+	w, err := r.Services.Webhooks.Update(ctx, id, webhookInput(url, collectionName, events, filter, secret, retryCount, enabled))
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (bool, error) {
+	return done(r.Services.Webhooks.Delete(ctx, id))
+}
+
+func (r *mutationResolver) RedeliverWebhookDelivery(ctx context.Context, webhookID string, id string) (*model.WebhookDelivery, error) {
+	d, err := r.Services.Webhooks.Redeliver(ctx, webhookID, id)
+	if err != nil {
+		return nil, err
+	}
+	return toDelivery(d), nil
+}
+
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
 	return graph.ResolveDynamic(ctx)
 }
@@ -270,6 +298,25 @@ func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Col
 
 func (r *queryResolver) Settings(ctx context.Context, category *string) ([]*model.Setting, error) {
 	return r.listSettings(ctx, category)
+}
+
+func (r *queryResolver) Webhooks(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.WebhookPage, error) {
+	return r.listWebhooks(ctx, page, perPage, skipTotal)
+}
+
+func (r *queryResolver) Webhook(ctx context.Context, id string) (*model.Webhook, error) {
+	w, err := r.Services.Webhooks.Get(ctx, id)
+	if apierr.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toWebhook(w), nil
+}
+
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error) {
+	return r.listDeliveries(ctx, webhookID, page, perPage, skipTotal)
 }
 
 func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {

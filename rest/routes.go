@@ -49,6 +49,7 @@ const (
 	recordsPath  = "/api/v1/collections/{collection}/records"
 	settingsPath = "/api/v1/settings"
 	oauthPath    = "/api/v1/oauth"
+	hooksPath    = "/api/v1/webhooks"
 )
 
 var routes = []Route{
@@ -106,4 +107,12 @@ var routes = []Route{
 
 	{"GET", oauthPath + "/{provider}/login", Anyone, NoBody, "Redirect to the provider with a signed state and PKCE", handlers.oauthLogin},
 	{"GET", oauthPath + "/{provider}/callback", Anyone, NoBody, "Finish a social sign-in: tokens and the user", handlers.oauthCallback},
+
+	{"POST", hooksPath, Admin, JSONBody, "Register a webhook (the answer shows its secret, once)", handlers.createWebhook},
+	{"GET", hooksPath, Admin, NoBody, "List webhooks", handlers.listWebhooks},
+	{"GET", hooksPath + "/{id}", Admin, NoBody, "Get a webhook", handlers.getWebhook},
+	{"PATCH", hooksPath + "/{id}", Admin, JSONBody, "Change or re-enable a webhook", handlers.updateWebhook},
+	{"DELETE", hooksPath + "/{id}", Admin, NoBody, "Delete a webhook and its delivery log", handlers.deleteWebhook},
+	{"GET", hooksPath + "/{id}/deliveries", Admin, NoBody, "A webhook's delivery log, newest first", handlers.listDeliveries},
+	{"POST", hooksPath + "/{id}/deliveries/{delivery}/redeliver", Admin, NoBody, "Send a delivery again", handlers.redeliver},
 }

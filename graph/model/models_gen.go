@@ -167,3 +167,57 @@ type UserPage struct {
 	PerPage    int `json:"per_page"`
 	TotalPages int `json:"total_pages"`
 }
+
+// A webhook (admin). secret is shown only in the answer to create_webhook.
+type Webhook struct {
+	ID             string `json:"id"`
+	URL            string `json:"url"`
+	CollectionID   string `json:"collection_id"`
+	CollectionName string `json:"collection_name"`
+	// ops followed: create, update, delete
+	Events []string `json:"events"`
+	// a filter= expression on the record; empty for every record
+	Filter     string    `json:"filter"`
+	Secret     *string   `json:"secret,omitempty"`
+	RetryCount int       `json:"retry_count"`
+	Enabled    bool      `json:"enabled"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+}
+
+// One event sent (or to be sent) to one webhook.
+type WebhookDelivery struct {
+	// also the body's id and X-Webhook-Id
+	ID        string `json:"id"`
+	WebhookID string `json:"webhook_id"`
+	EventSeq  int    `json:"event_seq"`
+	// record.created, record.updated or record.deleted
+	Event    string `json:"event"`
+	RecordID string `json:"record_id"`
+	// pending, succeeded, failed (a final answer) or dead (retries spent)
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at,omitempty"`
+	LastStatusCode *int       `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error"`
+	// the start (1024 bytes) of the last answer's body
+	LastResponse string    `json:"last_response"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+}
+
+type WebhookDeliveryPage struct {
+	Items      []*WebhookDelivery `json:"items"`
+	Total      int                `json:"total"`
+	Page       int                `json:"page"`
+	PerPage    int                `json:"per_page"`
+	TotalPages int                `json:"total_pages"`
+}
+
+type WebhookPage struct {
+	Items      []*Webhook `json:"items"`
+	Total      int        `json:"total"`
+	Page       int        `json:"page"`
+	PerPage    int        `json:"per_page"`
+	TotalPages int        `json:"total_pages"`
+}

@@ -24,6 +24,7 @@ import (
 	"fastcms/internal/records"
 	"fastcms/internal/services"
 	"fastcms/internal/settings"
+	"fastcms/internal/webhooks"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -113,12 +114,21 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(func() error { sequencer.Close(); return nil })
+	webhookSvc, err := webhooks.Start(db, registry, hub, webhooks.Options{
+		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets, RetryDelays: cfg.Webhooks.RetryDelays,
+		ConnectTimeout: cfg.Webhooks.ConnectTimeout, Timeout: cfg.Webhooks.Timeout, Workers: cfg.Webhooks.Workers, Log: log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	a.onClose(func() error { webhookSvc.Close(); return nil })
 	svc := &services.Set{
 		Auth:        authSvc,
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
 		Records:     records.New(db, registry),
 		Events:      broker,
 		Settings:    settingsSvc,
+		Webhooks:    webhookSvc,
 		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())

@@ -48,7 +48,21 @@ type Config struct {
 	HTTP             HTTP
 	Throttle         Throttle
 	// OAuth configures social login per provider name (OAuthProviders).
-	OAuth map[string]OAuthProvider
+	OAuth    map[string]OAuthProvider
+	Webhooks Webhooks
+}
+
+// Webhooks configure the sending of webhook deliveries.
+type Webhooks struct {
+	// AllowPrivateTargets lets webhooks call loopback, private and
+	// link-local addresses (development and tests). The issue names a
+	// runtime setting, webhook_allow_private_targets; until the settings
+	// table lands this is read from the environment.
+	AllowPrivateTargets bool
+	RetryDelays         []time.Duration // after the 1st, 2nd, … failure; the last repeats
+	ConnectTimeout      time.Duration
+	Timeout             time.Duration // a whole attempt
+	Workers             int           // concurrent sends per instance
 }
 
 // HTTP bounds how long a client may take, so a slow one cannot hold a
@@ -196,6 +210,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if c.SMTP.LogBodies, err = strconv.ParseBool(env("MAIL_LOG_BODIES", "false")); err != nil {
 		return nil, fmt.Errorf("MAIL_LOG_BODIES must be true or false")
 	}
+	if err := c.Webhooks.load(env); err != nil {
+		return nil, err
+	}
 	if s := env("JWT_SECRET", ""); s != "" {
 		if len(s) < 32 {
 			return nil, errors.New("JWT_SECRET must be at least 32 characters")
@@ -242,5 +259,29 @@ func (c *Config) EnsureJWTSecret() error {
 		return err
 	}
 	c.JWTSecret = []byte(secret)
+	return nil
+}
+
+func (w *Webhooks) load(env func(key, def string) string) error {
+	var err error
+	if w.AllowPrivateTargets, err = strconv.ParseBool(env("WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")); err != nil {
+		return fmt.Errorf("WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false")
+	}
+	for _, part := range strings.Split(env("WEBHOOK_RETRY_DELAYS", "1m,5m,15m,30m,1h"), ",") {
+		d, err := duration(strings.TrimSpace(part))
+		if err != nil {
+			return fmt.Errorf("WEBHOOK_RETRY_DELAYS must be a comma-separated list of positive durations")
+		}
+		w.RetryDelays = append(w.RetryDelays, d)
+	}
+	if w.ConnectTimeout, err = duration(env("WEBHOOK_CONNECT_TIMEOUT", "5s")); err != nil {
+		return fmt.Errorf("WEBHOOK_CONNECT_TIMEOUT must be a positive duration")
+	}
+	if w.Timeout, err = duration(env("WEBHOOK_TIMEOUT", "15s")); err != nil {
+		return fmt.Errorf("WEBHOOK_TIMEOUT must be a positive duration")
+	}
+	if w.Workers, err = strconv.Atoi(env("WEBHOOK_WORKERS", "4")); err != nil || w.Workers < 1 {
+		return fmt.Errorf("WEBHOOK_WORKERS must be a positive whole number")
+	}
 	return nil
 }

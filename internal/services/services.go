@@ -12,6 +12,7 @@ import (
 	"fastcms/internal/oauth"
 	"fastcms/internal/records"
 	"fastcms/internal/settings"
+	"fastcms/internal/webhooks"
 )
 
 // Set is every service of one instance.
@@ -23,6 +24,8 @@ type Set struct {
 	Events *events.Broker
 	// Settings is the live configuration every instance follows.
 	Settings *settings.Service
+	// Webhooks delivers record events to registered URLs.
+	Webhooks *webhooks.Service
 	// OAuth is social login; its accounts and sessions are Auth's.
 	OAuth *oauth.Service
 }
