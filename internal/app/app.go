@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -17,12 +18,14 @@ import (
 	"fastcms/internal/collections"
 	"fastcms/internal/config"
 	"fastcms/internal/events"
+	"fastcms/internal/files"
 	"fastcms/internal/httpx"
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
 	"fastcms/internal/records"
 	"fastcms/internal/services"
 	"fastcms/internal/settings"
+	"fastcms/internal/storage"
 	"fastcms/resolvers"
 	"fastcms/rest"
 )
@@ -112,12 +115,18 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(func() error { sequencer.Close(); return nil })
+	store, err := storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return fail(err)
+	}
+	maxFileSize := func() int64 { return settingsSvc.Current().MaxFileSize() }
 	svc := &services.Set{
 		Auth:        authSvc,
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
 		Records:     records.New(db, registry),
 		Events:      broker,
 		Settings:    settingsSvc,
+		Files:       files.New(db, store, maxFileSize, log),
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown

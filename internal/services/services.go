@@ -9,6 +9,7 @@ import (
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
 	"fastcms/internal/events"
+	"fastcms/internal/files"
 	"fastcms/internal/records"
 	"fastcms/internal/settings"
 )
@@ -22,4 +23,6 @@ type Set struct {
 	Events *events.Broker
 	// Settings is the live configuration every instance follows.
 	Settings *settings.Service
+	// Files keeps uploads: metadata in the database, bytes in storage.
+	Files *files.Service
 }
