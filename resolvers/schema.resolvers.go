@@ -11,6 +11,8 @@ import (
 	"fastcms/graph/model"
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
@@ -177,6 +179,14 @@ func (r *mutationResolver) DeleteSetting(ctx context.Context, key string) (bool,
 	return done(r.Services.Settings.Delete(ctx, key))
 }
 
+func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) (*model.File, error) {
+	return r.uploadFile(ctx, file, collectionName, recordID, fieldName)
+}
+
+func (r *mutationResolver) DeleteFile(ctx context.Context, id string) (bool, error) {
+	return done(r.Services.Files.Delete(ctx, id))
+}
+
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
 	return graph.ResolveDynamic(ctx)
 }
@@ -246,6 +256,14 @@ func (r *queryResolver) Collection(ctx context.Context, name string) (*model.Col
 
 func (r *queryResolver) Settings(ctx context.Context, category *string) ([]*model.Setting, error) {
 	return r.listSettings(ctx, category)
+}
+
+func (r *queryResolver) Files(ctx context.Context, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) (*model.FilePage, error) {
+	return r.listFiles(ctx, page, perPage, skipTotal, collectionName, recordID)
+}
+
+func (r *queryResolver) File(ctx context.Context, id string) (*model.File, error) {
+	return r.getFile(ctx, id)
 }
 
 func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {

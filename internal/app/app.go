@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
@@ -159,6 +160,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
 		Introspection:             cfg.GraphQL.Introspection,
+		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,
 		Log:                       log,
@@ -170,13 +172,28 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)
 	h = limiter.Wrap(h)
 	h = httpx.WithAuth(authSvc, h)
-	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
+	h = httpx.WithBodyLimitFunc(bodyLimit(cfg), h)
 	h = cors.Wrap(h)
 	h = httpx.WithTimeouts(timeouts(cfg), h)
 	h = httpx.WithLogging(log, h)
 	h = httpx.WithRequestID(h)
 	a.Handler = h
 	return a, nil
+}
+
+// bodyLimit is the REST route table's body limits, and MAX_IMPORT_BYTES
+// for GraphQL multipart requests, which carry upload_file's file, as the
+// REST upload does.
+func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
+	restLimit := rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes)
+	return func(r *http.Request) int64 {
+		if r.URL.Path == "/graphql" && r.Method == http.MethodPost {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				return cfg.MaxImportBytes
+			}
+		}
+		return restLimit(r)
+	}
 }
 
 // settingsFromEnv are the initial values of the settings that the
