@@ -30,14 +30,14 @@ var emailSeq atomic.Int64
 
 type account struct{ ID, Access string }
 
-func accountFrom(t *testing.T, r *apptest.Response) account {
+func accountFrom(t testing.TB, r *apptest.Response) account {
 	t.Helper()
 	body := r.JSON(t)
 	return account{ID: body["user"].(map[string]any)["id"].(string), Access: body["token"].(map[string]any)["access_token"].(string)}
 }
 
 // admin is the first admin, set up once per database.
-func admin(t *testing.T, s *apptest.Server) account {
+func admin(t testing.TB, s *apptest.Server) account {
 	t.Helper()
 	r := s.Do(t, http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "root@example.com", "password": password}, "")
 	if r.Status == http.StatusOK {
