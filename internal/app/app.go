@@ -121,13 +121,18 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	maxFileSize := func() int64 { return settingsSvc.Current().MaxFileSize() }
+	filesSvc := files.New(db, store, maxFileSize, log)
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
+	a.onClose(func() error { stopSweep(); <-swept; return nil })
 	svc := &services.Set{
 		Auth:        authSvc,
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
 		Records:     records.New(db, registry),
 		Events:      broker,
 		Settings:    settingsSvc,
-		Files:       files.New(db, store, maxFileSize, log),
+		Files:       filesSvc,
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown

@@ -8,7 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
+
+// tempPrefix starts the names of files being written; no key has a dot.
+const tempPrefix = ".tmp-"
 
 // Disk stores blobs as files under one root directory, each at
 // root/<first two characters of key>/<key>, so no directory grows past a
@@ -47,7 +52,7 @@ func (d *Disk) Put(ctx context.Context, key string, r io.Reader) (int64, error) 
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return 0, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+key+"-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+key+"-*")
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +119,45 @@ func (d *Disk) Stat(_ context.Context, key string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{Size: st.Size()}, nil
+	return Info{Key: key, Size: st.Size(), Modified: st.ModTime()}, nil
+}
+
+// staleTemp is the age past which a temporary file can only be left over
+// from a crash mid-Put (a live Put keeps writing to it).
+const staleTemp = 24 * time.Hour
+
+// List walks the root. Temporary files are not blobs: List skips them,
+// and removes those older than a day, left by a crash in the middle of a
+// Put.
+func (d *Disk) List(ctx context.Context, fn func(Info) error) error {
+	return filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		st, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) { // deleted meanwhile
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			if time.Since(st.ModTime()) > staleTemp {
+				os.Remove(p)
+			}
+			return nil
+		}
+		if !ValidKey(e.Name()) {
+			return nil // not ours
+		}
+		return fn(Info{Key: e.Name(), Size: st.Size(), Modified: st.ModTime()})
+	})
 }
 
 // Delete removes the blob's file.

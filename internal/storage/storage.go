@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // ErrNotFound is returned for a key that holds nothing.
@@ -17,7 +18,9 @@ var ErrBadKey = errors.New("storage: invalid key")
 
 // Info describes a stored blob.
 type Info struct {
-	Size int64
+	Key      string
+	Size     int64
+	Modified time.Time
 }
 
 // Store is a blob store. A blob is written whole or not at all: a Put that
@@ -31,6 +34,9 @@ type Store interface {
 	Stat(ctx context.Context, key string) (Info, error)
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+	// List calls fn for every blob, in no particular order, for cleanup
+	// of blobs nothing refers to; an error from fn stops it.
+	List(ctx context.Context, fn func(Info) error) error
 }
 
 // ValidKey reports whether key may name a blob: 1 to 128 characters of
