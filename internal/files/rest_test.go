@@ -200,6 +200,15 @@ func TestFileOwnership(t *testing.T) {
 	}
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/files/"+mine, nil, owner.Access), http.StatusNotFound, "not found", "file not found", nil)
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/files/not-a-uuid", nil, owner.Access), http.StatusNotFound, "not found", "file not found", nil)
+
+	// A deleted account's files stay, ownerless, for admins.
+	left := uploaded(t, s, other.Access, "left.txt", []byte("left"))
+	if r := s.Do(t, http.MethodDelete, "/api/v1/auth/me", nil, other.Access); r.Status != http.StatusNoContent {
+		t.Fatalf("delete account: %d %s", r.Status, r.Body)
+	}
+	want := fileJSON(left, "", "left.txt", "text/plain; charset=utf-8", 4)
+	want["user_id"] = nil
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/files/"+left, nil, root.Access), http.StatusOK, want)
 }
 
 func expectUnauthorized(t *testing.T, r *apptest.Response) {

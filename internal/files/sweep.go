@@ -31,7 +31,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 			return nil
 		}
 		var known []string
-		if err := s.db.NewRaw("SELECT filename FROM files WHERE filename IN (?)", bun.In(batch)).Scan(ctx, &known); err != nil {
+		if err := s.db.NewRaw("SELECT filename FROM files WHERE filename IN (?)", bun.List(batch)).Scan(ctx, &known); err != nil {
 			return err
 		}
 		keep := make(map[string]bool, len(known))
