@@ -116,7 +116,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(func() error { sequencer.Close(); return nil })
-	store, err := storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	store, err := newStore(cfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -184,6 +184,16 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithRequestID(h)
 	a.Handler = h
 	return a, nil
+}
+
+// newStore opens the storage backend STORAGE_BACKEND names.
+func newStore(cfg *config.Config) (storage.Store, error) {
+	if cfg.Storage.Backend == "s3" {
+		c := cfg.Storage.S3
+		return storage.NewS3(storage.S3Config{Bucket: c.Bucket, Region: c.Region, Endpoint: c.Endpoint,
+			AccessKey: c.AccessKeyID, SecretKey: c.SecretAccessKey, PathStyle: c.PathStyle})
+	}
+	return storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
 }
 
 // bodyLimit is the REST route table's body limits, and MAX_IMPORT_BYTES

@@ -47,6 +47,7 @@ type Config struct {
 	DatabaseMaxConns int
 	HTTP             HTTP
 	Throttle         Throttle
+	Storage          Storage
 }
 
 // HTTP bounds how long a client may take, so a slow one cannot hold a
@@ -193,6 +194,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.SMTP.LogBodies, err = strconv.ParseBool(env("MAIL_LOG_BODIES", "false")); err != nil {
 		return nil, fmt.Errorf("MAIL_LOG_BODIES must be true or false")
+	}
+	if c.Storage, err = loadStorage(env); err != nil {
+		return nil, err
 	}
 	if s := env("JWT_SECRET", ""); s != "" {
 		if len(s) < 32 {
