@@ -17,16 +17,22 @@ import (
 	"fastcms/internal/app"
 	"fastcms/internal/apptest"
 	"fastcms/internal/config"
+	"fastcms/internal/s3test"
 )
 
 // BenchmarkFile100MiB uploads and downloads a 100 MiB file through the
-// real server (disk backend), streamed from and to the client without
+// real server, on each backend, streamed from and to the client without
 // holding it, and reports MiB/s each way and the process's peak RSS
-// (client and server together; VmHWM), which stays flat if nothing
-// buffers the file.
+// (client and server together; VmHWM, so run one backend per process:
+// -bench File100MiB/disk), which stays flat if nothing buffers the file.
 func BenchmarkFile100MiB(b *testing.B) {
+	b.Run("disk", func(b *testing.B) { benchFile(b, config.Storage{Backend: "local"}) })
+	b.Run("s3", func(b *testing.B) { benchFile(b, config.Storage{Backend: "s3", S3: s3test.Start(b)}) })
+}
+
+func benchFile(b *testing.B, store config.Storage) {
 	const size = 100 << 20
-	s := apptest.Start(b, func(c *config.Config, _ *app.Options) { c.MaxImportBytes = 256 << 20 })
+	s := apptest.Start(b, func(c *config.Config, _ *app.Options) { c.MaxImportBytes, c.Storage = 256<<20, store })
 	root := admin(b, s)
 	if r := s.Do(b, http.MethodPost, "/api/v1/settings", map[string]any{"key": "max_file_size", "value": 200 << 20}, root.Access); r.Status != http.StatusOK {
 		b.Fatalf("set max_file_size: %d %s", r.Status, r.Body)
