@@ -120,8 +120,11 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if err != nil {
 		return fail(err)
 	}
-	maxFileSize := func() int64 { return settingsSvc.Current().MaxFileSize() }
-	filesSvc := files.New(db, store, maxFileSize, log)
+	filePolicy := func() files.Policy {
+		snap := settingsSvc.Current()
+		return files.Policy{MaxSize: snap.MaxFileSize(), Types: snap.AllowedFileTypes()}
+	}
+	filesSvc := files.New(db, store, filePolicy, log)
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()

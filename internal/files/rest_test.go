@@ -321,3 +321,32 @@ func TestUploadBadInput(t *testing.T) {
 		t.Fatalf("stored after refused uploads: %v", after)
 	}
 }
+
+// allowed_file_types refuses other sniffed types with 415 before storing
+// anything: HTML sent as cat.png with Content-Type image/png is refused
+// where images are allowed, a real PNG is accepted.
+func TestAllowedFileTypes(t *testing.T) {
+	s := apptest.Start(t)
+	root := admin(t, s)
+	u := newUser(t, s)
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "allowed_file_types", "value": []string{"image/*", "bad"}}, root.Access),
+		http.StatusUnprocessableEntity, "validation failed", `allowed_file_types: "bad" is not a media type like "image/png" or "image/*"`,
+		map[string]string{"allowed_file_types": `"bad" is not a media type like "image/png" or "image/*"`})
+	if r := s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "allowed_file_types", "value": []string{"image/*", "Application/PDF"}}, root.Access); r.Status != http.StatusOK {
+		t.Fatalf("set allowed_file_types: %d %s", r.Status, r.Body)
+	}
+	t.Cleanup(func() { s.Do(t, http.MethodDelete, "/api/v1/settings/allowed_file_types", nil, root.Access) })
+	before := storedKeys(t, s)
+	spoofed := part{name: "file", filename: "cat.png", contentType: "image/png", body: []byte("<html><script>alert(1)</script>")}
+	apptest.ExpectError(t, upload(t, s, u.Access, spoofed), http.StatusUnsupportedMediaType, "unsupported media type",
+		"file type text/html is not allowed (allowed_file_types: image/*, application/pdf)", nil)
+	apptest.ExpectError(t, upload(t, s, u.Access, fileP("a.txt", []byte("text"))), http.StatusUnsupportedMediaType, "unsupported media type",
+		"file type text/plain is not allowed (allowed_file_types: image/*, application/pdf)", nil)
+	if after := storedKeys(t, s); !slices.Equal(before, after) {
+		t.Fatalf("stored after refused uploads: %v", after)
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...)
+	apptest.ExpectJSON(t, upload(t, s, u.Access, fileP("cat.png", png)), http.StatusCreated, fileJSON(apptest.AnyUUID, u.ID, "cat.png", "image/png", len(png)))
+	pdf := []byte("%PDF-1.7\n...")
+	apptest.ExpectJSON(t, upload(t, s, u.Access, fileP("doc.pdf", pdf)), http.StatusCreated, fileJSON(apptest.AnyUUID, u.ID, "doc.pdf", "application/pdf", len(pdf)))
+}

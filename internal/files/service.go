@@ -23,16 +23,24 @@ import (
 
 // Service is the file store of one instance.
 type Service struct {
-	db      *bun.DB
-	store   storage.Store
-	maxSize func() int64
-	log     *slog.Logger
+	db     *bun.DB
+	store  storage.Store
+	policy func() Policy
+	log    *slog.Logger
 }
 
-// New serves files over db and store; maxSize is read at each upload, so
-// a changed max_file_size setting applies to the next one.
-func New(db *bun.DB, store storage.Store, maxSize func() int64, log *slog.Logger) *Service {
-	return &Service{db: db, store: store, maxSize: maxSize, log: log}
+// Policy is what uploads may be: the settings max_file_size and
+// allowed_file_types.
+type Policy struct {
+	MaxSize int64
+	// Types are media types or "type/*" families; empty allows all.
+	Types []string
+}
+
+// New serves files over db and store; policy is read at each upload, so
+// a changed setting applies to the next one.
+func New(db *bun.DB, store storage.Store, policy func() Policy, log *slog.Logger) *Service {
+	return &Service{db: db, store: store, policy: policy, log: log}
 }
 
 // ListParams select a page of the caller's files (every file for an

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,7 +50,8 @@ func (s *Service) Upload(ctx context.Context, in Upload) (*dbmodel.File, error) 
 	if err := in.Meta.validate(); err != nil {
 		return nil, err
 	}
-	limit := s.maxSize()
+	policy := s.policy()
+	limit := policy.MaxSize
 	m := &meter{r: in.Body, h: sha256.New(), limit: limit}
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(m, head)
@@ -57,6 +59,11 @@ func (s *Service) Upload(ctx context.Context, in Upload) (*dbmodel.File, error) 
 		return nil, readError(err, limit)
 	}
 	head = head[:n]
+	mimeType := http.DetectContentType(head)
+	if !allowed(mimeType, policy.Types) {
+		return nil, apierr.New(http.StatusUnsupportedMediaType, "unsupported media type",
+			"file type %s is not allowed (allowed_file_types: %s)", mediaType(mimeType), strings.Join(policy.Types, ", "))
+	}
 	id := uuid.NewString()
 	size, err := s.store.Put(ctx, id, io.MultiReader(bytes.NewReader(head), m))
 	if err != nil {
@@ -65,7 +72,7 @@ func (s *Service) Upload(ctx context.Context, in Upload) (*dbmodel.File, error) 
 		}
 		return nil, err
 	}
-	f, err := s.record(ctx, p, id, in, head, size, hex.EncodeToString(m.h.Sum(nil)))
+	f, err := s.record(ctx, p, id, in, mimeType, size, hex.EncodeToString(m.h.Sum(nil)))
 	if err != nil {
 		if derr := s.store.Delete(context.WithoutCancel(ctx), id); derr != nil {
 			s.log.ErrorContext(ctx, "failed upload's bytes not removed", "key", id, "err", derr)
@@ -76,7 +83,7 @@ func (s *Service) Upload(ctx context.Context, in Upload) (*dbmodel.File, error) 
 }
 
 // record inserts the metadata row of stored bytes.
-func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in Upload, head []byte, size int64, sum string) (*dbmodel.File, error) {
+func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in Upload, mimeType string, size int64, sum string) (*dbmodel.File, error) {
 	meta := in.Meta
 	if in.After != nil {
 		if err := in.After(&meta); err != nil {
@@ -89,7 +96,7 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in U
 	now := time.Now()
 	f := &dbmodel.File{
 		ID: id, Filename: id, OriginalFilename: CleanName(in.Filename),
-		MimeType: http.DetectContentType(head), Size: size, SHA256: sum,
+		MimeType: mimeType, Size: size, SHA256: sum,
 		CollectionName: meta.CollectionName, RecordID: meta.RecordID, FieldName: meta.FieldName,
 		UserID: &p.UserID, Created: now, Updated: now,
 	}
@@ -97,6 +104,28 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in U
 		return nil, err
 	}
 	return f, nil
+}
+
+// mediaType is a sniffed type without its parameters ("; charset=…").
+func mediaType(t string) string {
+	mt, _, _ := strings.Cut(t, ";")
+	return strings.TrimSpace(mt)
+}
+
+// allowed reports whether the sniffed type t is in types ("type/*" takes
+// a family); no types allows everything.
+func allowed(t string, types []string) bool {
+	if len(types) == 0 {
+		return true
+	}
+	mt := mediaType(t)
+	family, _, _ := strings.Cut(mt, "/")
+	for _, a := range types {
+		if a == mt || a == family+"/*" {
+			return true
+		}
+	}
+	return false
 }
 
 // readError turns a failure to read the upload into the client's error.
