@@ -22,10 +22,10 @@ type Kind int
 
 // The kinds of known keys.
 const (
-	Bool   Kind = iota // true or false
-	Int                // a whole number, at least Def.Min
-	String             // any string
-	MIMEList           // a list of media types, "type/subtype" or "type/*"
+	Bool     Kind = iota // true or false
+	Int                  // a whole number, at least Def.Min
+	String               // any string
+	MIMEList             // a list of media types, "type/subtype" or "type/*"
 )
 
 // Def describes a key the server knows: its category, type, default and
