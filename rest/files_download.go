@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"fastcms/dbmodel"
 	"fastcms/internal/apierr"
+	"fastcms/internal/files"
 	"fastcms/internal/httpx"
 )
 
@@ -17,6 +20,7 @@ import (
 // If-Range with the current ETag) answers 206, several ranges the whole
 // file. The file is always an attachment, typed as sniffed at upload, with
 // nosniff and a sandbox CSP, so an uploaded page cannot run as this site.
+// ?thumb=WxH answers a thumbnail instead (downloadThumb).
 func (h handlers) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := httpx.StreamContext(r)
 	defer cancel()
@@ -29,6 +33,9 @@ func (h handlers) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", "private, no-cache")
 	hdr.Set("Accept-Ranges", "bytes")
+	if spec := r.URL.Query().Get("thumb"); spec != "" {
+		return h.downloadThumb(ctx, w, r, f, spec)
+	}
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -53,12 +60,42 @@ func (h handlers) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	defer rc.Close()
 	hdr.Set("Content-Type", f.MimeType)
 	hdr.Set("Content-Length", strconv.FormatInt(length, 10))
+	return sendBody(ctx, w, r, f, status, rc)
+}
+
+// downloadThumb answers ?thumb=WxH: the image scaled to fit (see
+// files.Service.Thumbnail), whole (no ranges), with its own ETag.
+func (h handlers) downloadThumb(ctx context.Context, w http.ResponseWriter, r *http.Request, f *dbmodel.File, spec string) error {
+	tw, th, err := files.ParseThumbSize(spec)
+	if err != nil {
+		return err
+	}
+	thumb, err := h.Files.Thumbnail(ctx, f, tw, th)
+	if err != nil {
+		return streamError(ctx, err)
+	}
+	defer thumb.Body.Close()
+	hdr := w.Header()
+	hdr.Del("Accept-Ranges")
+	hdr.Set("ETag", thumb.ETag)
+	if etagMatches(r.Header.Get("If-None-Match"), thumb.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	hdr.Set("Content-Type", thumb.MimeType)
+	hdr.Set("Content-Length", strconv.FormatInt(thumb.Size, 10))
+	return sendBody(ctx, w, r, f, http.StatusOK, thumb.Body)
+}
+
+// sendBody streams body as f's download, attachment and sandboxed.
+func sendBody(ctx context.Context, w http.ResponseWriter, r *http.Request, f *dbmodel.File, status int, body io.Reader) error {
+	hdr := w.Header()
 	hdr.Set("Content-Disposition", contentDisposition(f.OriginalFilename))
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	httpx.StreamChunk(w, r)
 	w.WriteHeader(status)
-	if _, err := io.Copy(chunkWriter{w, r}, rc); err != nil {
+	if _, err := io.Copy(chunkWriter{w, r}, body); err != nil {
 		if ctx.Err() == nil { // not just the client going away or too slow
 			slog.ErrorContext(r.Context(), "file download failed after the response started", "err", err,
 				"file_id", f.ID, "request_id", httpx.RequestID(r.Context()))

@@ -19,8 +19,9 @@ const OrphanAge = time.Hour
 const sweepBatch = 500
 
 // Sweep removes blobs older than minAge that no files row names: the
-// bytes of an upload whose server died before its row was written, or of
-// a deletion whose blob removal failed. It returns how many it removed.
+// bytes of an upload whose server died before its row was written, of a
+// deletion whose blob removal failed, and the cached thumbnails of
+// deleted files. It returns how many it removed.
 // Every instance may run it; deleting twice is harmless.
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
 	cutoff := time.Now().Add(-minAge)
@@ -30,8 +31,12 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 		if len(batch) == 0 {
 			return nil
 		}
+		bases := make([]string, len(batch))
+		for i, k := range batch {
+			bases[i] = baseID(k)
+		}
 		var known []string
-		if err := s.db.NewRaw("SELECT filename FROM files WHERE filename IN (?)", bun.List(batch)).Scan(ctx, &known); err != nil {
+		if err := s.db.NewRaw("SELECT filename FROM files WHERE filename IN (?)", bun.List(bases)).Scan(ctx, &known); err != nil {
 			return err
 		}
 		keep := make(map[string]bool, len(known))
@@ -39,7 +44,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 			keep[k] = true
 		}
 		for _, k := range batch {
-			if keep[k] {
+			if keep[baseID(k)] {
 				continue
 			}
 			if err := s.store.Delete(ctx, k); err != nil {
