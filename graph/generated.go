@@ -45,6 +45,7 @@ type ComplexityRoot struct {
 		CreateUser               func(childComplexity int, email string, password string, name *string, role *string) int
 		CreateWebhook            func(childComplexity int, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) int
 		DeleteCollection         func(childComplexity int, name string) int
+		DeleteFile               func(childComplexity int, id string) int
 		DeleteMe                 func(childComplexity int) int
 		DeleteSetting            func(childComplexity int, key string) int
 		DeleteUser               func(childComplexity int, id string) int
@@ -69,6 +70,7 @@ type ComplexityRoot struct {
 		UpdateMe                 func(childComplexity int, name *string, avatar *string) int
 		UpdateUser               func(childComplexity int, id string, name *string, email *string, avatar *string, role *string, verified *bool, password *string) int
 		UpdateWebhook            func(childComplexity int, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) int
+		UploadFile               func(childComplexity int, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) int
 		VerifyEmail              func(childComplexity int, token string) int
 	}
 
@@ -77,6 +79,8 @@ type ComplexityRoot struct {
 		Collections       func(childComplexity int) int
 		Dyn               func(childComplexity int) int
 		DynNn             func(childComplexity int) int
+		File              func(childComplexity int, id string) int
+		Files             func(childComplexity int, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) int
 		Me                func(childComplexity int) int
 		OauthProviders    func(childComplexity int) int
 		Sessions          func(childComplexity int) int
@@ -143,6 +147,29 @@ type ComplexityRoot struct {
 		Required  func(childComplexity int) int
 		Unique    func(childComplexity int) int
 		Values    func(childComplexity int) int
+	}
+
+	File struct {
+		CollectionName   func(childComplexity int) int
+		Created          func(childComplexity int) int
+		FieldName        func(childComplexity int) int
+		Filename         func(childComplexity int) int
+		ID               func(childComplexity int) int
+		MimeType         func(childComplexity int) int
+		OriginalFilename func(childComplexity int) int
+		RecordID         func(childComplexity int) int
+		Size             func(childComplexity int) int
+		URL              func(childComplexity int) int
+		Updated          func(childComplexity int) int
+		UserID           func(childComplexity int) int
+	}
+
+	File_page struct {
+		Items      func(childComplexity int) int
+		Page       func(childComplexity int) int
+		PerPage    func(childComplexity int) int
+		Total      func(childComplexity int) int
+		TotalPages func(childComplexity int) int
 	}
 
 	Oauth_link struct {
@@ -278,6 +305,8 @@ type MutationResolver interface {
 	UpdateWebhook(ctx context.Context, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) (*model.Webhook, error)
 	DeleteWebhook(ctx context.Context, id string) (bool, error)
 	RedeliverWebhookDelivery(ctx context.Context, webhookID string, id string) (*model.WebhookDelivery, error)
+	UploadFile(ctx context.Context, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) (*model.File, error)
+	DeleteFile(ctx context.Context, id string) (bool, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -294,6 +323,8 @@ type QueryResolver interface {
 	Webhooks(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.WebhookPage, error)
 	Webhook(ctx context.Context, id string) (*model.Webhook, error)
 	WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error)
+	Files(ctx context.Context, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) (*model.FilePage, error)
+	File(ctx context.Context, id string) (*model.File, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
 	DynNn(ctx context.Context) (model.DynamicResult, error)
 }
@@ -386,6 +417,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCollection(childComplexity, args["name"].(string)), true
+	case "Mutation.delete_file":
+		if e.ComplexityRoot.Mutation.DeleteFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delete_file_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFile(childComplexity, args["id"].(string)), true
 	case "Mutation.delete_me":
 		if e.ComplexityRoot.Mutation.DeleteMe == nil {
 			break
@@ -630,6 +672,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWebhook(childComplexity, args["id"].(string), args["url"].(*string), args["collection_name"].(*string), args["events"].([]string), args["filter"].(*string), args["secret"].(*string), args["retry_count"].(*int), args["enabled"].(*bool)), true
+	case "Mutation.upload_file":
+		if e.ComplexityRoot.Mutation.UploadFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upload_file_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadFile(childComplexity, args["file"].(graphql.Upload), args["collection_name"].(*string), args["record_id"].(*string), args["field_name"].(*string)), true
 	case "Mutation.verify_email":
 		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
 			break
@@ -671,6 +724,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DynNn(childComplexity), true
+	case "Query.file":
+		if e.ComplexityRoot.Query.File == nil {
+			break
+		}
+
+		args, err := ec.field_Query_file_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.File(childComplexity, args["id"].(string)), true
+	case "Query.files":
+		if e.ComplexityRoot.Query.Files == nil {
+			break
+		}
+
+		args, err := ec.field_Query_files_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Files(childComplexity, args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool), args["collection_name"].(*string), args["record_id"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -979,6 +1054,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Field_validation.Values(childComplexity), true
+
+	case "file.collection_name":
+		if e.ComplexityRoot.File.CollectionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.CollectionName(childComplexity), true
+	case "file.created":
+		if e.ComplexityRoot.File.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Created(childComplexity), true
+	case "file.field_name":
+		if e.ComplexityRoot.File.FieldName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.FieldName(childComplexity), true
+	case "file.filename":
+		if e.ComplexityRoot.File.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Filename(childComplexity), true
+	case "file.id":
+		if e.ComplexityRoot.File.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.ID(childComplexity), true
+	case "file.mime_type":
+		if e.ComplexityRoot.File.MimeType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.MimeType(childComplexity), true
+	case "file.original_filename":
+		if e.ComplexityRoot.File.OriginalFilename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.OriginalFilename(childComplexity), true
+	case "file.record_id":
+		if e.ComplexityRoot.File.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.RecordID(childComplexity), true
+	case "file.size":
+		if e.ComplexityRoot.File.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Size(childComplexity), true
+	case "file.url":
+		if e.ComplexityRoot.File.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.URL(childComplexity), true
+	case "file.updated":
+		if e.ComplexityRoot.File.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Updated(childComplexity), true
+	case "file.user_id":
+		if e.ComplexityRoot.File.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.UserID(childComplexity), true
+
+	case "file_page.items":
+		if e.ComplexityRoot.File_page.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File_page.Items(childComplexity), true
+	case "file_page.page":
+		if e.ComplexityRoot.File_page.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File_page.Page(childComplexity), true
+	case "file_page.per_page":
+		if e.ComplexityRoot.File_page.PerPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File_page.PerPage(childComplexity), true
+	case "file_page.total":
+		if e.ComplexityRoot.File_page.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File_page.Total(childComplexity), true
+	case "file_page.total_pages":
+		if e.ComplexityRoot.File_page.TotalPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File_page.TotalPages(childComplexity), true
 
 	case "oauth_link.created":
 		if e.ComplexityRoot.Oauth_link.Created == nil {
@@ -1513,6 +1692,8 @@ scalar timestamptz
 
 "Any JSON value."
 scalar jsonb
+"A file of a GraphQL multipart request (the GraphQL multipart request spec)."
+scalar Upload
 
 """
 Internal: the result of a collection field, JSON built by PostgreSQL and
@@ -1630,6 +1811,35 @@ type webhook_delivery_page {
   total_pages: Int!
 }
 
+"An uploaded file's metadata, as the REST FileResponse."
+type file {
+  id: ID!
+  "the storage key (the id), never the client's name"
+  filename: String!
+  original_filename: String!
+  "sniffed from the bytes at upload"
+  mime_type: String!
+  size: Int!
+  collection_name: String
+  record_id: String
+  field_name: String
+  "null once the uploader's account is deleted"
+  user_id: ID
+  created: timestamptz!
+  updated: timestamptz!
+  "where GET streams the bytes (REST)"
+  url: String!
+}
+
+type file_page {
+  items: [file!]!
+  "-1 when skip_total is true"
+  total: Int!
+  page: Int!
+  per_page: Int!
+  total_pages: Int!
+}
+
 type Query {
   "The caller, or null when anonymous."
   me: user
@@ -1655,6 +1865,10 @@ type Query {
   webhook(id: ID!): webhook
   "A webhook's delivery log, newest event first (admin)."
   webhook_deliveries(webhook_id: ID!, page: Int, per_page: Int, skip_total: Boolean): webhook_delivery_page!
+  "The caller's files (an admin's: every file), oldest first; filters match exactly."
+  files(page: Int, per_page: Int, skip_total: Boolean, collection_name: String, record_id: String): file_page!
+  "One file the caller may see, or null."
+  file(id: ID!): file
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -1722,6 +1936,10 @@ type Mutation {
   delete_webhook(id: ID!): Boolean!
   "Queue a finished delivery again, with the same id and body (admin)."
   redeliver_webhook_delivery(webhook_id: ID!, id: ID!): webhook_delivery!
+  "Store a file for the caller, as POST /api/v1/files: max_file_size applies, the type is sniffed."
+  upload_file(file: Upload!, collection_name: String, record_id: String, field_name: String): file!
+  "Delete a file (its owner or an admin); another user's file is not found."
+  delete_file(id: ID!): Boolean!
   "Carrier of the collection fields of the run-time schema (nullable ones)."
   _dyn: DynamicResult
   "Carrier of the collection fields of the run-time schema (non-null ones)."
@@ -2053,6 +2271,52 @@ func (ec *executionContext) childFields_field_validation(ctx context.Context, fi
 		return ec.fieldContext_field_validation_values(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type field_validation", field.Name)
+}
+
+func (ec *executionContext) childFields_file(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_file_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_file_filename(ctx, field)
+	case "original_filename":
+		return ec.fieldContext_file_original_filename(ctx, field)
+	case "mime_type":
+		return ec.fieldContext_file_mime_type(ctx, field)
+	case "size":
+		return ec.fieldContext_file_size(ctx, field)
+	case "collection_name":
+		return ec.fieldContext_file_collection_name(ctx, field)
+	case "record_id":
+		return ec.fieldContext_file_record_id(ctx, field)
+	case "field_name":
+		return ec.fieldContext_file_field_name(ctx, field)
+	case "user_id":
+		return ec.fieldContext_file_user_id(ctx, field)
+	case "created":
+		return ec.fieldContext_file_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_file_updated(ctx, field)
+	case "url":
+		return ec.fieldContext_file_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type file", field.Name)
+}
+
+func (ec *executionContext) childFields_file_page(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_file_page_items(ctx, field)
+	case "total":
+		return ec.fieldContext_file_page_total(ctx, field)
+	case "page":
+		return ec.fieldContext_file_page_page(ctx, field)
+	case "per_page":
+		return ec.fieldContext_file_page_per_page(ctx, field)
+	case "total_pages":
+		return ec.fieldContext_file_page_total_pages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type file_page", field.Name)
 }
 
 func (ec *executionContext) childFields_oauth_link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2480,6 +2744,20 @@ func (ec *executionContext) field_Mutation_delete_collection_args(ctx context.Co
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_delete_file_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3051,6 +3329,44 @@ func (ec *executionContext) field_Mutation_update_webhook_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_upload_file_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "collection_name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["collection_name"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "record_id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["record_id"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "field_name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["field_name"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_verify_email_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3090,6 +3406,66 @@ func (ec *executionContext) field_Query_collection_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_file_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_files_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "per_page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["per_page"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "skip_total",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["skip_total"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "collection_name",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["collection_name"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "record_id",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["record_id"] = arg4
 	return args, nil
 }
 
@@ -4559,6 +4935,94 @@ func (ec *executionContext) fieldContext_Mutation_redeliver_webhook_delivery(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_upload_file(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upload_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadFile(ctx, fc.Args["file"].(graphql.Upload), fc.Args["collection_name"].(*string), fc.Args["record_id"].(*string), fc.Args["field_name"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.File) graphql.Marshaler {
+			return ec.marshalNfile2ᚖfastcmsᚋgraphᚋmodelᚐFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upload_file(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_file(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upload_file_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delete_file(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delete_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteFile(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delete_file(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delete_file_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation__dyn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5058,6 +5522,94 @@ func (ec *executionContext) fieldContext_Query_webhook_deliveries(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_webhook_deliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_files(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Files(ctx, fc.Args["page"].(*int), fc.Args["per_page"].(*int), fc.Args["skip_total"].(*bool), fc.Args["collection_name"].(*string), fc.Args["record_id"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FilePage) graphql.Marshaler {
+			return ec.marshalNfile_page2ᚖfastcmsᚋgraphᚋmodelᚐFilePage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_files(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_file_page(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_files_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_file(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().File(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.File) graphql.Marshaler {
+			return ec.marshalOfile2ᚖfastcmsᚋgraphᚋmodelᚐFile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_file(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_file(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_file_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7112,6 +7664,406 @@ func (ec *executionContext) _field_validation_values(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_field_validation_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("field_validation", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_id(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "ID")
+}
+
+func (ec *executionContext) _file_filename(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_original_filename(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_original_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginalFilename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_original_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_mime_type(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_mime_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MimeType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_mime_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_size(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "Int")
+}
+
+func (ec *executionContext) _file_collection_name(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_collection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CollectionName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_file_collection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_record_id(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_record_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_file_record_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_field_name(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_field_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FieldName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_file_field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_user_id(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_user_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_file_user_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "ID")
+}
+
+func (ec *executionContext) _file_created(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _file_updated(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _file_url(ctx context.Context, field graphql.CollectedField, obj *model.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file", field, false, false, "String")
+}
+
+func (ec *executionContext) _file_page_items(ctx context.Context, field graphql.CollectedField, obj *model.FilePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_page_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.File) graphql.Marshaler {
+			return ec.marshalNfile2ᚕᚖfastcmsᚋgraphᚋmodelᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_page_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "file_page",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_file(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _file_page_total(ctx context.Context, field graphql.CollectedField, obj *model.FilePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_page_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_page_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _file_page_page(ctx context.Context, field graphql.CollectedField, obj *model.FilePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_page_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_page_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _file_page_per_page(ctx context.Context, field graphql.CollectedField, obj *model.FilePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_page_per_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_page_per_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _file_page_total_pages(ctx context.Context, field graphql.CollectedField, obj *model.FilePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_file_page_total_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_file_page_total_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("file_page", field, false, false, "Int")
 }
 
 func (ec *executionContext) _oauth_link_provider(ctx context.Context, field graphql.CollectedField, obj *model.OauthLink) (ret graphql.Marshaler) {
@@ -9219,6 +10171,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "upload_file":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upload_file(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delete_file":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delete_file(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "_dyn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation__dyn(ctx, field)
@@ -9340,6 +10306,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_webhook_deliveries(ctx, field)
+				})
+		case "files":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_files(ctx, field)
+				})
+		case "file":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_file(ctx, field)
 				})
 		case "_dyn":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10097,6 +11075,147 @@ func (ec *executionContext) _field_validation(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var fileImplementors = []string{"file"}
+
+func (ec *executionContext) _file(ctx context.Context, sel ast.SelectionSet, obj *model.File) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("file")
+		case "id":
+			out.Values[i] = ec._file_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filename":
+			out.Values[i] = ec._file_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "original_filename":
+			out.Values[i] = ec._file_original_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mime_type":
+			out.Values[i] = ec._file_mime_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._file_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collection_name":
+			out.Values[i] = ec._file_collection_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "record_id":
+			out.Values[i] = ec._file_record_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "field_name":
+			out.Values[i] = ec._file_field_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "user_id":
+			out.Values[i] = ec._file_user_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._file_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._file_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._file_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var file_pageImplementors = []string{"file_page"}
+
+func (ec *executionContext) _file_page(ctx context.Context, sel ast.SelectionSet, obj *model.FilePage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, file_pageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("file_page")
+		case "items":
+			out.Values[i] = ec._file_page_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._file_page_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "page":
+			out.Values[i] = ec._file_page_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "per_page":
+			out.Values[i] = ec._file_page_per_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total_pages":
+			out.Values[i] = ec._file_page_total_pages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var oauth_linkImplementors = []string{"oauth_link"}
 
 func (ec *executionContext) _oauth_link(ctx context.Context, sel ast.SelectionSet, obj *model.OauthLink) graphql.Marshaler {
@@ -10824,6 +11943,20 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -11033,6 +12166,38 @@ func (ec *executionContext) marshalNfield_validation2ᚖfastcmsᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._field_validation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNfile2ᚕᚖfastcmsᚋgraphᚋmodelᚐFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.File) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNfile2ᚖfastcmsᚋgraphᚋmodelᚐFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNfile2ᚖfastcmsᚋgraphᚋmodelᚐFile(ctx context.Context, sel ast.SelectionSet, v *model.File) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "file!")
+		return graphql.Null
+	}
+	return ec._file(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNfile_page2ᚖfastcmsᚋgraphᚋmodelᚐFilePage(ctx context.Context, sel ast.SelectionSet, v *model.FilePage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "file_page!")
+		return graphql.Null
+	}
+	return ec._file_page(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNjsonb2interface(ctx context.Context, v any) (any, error) {
@@ -11308,6 +12473,24 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -11522,6 +12705,13 @@ func (ec *executionContext) unmarshalOfield_validation_input2ᚖfastcmsᚋgraph�
 	}
 	res, err := ec.unmarshalInputfield_validation_input(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOfile2ᚖfastcmsᚋgraphᚋmodelᚐFile(ctx context.Context, sel ast.SelectionSet, v *model.File) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._file(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOjsonb2interface(ctx context.Context, v any) (any, error) {

@@ -51,7 +51,10 @@ type Options struct {
 	MaxSocketsPerClient       int
 	// Introspection lets clients read the schema (__schema, __type).
 	Introspection bool
-	Log           *slog.Logger
+	// MaxUploadBytes bounds a multipart request (upload_file), as
+	// MAX_IMPORT_BYTES bounds the REST upload; 0 is gqlgen's 32 MiB.
+	MaxUploadBytes int64
+	Log            *slog.Logger
 	// Maintenance reports maintenance mode (the settings snapshot), in
 	// which mutations of non-admins are refused; nil is never.
 	Maintenance func() bool
@@ -92,8 +95,8 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	// GraphQL multipart requests (file uploads); the body limit of the
-	// router still applies.
-	srv.AddTransport(transport.MultipartForm{MaxMemory: 8 << 20})
+	// router still applies. Parts past MaxMemory wait in temporary files.
+	srv.AddTransport(transport.MultipartForm{MaxMemory: 8 << 20, MaxUploadSize: o.MaxUploadBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// Parsing and validation run before every other limit and before
 	// authentication: bound both (limits.go).

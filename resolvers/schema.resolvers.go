@@ -11,6 +11,8 @@ import (
 	"fastcms/graph/model"
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func (r *mutationResolver) Setup(ctx context.Context, email string, password string, passwordConfirm string, name *string) (*model.AuthResponse, error) {
@@ -213,6 +215,14 @@ func (r *mutationResolver) RedeliverWebhookDelivery(ctx context.Context, webhook
 	return toDelivery(d), nil
 }
 
+func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) (*model.File, error) {
+	return r.uploadFile(ctx, file, collectionName, recordID, fieldName)
+}
+
+func (r *mutationResolver) DeleteFile(ctx context.Context, id string) (bool, error) {
+	return done(r.Services.Files.Delete(ctx, id))
+}
+
 func (r *mutationResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {
 	return graph.ResolveDynamic(ctx)
 }
@@ -317,6 +327,14 @@ func (r *queryResolver) Webhook(ctx context.Context, id string) (*model.Webhook,
 
 func (r *queryResolver) WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error) {
 	return r.listDeliveries(ctx, webhookID, page, perPage, skipTotal)
+}
+
+func (r *queryResolver) Files(ctx context.Context, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) (*model.FilePage, error) {
+	return r.listFiles(ctx, page, perPage, skipTotal, collectionName, recordID)
+}
+
+func (r *queryResolver) File(ctx context.Context, id string) (*model.File, error) {
+	return r.getFile(ctx, id)
 }
 
 func (r *queryResolver) Dyn(ctx context.Context) (model.DynamicResult, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 
 	"fastcms/internal/apierr"
@@ -87,17 +86,9 @@ func (h handlers) importCSV(w http.ResponseWriter, r *http.Request) error {
 	httpx.StreamUpload(w, r)
 	ctx, cancel := httpx.StreamContext(r)
 	defer cancel()
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return apierr.New(http.StatusUnsupportedMediaType, "unsupported media type",
-			"Content-Type must be multipart/form-data, with the CSV in the part \"file\"")
-	}
-	if params["boundary"] == "" {
-		return apierr.BadRequest("malformed multipart body: no boundary")
-	}
-	mr, err := r.MultipartReader()
+	mr, err := multipartBody(r, "the CSV in the part \"file\"")
 	if err != nil {
-		return apierr.BadRequest("malformed multipart body: %v", err)
+		return err
 	}
 	for {
 		part, err := mr.NextPart()

@@ -50,6 +50,7 @@ const (
 	settingsPath = "/api/v1/settings"
 	oauthPath    = "/api/v1/oauth"
 	hooksPath    = "/api/v1/webhooks"
+	filesPath    = "/api/v1/files"
 )
 
 var routes = []Route{
@@ -99,6 +100,12 @@ var routes = []Route{
 	{"GET", recordsPath + "/{id}", Anyone, NoBody, "Get a record (view rule)", handlers.getRecord},
 	{"PATCH", recordsPath + "/{id}", Anyone, JSONBody, "Change a record (update rule)", handlers.updateRecord},
 	{"DELETE", recordsPath + "/{id}", Anyone, NoBody, "Delete a record (delete rule)", handlers.deleteRecord},
+
+	{"POST", filesPath, User, FileBody, "Upload a file (multipart part \"file\"), streamed to storage", handlers.uploadFile},
+	{"GET", filesPath, User, NoBody, "List the caller's files (an admin's: all), by collection_name and record_id", handlers.listFiles},
+	{"GET", filesPath + "/{id}", User, NoBody, "Get a file's metadata", handlers.getFile},
+	{"GET", filesPath + "/{id}/download", User, NoBody, "Stream a file's bytes (ETag, If-None-Match, Range)", handlers.downloadFile},
+	{"DELETE", filesPath + "/{id}", User, NoBody, "Delete a file (owner or admin)", handlers.deleteFile},
 
 	{"GET", settingsPath, Admin, NoBody, "Every setting, grouped by category (secrets without values)", handlers.listSettings},
 	{"GET", settingsPath + "/{category}", Admin, NoBody, "The settings of one category", handlers.categorySettings},

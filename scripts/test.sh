@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: starts (or installs) PostgreSQL, then runs every
-# package's tests with the race detector; installs node and the npm packages
-# the GraphQL-over-HTTP audit test runs (scripts/ensure-node-tools.sh). Each test package gets its own
-# database cloned from a migrated template (internal/pgtest).
+# package's tests with the race detector. It first installs what tests run
+# beside the server: node and the npm packages of the GraphQL-over-HTTP
+# audit (scripts/ensure-node-tools.sh) and versitygw, the S3 server of the
+# storage tests (scripts/ensure-versitygw.sh, built once from the Go module
+# proxy), so a fresh machine runs every test. Each test package gets its
+# own database cloned from a migrated template (internal/pgtest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
 scripts/ensure-node-tools.sh
+scripts/ensure-versitygw.sh >/dev/null
 go test -race -count=1 "$@" ./...

@@ -104,6 +104,35 @@ type FieldValidationInput struct {
 	Values    []string `json:"values,omitempty"`
 }
 
+// An uploaded file's metadata, as the REST FileResponse.
+type File struct {
+	ID string `json:"id"`
+	// the storage key (the id), never the client's name
+	Filename         string `json:"filename"`
+	OriginalFilename string `json:"original_filename"`
+	// sniffed from the bytes at upload
+	MimeType       string  `json:"mime_type"`
+	Size           int     `json:"size"`
+	CollectionName *string `json:"collection_name,omitempty"`
+	RecordID       *string `json:"record_id,omitempty"`
+	FieldName      *string `json:"field_name,omitempty"`
+	// null once the uploader's account is deleted
+	UserID  *string   `json:"user_id,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	// where GET streams the bytes (REST)
+	URL string `json:"url"`
+}
+
+type FilePage struct {
+	Items []*File `json:"items"`
+	// -1 when skip_total is true
+	Total      int `json:"total"`
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	TotalPages int `json:"total_pages"`
+}
+
 // A provider account (Google, GitHub, Microsoft) the caller signs in with.
 type OauthLink struct {
 	// google, github or microsoft

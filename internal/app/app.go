@@ -5,7 +5,9 @@ package app
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"fastcms/internal/collections"
 	"fastcms/internal/config"
 	"fastcms/internal/events"
+	"fastcms/internal/files"
 	"fastcms/internal/httpx"
 	"fastcms/internal/mail"
 	"fastcms/internal/notify"
@@ -24,6 +27,7 @@ import (
 	"fastcms/internal/records"
 	"fastcms/internal/services"
 	"fastcms/internal/settings"
+	"fastcms/internal/storage"
 	"fastcms/internal/webhooks"
 	"fastcms/resolvers"
 	"fastcms/rest"
@@ -122,6 +126,19 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(func() error { webhookSvc.Close(); return nil })
+	store, err := newStore(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	filePolicy := func() files.Policy {
+		snap := settingsSvc.Current()
+		return files.Policy{MaxSize: snap.MaxFileSize(), Types: snap.AllowedFileTypes()}
+	}
+	filesSvc := files.New(db, store, filePolicy, log)
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
+	a.onClose(func() error { stopSweep(); <-swept; return nil })
 	svc := &services.Set{
 		Auth:        authSvc,
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
@@ -130,6 +147,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Settings:    settingsSvc,
 		Webhooks:    webhookSvc,
 		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
+		Files:       filesSvc,
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown
@@ -162,6 +180,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
 		Introspection:             cfg.GraphQL.Introspection,
+		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,
 		Log:                       log,
@@ -173,13 +192,38 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)
 	h = limiter.Wrap(h)
 	h = httpx.WithAuth(authSvc, h)
-	h = httpx.WithBodyLimitFunc(rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes), h)
+	h = httpx.WithBodyLimitFunc(bodyLimit(cfg), h)
 	h = cors.Wrap(h)
 	h = httpx.WithTimeouts(timeouts(cfg), h)
 	h = httpx.WithLogging(log, h)
 	h = httpx.WithRequestID(h)
 	a.Handler = h
 	return a, nil
+}
+
+// newStore opens the storage backend STORAGE_BACKEND names.
+func newStore(cfg *config.Config) (storage.Store, error) {
+	if cfg.Storage.Backend == "s3" {
+		c := cfg.Storage.S3
+		return storage.NewS3(storage.S3Config{Bucket: c.Bucket, Region: c.Region, Endpoint: c.Endpoint,
+			AccessKey: c.AccessKeyID, SecretKey: c.SecretAccessKey, PathStyle: c.PathStyle})
+	}
+	return storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
+}
+
+// bodyLimit is the REST route table's body limits, and MAX_IMPORT_BYTES
+// for GraphQL multipart requests, which carry upload_file's file, as the
+// REST upload does.
+func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
+	restLimit := rest.BodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes)
+	return func(r *http.Request) int64 {
+		if r.URL.Path == "/graphql" && r.Method == http.MethodPost {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				return cfg.MaxImportBytes
+			}
+		}
+		return restLimit(r)
+	}
 }
 
 // settingsFromEnv are the initial values of the settings that the

@@ -58,6 +58,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	cfg.DatabaseURL = pgtest.URL()
 	cfg.JWTSecret = []byte(Secret)
 	cfg.MaxBodyBytes = 64 << 10
+	cfg.DataDir = tb.TempDir()
 	// Every test client is 127.0.0.1: tests that check the auth limits set
 	// them (an Option); the others must not trip over them.
 	cfg.Throttle = config.Throttle{}

@@ -50,6 +50,7 @@ type Config struct {
 	// OAuth configures social login per provider name (OAuthProviders).
 	OAuth    map[string]OAuthProvider
 	Webhooks Webhooks
+	Storage  Storage
 }
 
 // Webhooks configure the sending of webhook deliveries.
@@ -211,6 +212,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("MAIL_LOG_BODIES must be true or false")
 	}
 	if err := c.Webhooks.load(env); err != nil {
+		return nil, err
+	}
+	if c.Storage, err = loadStorage(env); err != nil {
 		return nil, err
 	}
 	if s := env("JWT_SECRET", ""); s != "" {

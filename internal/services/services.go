@@ -9,6 +9,7 @@ import (
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
 	"fastcms/internal/events"
+	"fastcms/internal/files"
 	"fastcms/internal/oauth"
 	"fastcms/internal/records"
 	"fastcms/internal/settings"
@@ -28,4 +29,6 @@ type Set struct {
 	Webhooks *webhooks.Service
 	// OAuth is social login; its accounts and sessions are Auth's.
 	OAuth *oauth.Service
+	// Files keeps uploads: metadata in the database, bytes in storage.
+	Files *files.Service
 }

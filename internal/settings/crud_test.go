@@ -25,7 +25,7 @@ func TestSettingsREST(t *testing.T) {
 		"app":      map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
 		"email":    map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
 		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false)},
-		"storage":  map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false)},
+		"storage":  map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)},
 		"custom":   map[string]any{},
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
@@ -54,7 +54,8 @@ func TestSettingsREST(t *testing.T) {
 		"stripe_api_key": entry(nil, "", "database", true),
 	})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/storage", nil, root.Access), http.StatusOK, map[string]any{
-		"max_file_size": entry(2048, descFileSize, "database", false),
+		"max_file_size":      entry(2048, descFileSize, "database", false),
+		"allowed_file_types": entry([]any{}, descFileTypes, "default", false),
 	})
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/settings/mail", nil, root.Access), http.StatusNotFound, "not found",
 		`no settings category "mail" (categories: app, email, security, storage, custom)`, nil)

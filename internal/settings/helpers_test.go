@@ -77,6 +77,7 @@ const (
 	descRate        = "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"
 	descTrust       = "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"
 	descFileSize    = "largest file upload in bytes"
+	descFileTypes   = `media types an upload may have, as sniffed from its bytes ("image/*" for a whole family); empty allows every type`
 )
 
 // wsClient is a graphql-transport-ws connection to /graphql.

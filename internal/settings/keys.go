@@ -22,9 +22,10 @@ type Kind int
 
 // The kinds of known keys.
 const (
-	Bool   Kind = iota // true or false
-	Int                // a whole number, at least Def.Min
-	String             // any string
+	Bool     Kind = iota // true or false
+	Int                  // a whole number, at least Def.Min
+	String               // any string
+	MIMEList             // a list of media types, "type/subtype" or "type/*"
 )
 
 // Def describes a key the server knows: its category, type, default and
@@ -46,6 +47,7 @@ const (
 	KeyAPIRateLimit    = "api_rate_limit"
 	KeyTrustForwarded  = "trust_x_forwarded_for"
 	KeyMaxFileSize     = "max_file_size"
+	KeyAllowedTypes    = "allowed_file_types"
 	KeySMTPPassword    = "smtp_password"
 )
 
@@ -61,6 +63,8 @@ var Defs = []Def{
 		Description: "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"},
 	{Key: KeyMaxFileSize, Category: "storage", Kind: Int, Default: int64(10 << 20), Min: 1,
 		Description: "largest file upload in bytes"},
+	{Key: KeyAllowedTypes, Category: "storage", Kind: MIMEList, Default: []string{},
+		Description: "media types an upload may have, as sniffed from its bytes (\"image/*\" for a whole family); empty allows every type"},
 }
 
 // Lookup finds the definition of a known key.
@@ -106,6 +110,18 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 			return nil, fmt.Sprintf("must be a whole number of at least %d", d.Min)
 		}
 		return int64(f), ""
+	case MIMEList:
+		var list []string
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &list) != nil {
+			return nil, `must be a list of media types like "image/png" or "image/*"`
+		}
+		for i, t := range list {
+			list[i] = strings.ToLower(strings.TrimSpace(t))
+			if !mediaRange.MatchString(list[i]) {
+				return nil, fmt.Sprintf(`%q is not a media type like "image/png" or "image/*"`, t)
+			}
+		}
+		return list, ""
 	default:
 		var s string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
@@ -114,3 +130,6 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		return s, ""
 	}
 }
+
+// mediaRange is a lower-case "type/subtype" or "type/*" (RFC 6838 names).
+var mediaRange = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$`)

@@ -31,6 +31,7 @@ type Snapshot struct {
 	rateLimit   int
 	trustXFF    bool
 	maxFileSize int64
+	fileTypes   []string
 }
 
 // MaintenanceMode reports whether writes of non-admins are paused.
@@ -44,6 +45,10 @@ func (s *Snapshot) TrustForwardedFor() bool { return s.trustXFF }
 
 // MaxFileSize is the largest file upload in bytes.
 func (s *Snapshot) MaxFileSize() int64 { return s.maxFileSize }
+
+// AllowedFileTypes are the media types (or "type/*" families) an upload
+// may have; empty allows every type. The slice is shared: do not change it.
+func (s *Snapshot) AllowedFileTypes() []string { return s.fileTypes }
 
 // inCategory lists the entries of category ("" for all) by key.
 func (s *Snapshot) inCategory(category string) []Entry {
@@ -93,5 +98,6 @@ func build(env map[string]any, rows []storedRow, invalid func(key, why string)) 
 	s.rateLimit = int(limit)
 	s.trustXFF, _ = typed[KeyTrustForwarded].(bool)
 	s.maxFileSize, _ = typed[KeyMaxFileSize].(int64)
+	s.fileTypes, _ = typed[KeyAllowedTypes].([]string)
 	return s
 }

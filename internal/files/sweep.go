@@ -1,0 +1,90 @@
+package files
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"fastcms/internal/storage"
+)
+
+// OrphanAge is how old a blob without a row must be before Sweep removes
+// it: an upload stores its bytes before its row, and no upload outlives
+// HTTP_STREAM_TIMEOUT (10 minutes by default), so an hour leaves every
+// upload in flight alone.
+const OrphanAge = time.Hour
+
+// sweepBatch is how many keys one query checks.
+const sweepBatch = 500
+
+// Sweep removes blobs older than minAge that no files row names: the
+// bytes of an upload whose server died before its row was written, of a
+// deletion whose blob removal failed, and the cached thumbnails of
+// deleted files. It returns how many it removed.
+// Every instance may run it; deleting twice is harmless.
+func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
+	cutoff := time.Now().Add(-minAge)
+	removed := 0
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		bases := make([]string, len(batch))
+		for i, k := range batch {
+			bases[i] = baseID(k)
+		}
+		var known []string
+		if err := s.db.NewRaw("SELECT filename FROM files WHERE filename IN (?)", bun.List(bases)).Scan(ctx, &known); err != nil {
+			return err
+		}
+		keep := make(map[string]bool, len(known))
+		for _, k := range known {
+			keep[k] = true
+		}
+		for _, k := range batch {
+			if keep[baseID(k)] {
+				continue
+			}
+			if err := s.store.Delete(ctx, k); err != nil {
+				return err
+			}
+			s.log.InfoContext(ctx, "removed an unreferenced file blob", "key", k)
+			removed++
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := s.store.List(ctx, func(o storage.Info) error {
+		if o.Modified.After(cutoff) {
+			return nil
+		}
+		batch = append(batch, o.Key)
+		if len(batch) < sweepBatch {
+			return nil
+		}
+		return flush()
+	})
+	if err == nil {
+		err = flush()
+	}
+	return removed, err
+}
+
+// SweepEvery runs Sweep(OrphanAge) now and then every interval until ctx
+// ends, logging failures.
+func (s *Service) SweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Sweep(ctx, OrphanAge); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "file sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
