@@ -119,7 +119,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	}
 	a.onClose(func() error { sequencer.Close(); return nil })
 	webhookSvc, err := webhooks.Start(db, registry, hub, webhooks.Options{
-		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets, RetryDelays: cfg.Webhooks.RetryDelays,
+		AllowPrivateTargets: func() bool { return settingsSvc.Current().WebhookPrivateTargets() }, RetryDelays: cfg.Webhooks.RetryDelays,
 		ConnectTimeout: cfg.Webhooks.ConnectTimeout, Timeout: cfg.Webhooks.Timeout, Workers: cfg.Webhooks.Workers, Log: log,
 	})
 	if err != nil {
@@ -230,6 +230,9 @@ func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
 // environment configures today (README: Settings).
 func settingsFromEnv(cfg *config.Config) map[string]any {
 	env := map[string]any{}
+	if cfg.Webhooks.AllowPrivateTargets {
+		env[settings.KeyWebhookPrivate] = true
+	}
 	if cfg.SMTP.Password != "" {
 		env[settings.KeySMTPPassword] = cfg.SMTP.Password
 	}

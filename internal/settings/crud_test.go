@@ -22,11 +22,12 @@ func TestSettingsREST(t *testing.T) {
 
 	// Known keys show their default or environment value; secrets never.
 	defaults := map[string]any{
-		"app":      map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
-		"email":    map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
-		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false)},
-		"storage":  map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)},
-		"custom":   map[string]any{},
+		"app":   map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
+		"email": map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
+		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false),
+			"webhook_allow_private_targets": entry(false, descHooks, "default", false)},
+		"storage": map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)},
+		"custom":  map[string]any{},
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
 

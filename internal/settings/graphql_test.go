@@ -23,6 +23,7 @@ func TestSettingsGraphQL(t *testing.T) {
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"settings": []any{
 		map[string]any{"key": "api_rate_limit", "category": "security", "value": 0, "description": descRate, "source": "default", "secret": false},
 		map[string]any{"key": "trust_x_forwarded_for", "category": "security", "value": false, "description": descTrust, "source": "default", "secret": false},
+		map[string]any{"key": "webhook_allow_private_targets", "category": "security", "value": false, "description": descHooks, "source": "default", "secret": false},
 	}}})
 
 	set := `mutation($key: String!, $value: jsonb, $category: String, $description: String) {

@@ -76,6 +76,7 @@ const (
 	descSMTP        = "SMTP password (write-only); the mail sender reads SMTP_PASSWORD at start"
 	descRate        = "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"
 	descTrust       = "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"
+	descHooks       = "let webhooks call loopback, private, link-local and other internal addresses (development and tests); checked at connect time"
 	descFileSize    = "largest file upload in bytes"
 	descFileTypes   = `media types an upload may have, as sniffed from its bytes ("image/*" for a whole family); empty allows every type`
 )

@@ -49,6 +49,7 @@ const (
 	KeyMaxFileSize     = "max_file_size"
 	KeyAllowedTypes    = "allowed_file_types"
 	KeySMTPPassword    = "smtp_password"
+	KeyWebhookPrivate  = "webhook_allow_private_targets"
 )
 
 // Defs lists the known keys, by category then key.
@@ -61,6 +62,8 @@ var Defs = []Def{
 		Description: "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"},
 	{Key: KeyTrustForwarded, Category: "security", Kind: Bool, Default: false,
 		Description: "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"},
+	{Key: KeyWebhookPrivate, Category: "security", Kind: Bool, Default: false,
+		Description: "let webhooks call loopback, private, link-local and other internal addresses (development and tests); checked at connect time"},
 	{Key: KeyMaxFileSize, Category: "storage", Kind: Int, Default: int64(10 << 20), Min: 1,
 		Description: "largest file upload in bytes"},
 	{Key: KeyAllowedTypes, Category: "storage", Kind: MIMEList, Default: []string{},

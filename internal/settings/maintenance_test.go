@@ -93,8 +93,9 @@ func TestSecondInstanceFollowsSettings(t *testing.T) {
 	})
 	t.Logf("api_rate_limit reached the second instance after %v", time.Since(start))
 	apptest.ExpectJSON(t, b.Do(t, http.MethodGet, "/api/v1/settings/security", nil, root.Access), http.StatusOK, map[string]any{
-		"api_rate_limit":        entry(1000, descRate, "database", false),
-		"trust_x_forwarded_for": entry(false, descTrust, "default", false)})
+		"api_rate_limit":                entry(1000, descRate, "database", false),
+		"trust_x_forwarded_for":         entry(false, descTrust, "default", false),
+		"webhook_allow_private_targets": entry(false, descHooks, "default", false)})
 }
 
 func expectMaintenanceGraphQLOn(t *testing.T, s *apptest.Server, token, coll string) {

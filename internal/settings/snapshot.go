@@ -30,6 +30,7 @@ type Snapshot struct {
 	maintenance bool
 	rateLimit   int
 	trustXFF    bool
+	hookPrivate bool
 	maxFileSize int64
 	fileTypes   []string
 }
@@ -42,6 +43,9 @@ func (s *Snapshot) APIRateLimit() int { return s.rateLimit }
 
 // TrustForwardedFor reports whether the rate limit believes X-Forwarded-For.
 func (s *Snapshot) TrustForwardedFor() bool { return s.trustXFF }
+
+// WebhookPrivateTargets reports whether webhooks may call internal addresses.
+func (s *Snapshot) WebhookPrivateTargets() bool { return s.hookPrivate }
 
 // MaxFileSize is the largest file upload in bytes.
 func (s *Snapshot) MaxFileSize() int64 { return s.maxFileSize }
@@ -97,6 +101,7 @@ func build(env map[string]any, rows []storedRow, invalid func(key, why string)) 
 	limit, _ := typed[KeyAPIRateLimit].(int64)
 	s.rateLimit = int(limit)
 	s.trustXFF, _ = typed[KeyTrustForwarded].(bool)
+	s.hookPrivate, _ = typed[KeyWebhookPrivate].(bool)
 	s.maxFileSize, _ = typed[KeyMaxFileSize].(int64)
 	s.fileTypes, _ = typed[KeyAllowedTypes].([]string)
 	return s

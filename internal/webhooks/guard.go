@@ -64,11 +64,12 @@ func allowed(a netip.Addr) bool {
 }
 
 // dialer connects with the connect timeout, through the guard unless
-// private targets are allowed.
+// private targets are allowed at the time of the connection.
 func dialer(o Options) *net.Dialer {
-	d := &net.Dialer{Timeout: o.ConnectTimeout}
-	if !o.AllowPrivateTargets {
-		d.Control = publicOnly
-	}
-	return d
+	return &net.Dialer{Timeout: o.ConnectTimeout, Control: func(network, address string, c syscall.RawConn) error {
+		if o.AllowPrivateTargets != nil && o.AllowPrivateTargets() {
+			return nil
+		}
+		return publicOnly(network, address, c)
+	}}
 }

@@ -22,8 +22,10 @@ const workChannel = "fastcms_webhooks"
 // Options configure delivery. Zero values take the defaults.
 type Options struct {
 	// AllowPrivateTargets lets webhooks reach loopback, private and
-	// link-local addresses (development and tests); see guard.go.
-	AllowPrivateTargets bool
+	// link-local addresses (development and tests), asked at each
+	// connection (the live setting webhook_allow_private_targets); nil is
+	// never. See guard.go.
+	AllowPrivateTargets func() bool
 	// RetryDelays are the waits after the 1st, 2nd, … failed attempt; the
 	// last one repeats. Each is jittered by ±20%.
 	RetryDelays    []time.Duration
