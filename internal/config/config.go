@@ -55,10 +55,9 @@ type Config struct {
 
 // Webhooks configure the sending of webhook deliveries.
 type Webhooks struct {
-	// AllowPrivateTargets lets webhooks call loopback, private and
-	// link-local addresses (development and tests). The issue names a
-	// runtime setting, webhook_allow_private_targets; until the settings
-	// table lands this is read from the environment.
+	// AllowPrivateTargets is the initial value of the live setting
+	// webhook_allow_private_targets: whether webhooks may call loopback,
+	// private and link-local addresses (development and tests).
 	AllowPrivateTargets bool
 	RetryDelays         []time.Duration // after the 1st, 2nd, … failure; the last repeats
 	ConnectTimeout      time.Duration
