@@ -51,6 +51,7 @@ const (
 	oauthPath    = "/api/v1/oauth"
 	hooksPath    = "/api/v1/webhooks"
 	filesPath    = "/api/v1/files"
+	backupsPath  = "/api/v1/backups"
 )
 
 var routes = []Route{
@@ -122,4 +123,10 @@ var routes = []Route{
 	{"DELETE", hooksPath + "/{id}", Admin, NoBody, "Delete a webhook and its delivery log", handlers.deleteWebhook},
 	{"GET", hooksPath + "/{id}/deliveries", Admin, NoBody, "A webhook's delivery log, newest first", handlers.listDeliveries},
 	{"POST", hooksPath + "/{id}/deliveries/{delivery}/redeliver", Admin, NoBody, "Send a delivery again", handlers.redeliver},
+
+	{"POST", backupsPath, Admin, NoBody, "Start a backup (written in the background)", handlers.createBackup},
+	{"GET", backupsPath, Admin, NoBody, "List backups with their status", handlers.listBackups},
+	{"POST", backupsPath + "/{id}/restore", Admin, NoBody, "Restore a backup while the server runs (all or nothing)", handlers.restoreBackup},
+	{"DELETE", backupsPath + "/{id}", Admin, NoBody, "Delete a backup and its archive", handlers.deleteBackup},
+	{"GET", backupsPath + "/{id}/download", Admin, NoBody, "Stream a backup's archive", handlers.downloadBackup},
 }

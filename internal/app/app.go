@@ -16,6 +16,7 @@ import (
 
 	"fastcms/graph"
 	"fastcms/internal/auth"
+	"fastcms/internal/backups"
 	"fastcms/internal/collections"
 	"fastcms/internal/config"
 	"fastcms/internal/events"
@@ -139,6 +140,9 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
+	backupSvc := backups.New(db.DB, store, backups.Options{Version: Version, Log: log,
+		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel}})
+	a.onClose(func() error { backupSvc.Close(); return nil })
 	svc := &services.Set{
 		Auth:        authSvc,
 		Collections: collections.NewService(db, registry, log, collections.Options{Check: graph.CheckSchema}),
@@ -148,6 +152,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Webhooks:    webhookSvc,
 		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
 		Files:       filesSvc,
+		Backups:     backupSvc,
 	}
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown

@@ -25,6 +25,10 @@ import (
 // changed, so every instance drops its cached view of that user.
 const notifyChannel = "fastcms_auth"
 
+// NotifyChannel is notifyChannel for a restore (internal/backups), which
+// notifies it with an empty payload so every instance reloads everything.
+const NotifyChannel = notifyChannel
+
 // Options configures the service.
 type Options struct {
 	Secret     []byte

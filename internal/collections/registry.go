@@ -20,6 +20,10 @@ import (
 // notifyChannel announces that the collection set changed.
 const notifyChannel = "fastcms_collections"
 
+// NotifyChannel is notifyChannel for a restore (internal/backups), which
+// notifies it with an empty payload so every instance reloads everything.
+const NotifyChannel = notifyChannel
+
 // Snapshot is one immutable version of the collection set. Requests take
 // one snapshot and use it throughout, so they never see half of a change.
 type Snapshot struct {

@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -57,7 +58,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 		return nil
 	}
 	err := s.store.List(ctx, func(o storage.Info) error {
-		if o.Modified.After(cutoff) {
+		if o.Modified.After(cutoff) || strings.HasPrefix(o.Key, storage.BackupPrefix) {
 			return nil
 		}
 		batch = append(batch, o.Key)

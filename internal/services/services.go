@@ -7,6 +7,7 @@ package services
 
 import (
 	"fastcms/internal/auth"
+	"fastcms/internal/backups"
 	"fastcms/internal/collections"
 	"fastcms/internal/events"
 	"fastcms/internal/files"
@@ -31,4 +32,6 @@ type Set struct {
 	OAuth *oauth.Service
 	// Files keeps uploads: metadata in the database, bytes in storage.
 	Files *files.Service
+	// Backups snapshots the database into storage and restores it.
+	Backups *backups.Service
 }

@@ -26,6 +26,10 @@ import (
 // notifyChannel carries the key of a setting that changed.
 const notifyChannel = "fastcms_settings"
 
+// NotifyChannel is notifyChannel for a restore (internal/backups), which
+// notifies it with an empty payload so every instance reloads everything.
+const NotifyChannel = notifyChannel
+
 // Service reads and writes settings; every method checks for an admin.
 type Service struct {
 	db  *bun.DB

@@ -54,3 +54,7 @@ func ValidKey(key string) bool {
 	}
 	return true
 }
+
+// BackupPrefix starts the key of every backup archive (internal/backups).
+// The files sweep leaves such keys alone: no files row refers to them.
+const BackupPrefix = "backup_"

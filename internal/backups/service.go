@@ -1,0 +1,215 @@
+// Package backups takes consistent snapshots of the database into archives
+// in the storage backend and restores them while the server runs. Every
+// method is admin-only and checks so on its first line.
+package backups
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fastcms/internal/apierr"
+	"fastcms/internal/auth"
+	"fastcms/internal/page"
+	"fastcms/internal/storage"
+)
+
+// KeyPrefix starts the storage key of every archive. The files sweep skips
+// keys with it, since no files row refers to an archive.
+const KeyPrefix = storage.BackupPrefix
+
+// The statuses of a backup.
+const (
+	Running   = "running"
+	Completed = "completed"
+	Failed    = "failed"
+)
+
+// Backup is one archive's catalogue entry.
+type Backup struct {
+	ID        string
+	Filename  string
+	SizeBytes int64
+	Status    string
+	Error     string
+	Created   time.Time
+	Completed *time.Time
+}
+
+// Options configure a Service.
+type Options struct {
+	// Version is the server version written into each manifest.
+	Version string
+	// Notify are the channels a restore notifies (empty payload) so every
+	// instance reloads its collections, settings and cached users.
+	Notify []string
+	Log    *slog.Logger
+}
+
+// Service creates, lists, restores and deletes backups.
+type Service struct {
+	db    *sql.DB
+	store storage.Store
+	opts  Options
+	// ctx ends the background jobs on Close; wg waits for them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// restoreMu lets one restore run at a time on this instance; the
+	// advisory lock in Restore covers every instance.
+	restoreMu sync.Mutex
+}
+
+// New returns a Service over db keeping archives in store.
+func New(db *sql.DB, store storage.Store, opts Options) *Service {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{db: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+}
+
+// Close stops the background jobs (their backups end failed) and waits.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+func key(id string) string { return KeyPrefix + id }
+
+const cols = `id, filename, size_bytes, status, error, created, completed`
+
+func scan(row interface{ Scan(...any) error }) (*Backup, error) {
+	var b Backup
+	if err := row.Scan(&b.ID, &b.Filename, &b.SizeBytes, &b.Status, &b.Error, &b.Created, &b.Completed); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Create records a running backup and writes its archive in the
+// background; List shows it completed or failed when done.
+func (s *Service) Create(ctx context.Context) (*Backup, error) {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	b, err := scan(s.db.QueryRowContext(ctx, `INSERT INTO backups (filename)
+		VALUES ('backup-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD-HH24MISS') || '.tar.gz') RETURNING `+cols))
+	if err != nil {
+		return nil, err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.run(b.ID)
+	}()
+	return b, nil
+}
+
+// run writes the archive of backup id and records the outcome.
+func (s *Service) run(id string) {
+	size, err := s.write(s.ctx, id)
+	if err != nil {
+		s.opts.Log.Error("backup failed", "id", id, "err", err)
+		_ = s.store.Delete(context.Background(), key(id))
+		_, _ = s.db.ExecContext(context.Background(),
+			`UPDATE backups SET status = 'failed', error = $2, completed = now() WHERE id = $1`, id, err.Error())
+		return
+	}
+	_, err = s.db.ExecContext(context.Background(),
+		`UPDATE backups SET status = 'completed', size_bytes = $2, completed = now() WHERE id = $1`, id, size)
+	if err != nil {
+		s.opts.Log.Error("recording a backup failed", "id", id, "err", err)
+	}
+}
+
+// List pages through the backups, oldest first.
+func (s *Service) List(ctx context.Context, req page.Request) (page.Result[Backup], error) {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return page.Result[Backup]{}, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM backups ORDER BY created, id LIMIT $1 OFFSET $2`, req.PerPage, req.Offset())
+	if err != nil {
+		return page.Result[Backup]{}, err
+	}
+	defer rows.Close()
+	items := []Backup{}
+	for rows.Next() {
+		b, err := scan(rows)
+		if err != nil {
+			return page.Result[Backup]{}, err
+		}
+		items = append(items, *b)
+	}
+	if err := rows.Err(); err != nil {
+		return page.Result[Backup]{}, err
+	}
+	total := -1
+	if !req.SkipTotal {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM backups`).Scan(&total); err != nil {
+			return page.Result[Backup]{}, err
+		}
+	}
+	return page.NewResult(items, total, req), nil
+}
+
+// get reads one backup; a missing or malformed id is a 404.
+func (s *Service) get(ctx context.Context, id string) (*Backup, error) {
+	b, err := scan(s.db.QueryRowContext(ctx, `SELECT `+cols+` FROM backups WHERE id::text = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apierr.NotFound("backup %q not found", id)
+	}
+	return b, err
+}
+
+// completed reads a backup whose archive is ready, else a 404 or 409.
+func (s *Service) completed(ctx context.Context, id string) (*Backup, error) {
+	b, err := s.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status != Completed {
+		return nil, apierr.Conflict("backup %q is %s, not completed", id, b.Status)
+	}
+	return b, nil
+}
+
+// Delete removes a backup and its archive. A running backup cannot be
+// deleted (409): its job still writes the archive.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return err
+	}
+	b, err := s.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if b.Status == Running {
+		return apierr.Conflict("backup %q is still running", id)
+	}
+	if err := s.store.Delete(ctx, key(b.ID)); err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `DELETE FROM backups WHERE id = $1`, b.ID)
+	return err
+}
+
+// Open streams a completed backup's archive.
+func (s *Service) Open(ctx context.Context, id string) (*Backup, io.ReadCloser, error) {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return nil, nil, err
+	}
+	b, err := s.completed(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.store.Open(ctx, key(b.ID), 0, -1)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, r, nil
+}

@@ -1,0 +1,105 @@
+package rest
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"fastcms/internal/backups"
+	"fastcms/internal/httpx"
+	"fastcms/internal/timefmt"
+)
+
+// backupResponse is a backup as both APIs show it.
+type backupResponse struct {
+	ID        string  `json:"id"`
+	Filename  string  `json:"filename"`
+	SizeBytes int64   `json:"size_bytes"`
+	Status    string  `json:"status"`
+	Error     string  `json:"error,omitempty"`
+	Created   string  `json:"created"`
+	Completed *string `json:"completed"`
+}
+
+func newBackup(b *backups.Backup) backupResponse {
+	r := backupResponse{ID: b.ID, Filename: b.Filename, SizeBytes: b.SizeBytes, Status: b.Status, Error: b.Error,
+		Created: timefmt.Format(b.Created)}
+	if b.Completed != nil {
+		t := timefmt.Format(*b.Completed)
+		r.Completed = &t
+	}
+	return r
+}
+
+// restoreResponse answers a restore.
+type restoreResponse struct {
+	Status        string   `json:"status"`
+	ID            string   `json:"id"`
+	FormatVersion int      `json:"format_version"`
+	ServerVersion string   `json:"server_version"`
+	Collections   []string `json:"collections"`
+	Rows          int64    `json:"rows"`
+}
+
+func (h handlers) createBackup(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.Backups.Create(r.Context())
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, newBackup(b))
+	return nil
+}
+
+func (h handlers) listBackups(w http.ResponseWriter, r *http.Request) error {
+	req, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := h.Backups.List(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, newPage(res, newBackup))
+	return nil
+}
+
+func (h handlers) restoreBackup(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	m, err := h.Backups.Restore(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	res := restoreResponse{Status: "restored", ID: id, FormatVersion: m.FormatVersion, ServerVersion: m.ServerVersion,
+		Collections: m.Collections}
+	for _, p := range m.Parts {
+		res.Rows += p.Rows
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (h handlers) deleteBackup(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Backups.Delete(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+// downloadBackup streams a completed backup's archive as an attachment.
+func (h handlers) downloadBackup(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := httpx.StreamContext(r)
+	defer cancel()
+	b, rc, err := h.Backups.Open(ctx, r.PathValue("id"))
+	if err != nil {
+		return streamError(ctx, err)
+	}
+	defer rc.Close()
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/gzip")
+	hdr.Set("Content-Length", strconv.FormatInt(b.SizeBytes, 10))
+	hdr.Set("Content-Disposition", `attachment; filename="`+b.Filename+`"`)
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err = io.Copy(chunkWriter{w, r}, rc)
+	return err
+}
