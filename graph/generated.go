@@ -41,9 +41,11 @@ type ComplexityRoot struct {
 	Mutation struct {
 		ChangePassword           func(childComplexity int, oldPassword string, newPassword string, newPasswordConfirm string) int
 		ConfirmEmailChange       func(childComplexity int, token string) int
+		CreateBackup             func(childComplexity int) int
 		CreateCollection         func(childComplexity int, name string, typeArg *string, schema []*model.CollectionFieldInput, listRule *string, viewRule *string, createRule *string, updateRule *string, deleteRule *string, options any) int
 		CreateUser               func(childComplexity int, email string, password string, name *string, role *string) int
 		CreateWebhook            func(childComplexity int, url string, collectionName string, events []string, filter *string, secret *string, retryCount *int) int
+		DeleteBackup             func(childComplexity int, id string) int
 		DeleteCollection         func(childComplexity int, name string) int
 		DeleteFile               func(childComplexity int, id string) int
 		DeleteMe                 func(childComplexity int) int
@@ -62,6 +64,7 @@ type ComplexityRoot struct {
 		RequestPasswordReset     func(childComplexity int, email string) int
 		RequestVerification      func(childComplexity int, email string) int
 		ResetPassword            func(childComplexity int, token string, password string, passwordConfirm string) int
+		RestoreBackup            func(childComplexity int, id string) int
 		RevokeSession            func(childComplexity int, id string) int
 		SetSetting               func(childComplexity int, key string, value any, category *string, description *string) int
 		Setup                    func(childComplexity int, email string, password string, passwordConfirm string, name *string) int
@@ -75,6 +78,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Backups           func(childComplexity int, page *int, perPage *int, skipTotal *bool) int
 		Collection        func(childComplexity int, name string) int
 		Collections       func(childComplexity int) int
 		Dyn               func(childComplexity int) int
@@ -101,6 +105,33 @@ type ComplexityRoot struct {
 	Auth_response struct {
 		Token func(childComplexity int) int
 		User  func(childComplexity int) int
+	}
+
+	Backup struct {
+		Completed func(childComplexity int) int
+		Created   func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Filename  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		SizeBytes func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
+	Backup_page struct {
+		Items      func(childComplexity int) int
+		Page       func(childComplexity int) int
+		PerPage    func(childComplexity int) int
+		Total      func(childComplexity int) int
+		TotalPages func(childComplexity int) int
+	}
+
+	Backup_restore struct {
+		Collections   func(childComplexity int) int
+		FormatVersion func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Rows          func(childComplexity int) int
+		ServerVersion func(childComplexity int) int
+		Status        func(childComplexity int) int
 	}
 
 	Collection struct {
@@ -305,6 +336,9 @@ type MutationResolver interface {
 	UpdateWebhook(ctx context.Context, id string, url *string, collectionName *string, events []string, filter *string, secret *string, retryCount *int, enabled *bool) (*model.Webhook, error)
 	DeleteWebhook(ctx context.Context, id string) (bool, error)
 	RedeliverWebhookDelivery(ctx context.Context, webhookID string, id string) (*model.WebhookDelivery, error)
+	CreateBackup(ctx context.Context) (*model.Backup, error)
+	RestoreBackup(ctx context.Context, id string) (*model.BackupRestore, error)
+	DeleteBackup(ctx context.Context, id string) (bool, error)
 	UploadFile(ctx context.Context, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) (*model.File, error)
 	DeleteFile(ctx context.Context, id string) (bool, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
@@ -323,6 +357,7 @@ type QueryResolver interface {
 	Webhooks(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.WebhookPage, error)
 	Webhook(ctx context.Context, id string) (*model.Webhook, error)
 	WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error)
+	Backups(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.BackupPage, error)
 	Files(ctx context.Context, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) (*model.FilePage, error)
 	File(ctx context.Context, id string) (*model.File, error)
 	Dyn(ctx context.Context) (model.DynamicResult, error)
@@ -373,6 +408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["token"].(string)), true
+	case "Mutation.create_backup":
+		if e.ComplexityRoot.Mutation.CreateBackup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CreateBackup(childComplexity), true
 	case "Mutation.create_collection":
 		if e.ComplexityRoot.Mutation.CreateCollection == nil {
 			break
@@ -406,6 +447,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["url"].(string), args["collection_name"].(string), args["events"].([]string), args["filter"].(*string), args["secret"].(*string), args["retry_count"].(*int)), true
+	case "Mutation.delete_backup":
+		if e.ComplexityRoot.Mutation.DeleteBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delete_backup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteBackup(childComplexity, args["id"].(string)), true
 	case "Mutation.delete_collection":
 		if e.ComplexityRoot.Mutation.DeleteCollection == nil {
 			break
@@ -584,6 +636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string), args["password_confirm"].(string)), true
+	case "Mutation.restore_backup":
+		if e.ComplexityRoot.Mutation.RestoreBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restore_backup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreBackup(childComplexity, args["id"].(string)), true
 	case "Mutation.revoke_session":
 		if e.ComplexityRoot.Mutation.RevokeSession == nil {
 			break
@@ -695,6 +758,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
 
+	case "Query.backups":
+		if e.ComplexityRoot.Query.Backups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Backups(childComplexity, args["page"].(*int), args["per_page"].(*int), args["skip_total"].(*bool)), true
 	case "Query.collection":
 		if e.ComplexityRoot.Query.Collection == nil {
 			break
@@ -863,6 +937,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Auth_response.User(childComplexity), true
+
+	case "backup.completed":
+		if e.ComplexityRoot.Backup.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Completed(childComplexity), true
+	case "backup.created":
+		if e.ComplexityRoot.Backup.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Created(childComplexity), true
+	case "backup.error":
+		if e.ComplexityRoot.Backup.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Error(childComplexity), true
+	case "backup.filename":
+		if e.ComplexityRoot.Backup.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Filename(childComplexity), true
+	case "backup.id":
+		if e.ComplexityRoot.Backup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.ID(childComplexity), true
+	case "backup.size_bytes":
+		if e.ComplexityRoot.Backup.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.SizeBytes(childComplexity), true
+	case "backup.status":
+		if e.ComplexityRoot.Backup.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Status(childComplexity), true
+
+	case "backup_page.items":
+		if e.ComplexityRoot.Backup_page.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_page.Items(childComplexity), true
+	case "backup_page.page":
+		if e.ComplexityRoot.Backup_page.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_page.Page(childComplexity), true
+	case "backup_page.per_page":
+		if e.ComplexityRoot.Backup_page.PerPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_page.PerPage(childComplexity), true
+	case "backup_page.total":
+		if e.ComplexityRoot.Backup_page.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_page.Total(childComplexity), true
+	case "backup_page.total_pages":
+		if e.ComplexityRoot.Backup_page.TotalPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_page.TotalPages(childComplexity), true
+
+	case "backup_restore.collections":
+		if e.ComplexityRoot.Backup_restore.Collections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.Collections(childComplexity), true
+	case "backup_restore.format_version":
+		if e.ComplexityRoot.Backup_restore.FormatVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.FormatVersion(childComplexity), true
+	case "backup_restore.id":
+		if e.ComplexityRoot.Backup_restore.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.ID(childComplexity), true
+	case "backup_restore.rows":
+		if e.ComplexityRoot.Backup_restore.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.Rows(childComplexity), true
+	case "backup_restore.server_version":
+		if e.ComplexityRoot.Backup_restore.ServerVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.ServerVersion(childComplexity), true
+	case "backup_restore.status":
+		if e.ComplexityRoot.Backup_restore.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_restore.Status(childComplexity), true
 
 	case "collection.create_rule":
 		if e.ComplexityRoot.Collection.CreateRule == nil {
@@ -1782,6 +1967,39 @@ type webhook_page {
   total_pages: Int!
 }
 
+"A backup (admin): an archive of the database in storage, written in the background."
+type backup {
+  id: ID!
+  filename: String!
+  size_bytes: Int!
+  "running, completed or failed"
+  status: String!
+  "why a failed backup failed; empty otherwise"
+  error: String!
+  created: timestamptz!
+  completed: timestamptz
+}
+
+type backup_page {
+  items: [backup!]!
+  total: Int!
+  page: Int!
+  per_page: Int!
+  total_pages: Int!
+}
+
+"The answer to restore_backup."
+type backup_restore {
+  "always restored"
+  status: String!
+  id: ID!
+  format_version: Int!
+  server_version: String!
+  collections: [String!]!
+  "rows loaded, over every table"
+  rows: Int!
+}
+
 "One event sent (or to be sent) to one webhook."
 type webhook_delivery {
   "also the body's id and X-Webhook-Id"
@@ -1865,6 +2083,8 @@ type Query {
   webhook(id: ID!): webhook
   "A webhook's delivery log, newest event first (admin)."
   webhook_deliveries(webhook_id: ID!, page: Int, per_page: Int, skip_total: Boolean): webhook_delivery_page!
+  "Backups, oldest first (admin)."
+  backups(page: Int, per_page: Int, skip_total: Boolean): backup_page!
   "The caller's files (an admin's: every file), oldest first; filters match exactly."
   files(page: Int, per_page: Int, skip_total: Boolean, collection_name: String, record_id: String): file_page!
   "One file the caller may see, or null."
@@ -1936,6 +2156,12 @@ type Mutation {
   delete_webhook(id: ID!): Boolean!
   "Queue a finished delivery again, with the same id and body (admin)."
   redeliver_webhook_delivery(webhook_id: ID!, id: ID!): webhook_delivery!
+  "Start a backup (admin); it is written in the background, backups shows when it is completed."
+  create_backup: backup!
+  "Replace the data with a completed backup's while the server runs (admin), all or nothing, as POST /api/v1/backups/{id}/restore."
+  restore_backup(id: ID!): backup_restore!
+  "Delete a backup and its archive (admin)."
+  delete_backup(id: ID!): Boolean!
   "Store a file for the caller, as POST /api/v1/files: max_file_size applies, the type is sniffed."
   upload_file(file: Upload!, collection_name: String, record_id: String, field_name: String): file!
   "Delete a file (its owner or an admin); another user's file is not found."
@@ -2179,6 +2405,60 @@ func (ec *executionContext) childFields_auth_response(ctx context.Context, field
 		return ec.fieldContext_auth_response_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type auth_response", field.Name)
+}
+
+func (ec *executionContext) childFields_backup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_backup_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_backup_filename(ctx, field)
+	case "size_bytes":
+		return ec.fieldContext_backup_size_bytes(ctx, field)
+	case "status":
+		return ec.fieldContext_backup_status(ctx, field)
+	case "error":
+		return ec.fieldContext_backup_error(ctx, field)
+	case "created":
+		return ec.fieldContext_backup_created(ctx, field)
+	case "completed":
+		return ec.fieldContext_backup_completed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type backup", field.Name)
+}
+
+func (ec *executionContext) childFields_backup_page(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_backup_page_items(ctx, field)
+	case "total":
+		return ec.fieldContext_backup_page_total(ctx, field)
+	case "page":
+		return ec.fieldContext_backup_page_page(ctx, field)
+	case "per_page":
+		return ec.fieldContext_backup_page_per_page(ctx, field)
+	case "total_pages":
+		return ec.fieldContext_backup_page_total_pages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type backup_page", field.Name)
+}
+
+func (ec *executionContext) childFields_backup_restore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_backup_restore_status(ctx, field)
+	case "id":
+		return ec.fieldContext_backup_restore_id(ctx, field)
+	case "format_version":
+		return ec.fieldContext_backup_restore_format_version(ctx, field)
+	case "server_version":
+		return ec.fieldContext_backup_restore_server_version(ctx, field)
+	case "collections":
+		return ec.fieldContext_backup_restore_collections(ctx, field)
+	case "rows":
+		return ec.fieldContext_backup_restore_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type backup_restore", field.Name)
 }
 
 func (ec *executionContext) childFields_collection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2733,6 +3013,20 @@ func (ec *executionContext) field_Mutation_create_webhook_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_delete_backup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_delete_collection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2990,6 +3284,20 @@ func (ec *executionContext) field_Mutation_reset_password_args(ctx context.Conte
 		return nil, err
 	}
 	args["password_confirm"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restore_backup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3392,6 +3700,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "per_page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["per_page"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "skip_total",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["skip_total"] = arg2
 	return args, nil
 }
 
@@ -4935,6 +5273,126 @@ func (ec *executionContext) fieldContext_Mutation_redeliver_webhook_delivery(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_create_backup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_create_backup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CreateBackup(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+			return ec.marshalNbackup2ᚖfastcmsᚋgraphᚋmodelᚐBackup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_create_backup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_backup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restore_backup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restore_backup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreBackup(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupRestore) graphql.Marshaler {
+			return ec.marshalNbackup_restore2ᚖfastcmsᚋgraphᚋmodelᚐBackupRestore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restore_backup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_backup_restore(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restore_backup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delete_backup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delete_backup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteBackup(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delete_backup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delete_backup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_upload_file(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5522,6 +5980,50 @@ func (ec *executionContext) fieldContext_Query_webhook_deliveries(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_webhook_deliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Backups(ctx, fc.Args["page"].(*int), fc.Args["per_page"].(*int), fc.Args["skip_total"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupPage) graphql.Marshaler {
+			return ec.marshalNbackup_page2ᚖfastcmsᚋgraphᚋmodelᚐBackupPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_backup_page(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6915,6 +7417,429 @@ func (ec *executionContext) fieldContext_auth_response_token(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _backup_id(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _backup_filename(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_size_bytes(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_size_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_size_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_status(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_error(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_created(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _backup_completed(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOtimestamptz2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_backup_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _backup_page_items(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_page_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Backup) graphql.Marshaler {
+			return ec.marshalNbackup2ᚕᚖfastcmsᚋgraphᚋmodelᚐBackupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_page_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "backup_page",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_backup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _backup_page_total(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_page_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_page_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_page_page(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_page_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_page_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_page_per_page(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_page_per_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_page_per_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_page_total_pages(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_page_total_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_page_total_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_page", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_restore_status(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_restore_id(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "ID")
+}
+
+func (ec *executionContext) _backup_restore_format_version(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_format_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormatVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_format_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_restore_server_version(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_server_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_server_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_restore_collections(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_collections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_collections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "String")
+}
+
+func (ec *executionContext) _backup_restore_rows(ctx context.Context, field graphql.CollectedField, obj *model.BackupRestore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_restore_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_restore_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_restore", field, false, false, "Int")
 }
 
 func (ec *executionContext) _collection_id(ctx context.Context, field graphql.CollectedField, obj *model.Collection) (ret graphql.Marshaler) {
@@ -10171,6 +11096,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "create_backup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_create_backup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restore_backup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restore_backup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delete_backup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delete_backup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "upload_file":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_upload_file(ctx, field)
@@ -10306,6 +11252,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_webhook_deliveries(ctx, field)
+				})
+		case "backups":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backups(ctx, field)
 				})
 		case "files":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10760,6 +11712,180 @@ func (ec *executionContext) _auth_response(ctx context.Context, sel ast.Selectio
 			}
 		case "token":
 			out.Values[i] = ec._auth_response_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backupImplementors = []string{"backup"}
+
+func (ec *executionContext) _backup(ctx context.Context, sel ast.SelectionSet, obj *model.Backup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("backup")
+		case "id":
+			out.Values[i] = ec._backup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filename":
+			out.Values[i] = ec._backup_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size_bytes":
+			out.Values[i] = ec._backup_size_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._backup_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._backup_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._backup_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._backup_completed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backup_pageImplementors = []string{"backup_page"}
+
+func (ec *executionContext) _backup_page(ctx context.Context, sel ast.SelectionSet, obj *model.BackupPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backup_pageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("backup_page")
+		case "items":
+			out.Values[i] = ec._backup_page_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._backup_page_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "page":
+			out.Values[i] = ec._backup_page_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "per_page":
+			out.Values[i] = ec._backup_page_per_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total_pages":
+			out.Values[i] = ec._backup_page_total_pages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backup_restoreImplementors = []string{"backup_restore"}
+
+func (ec *executionContext) _backup_restore(ctx context.Context, sel ast.SelectionSet, obj *model.BackupRestore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backup_restoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("backup_restore")
+		case "status":
+			out.Values[i] = ec._backup_restore_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._backup_restore_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format_version":
+			out.Values[i] = ec._backup_restore_format_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "server_version":
+			out.Values[i] = ec._backup_restore_server_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collections":
+			out.Values[i] = ec._backup_restore_collections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._backup_restore_rows(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12105,6 +13231,46 @@ func (ec *executionContext) marshalNauth_response2ᚖfastcmsᚋgraphᚋmodelᚐA
 		return graphql.Null
 	}
 	return ec._auth_response(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNbackup2ᚕᚖfastcmsᚋgraphᚋmodelᚐBackupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Backup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNbackup2ᚖfastcmsᚋgraphᚋmodelᚐBackup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNbackup2ᚖfastcmsᚋgraphᚋmodelᚐBackup(ctx context.Context, sel ast.SelectionSet, v *model.Backup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "backup!")
+		return graphql.Null
+	}
+	return ec._backup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNbackup_page2ᚖfastcmsᚋgraphᚋmodelᚐBackupPage(ctx context.Context, sel ast.SelectionSet, v *model.BackupPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "backup_page!")
+		return graphql.Null
+	}
+	return ec._backup_page(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNbackup_restore2ᚖfastcmsᚋgraphᚋmodelᚐBackupRestore(ctx context.Context, sel ast.SelectionSet, v *model.BackupRestore) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "backup_restore!")
+		return graphql.Null
+	}
+	return ec._backup_restore(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNcollection2ᚕᚖfastcmsᚋgraphᚋmodelᚐCollectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Collection) graphql.Marshaler {

@@ -215,6 +215,22 @@ func (r *mutationResolver) RedeliverWebhookDelivery(ctx context.Context, webhook
 	return toDelivery(d), nil
 }
 
+func (r *mutationResolver) CreateBackup(ctx context.Context) (*model.Backup, error) {
+	b, err := r.Services.Backups.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toBackup(b), nil
+}
+
+func (r *mutationResolver) RestoreBackup(ctx context.Context, id string) (*model.BackupRestore, error) {
+	return r.restoreBackup(ctx, id)
+}
+
+func (r *mutationResolver) DeleteBackup(ctx context.Context, id string) (bool, error) {
+	return done(r.Services.Backups.Delete(ctx, id))
+}
+
 func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload, collectionName *string, recordID *string, fieldName *string) (*model.File, error) {
 	return r.uploadFile(ctx, file, collectionName, recordID, fieldName)
 }
@@ -327,6 +343,10 @@ func (r *queryResolver) Webhook(ctx context.Context, id string) (*model.Webhook,
 
 func (r *queryResolver) WebhookDeliveries(ctx context.Context, webhookID string, page *int, perPage *int, skipTotal *bool) (*model.WebhookDeliveryPage, error) {
 	return r.listDeliveries(ctx, webhookID, page, perPage, skipTotal)
+}
+
+func (r *queryResolver) Backups(ctx context.Context, page *int, perPage *int, skipTotal *bool) (*model.BackupPage, error) {
+	return r.listBackups(ctx, page, perPage, skipTotal)
 }
 
 func (r *queryResolver) Files(ctx context.Context, page *int, perPage *int, skipTotal *bool, collectionName *string, recordID *string) (*model.FilePage, error) {

@@ -22,6 +22,39 @@ type AuthResponse struct {
 	Token *Token `json:"token"`
 }
 
+// A backup (admin): an archive of the database in storage, written in the background.
+type Backup struct {
+	ID        string `json:"id"`
+	Filename  string `json:"filename"`
+	SizeBytes int    `json:"size_bytes"`
+	// running, completed or failed
+	Status string `json:"status"`
+	// why a failed backup failed; empty otherwise
+	Error     string     `json:"error"`
+	Created   time.Time  `json:"created"`
+	Completed *time.Time `json:"completed,omitempty"`
+}
+
+type BackupPage struct {
+	Items      []*Backup `json:"items"`
+	Total      int       `json:"total"`
+	Page       int       `json:"page"`
+	PerPage    int       `json:"per_page"`
+	TotalPages int       `json:"total_pages"`
+}
+
+// The answer to restore_backup.
+type BackupRestore struct {
+	// always restored
+	Status        string   `json:"status"`
+	ID            string   `json:"id"`
+	FormatVersion int      `json:"format_version"`
+	ServerVersion string   `json:"server_version"`
+	Collections   []string `json:"collections"`
+	// rows loaded, over every table
+	Rows int `json:"rows"`
+}
+
 // A collection definition, as the REST CollectionResponse.
 type Collection struct {
 	ID     string             `json:"id"`

@@ -1,0 +1,51 @@
+package backups_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"fastcms/internal/apptest"
+)
+
+// The GraphQL twins of the REST routes call the same service.
+func TestBackupGraphQL(t *testing.T) {
+	s := start(t)
+	tok, userTok := setup(t, s)
+	before := snapshot(t, s)
+	const fields = `id filename size_bytes status error created completed`
+	r, body := s.GraphQL(t, `mutation { create_backup { `+fields+` } }`, nil, tok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"create_backup": map[string]any{
+		"id": apptest.AnyUUID, "filename": apptest.AnyString, "size_bytes": 0.0, "status": "running", "error": "",
+		"created": apptest.AnyTime, "completed": nil}}})
+	id := body["data"].(map[string]any)["create_backup"].(map[string]any)["id"].(string)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body = s.GraphQL(t, `{ backups { items { id status } total page per_page total_pages } }`, nil, tok)
+		page := body["data"].(map[string]any)["backups"].(map[string]any)
+		if page["items"].([]any)[0].(map[string]any)["status"] == "completed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backup did not complete: %v", page)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	change(t, s, tok)
+	r, _ = s.GraphQL(t, `mutation($id: ID!) { restore_backup(id: $id) { status id format_version collections rows } }`, map[string]any{"id": id}, tok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"restore_backup": map[string]any{
+		"status": "restored", "id": id, "format_version": 1.0, "collections": []any{"posts"}, "rows": apptest.AnyNumber}}})
+	sameSnapshot(t, snapshot(t, s), before)
+
+	userTok = login(t, s, "user@example.com")
+	r, _ = s.GraphQL(t, `{ backups { total } }`, nil, userTok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{"message": "admin access required",
+		"path": []any{"backups"}, "locations": []any{map[string]any{"line": 1.0, "column": 3.0}}, "extensions": map[string]any{"code": "FORBIDDEN"}}}})
+
+	tok = login(t, s, "root@example.com")
+	r, _ = s.GraphQL(t, `mutation($id: ID!) { delete_backup(id: $id) }`, map[string]any{"id": id}, tok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"delete_backup": true}})
+	r, _ = s.GraphQL(t, `mutation($id: ID!) { delete_backup(id: $id) }`, map[string]any{"id": id}, tok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{"message": `backup "` + id + `" not found`,
+		"path": []any{"delete_backup"}, "locations": []any{map[string]any{"line": 1.0, "column": 22.0}}, "extensions": map[string]any{"code": "NOT_FOUND"}}}})
+}
