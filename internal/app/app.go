@@ -141,7 +141,8 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
 	backupSvc := backups.New(db.DB, store, backups.Options{Version: Version, Log: log,
-		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel}})
+		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel},
+		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload}})
 	a.onClose(func() error { backupSvc.Close(); return nil })
 	svc := &services.Set{
 		Auth:        authSvc,

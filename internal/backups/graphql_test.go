@@ -11,7 +11,7 @@ import (
 // The GraphQL twins of the REST routes call the same service.
 func TestBackupGraphQL(t *testing.T) {
 	s := start(t)
-	tok, userTok := setup(t, s)
+	tok, _ := setup(t, s)
 	before := snapshot(t, s)
 	const fields = `id filename size_bytes status error created completed`
 	r, body := s.GraphQL(t, `mutation { create_backup { `+fields+` } }`, nil, tok)
@@ -37,7 +37,7 @@ func TestBackupGraphQL(t *testing.T) {
 		"status": "restored", "id": id, "format_version": 1.0, "collections": []any{"posts"}, "rows": apptest.AnyNumber}}})
 	sameSnapshot(t, snapshot(t, s), before)
 
-	userTok = login(t, s, "user@example.com")
+	userTok := login(t, s, "user@example.com")
 	r, _ = s.GraphQL(t, `{ backups { total } }`, nil, userTok)
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{"message": "admin access required",
 		"path": []any{"backups"}, "locations": []any{map[string]any{"line": 1.0, "column": 3.0}}, "extensions": map[string]any{"code": "FORBIDDEN"}}}})

@@ -82,6 +82,11 @@ func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
+	for _, reload := range s.opts.Reload {
+		if err := reload(ctx); err != nil {
+			s.opts.Log.ErrorContext(ctx, "reloading after a restore failed; the NOTIFY will retry", "err", err)
+		}
+	}
 	return m, nil
 }
 

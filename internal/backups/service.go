@@ -47,6 +47,10 @@ type Options struct {
 	// Notify are the channels a restore notifies (empty payload) so every
 	// instance reloads its collections, settings and cached users.
 	Notify []string
+	// Reload refreshes this instance's own caches right after a restore
+	// commits, so its answer is already served from the restored data;
+	// the other instances follow the NOTIFY.
+	Reload []func(context.Context) error
 	Log    *slog.Logger
 }
 
