@@ -152,7 +152,15 @@ func (s *Service) verify(ctx context.Context, id string) (*Manifest, error) {
 	if len(sums) != len(m.Parts) {
 		return nil, corrupt("the archive has %d parts, the manifest lists %d", len(sums), len(m.Parts))
 	}
+	if len(m.Parts) != len(systemTables)+len(m.Collections) {
+		return nil, corrupt("the manifest lists %d parts for %d tables", len(m.Parts), len(systemTables)+len(m.Collections))
+	}
+	seen := map[string]bool{}
 	for _, p := range m.Parts {
+		if seen[p.Table] || seen[p.Path] {
+			return nil, corrupt("%s is listed twice", p.Table)
+		}
+		seen[p.Table], seen[p.Path] = true, true
 		if sums[p.Path] != p.SHA256 {
 			return nil, corrupt("checksum mismatch in %s (%s)", p.Path, p.Table)
 		}
