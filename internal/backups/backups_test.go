@@ -89,6 +89,15 @@ func TestCorruptArchiveIsRefused(t *testing.T) {
 	apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "corrupt backup",
 		"backup archive is corrupt: checksum mismatch in tables/006.jsonl (data.posts)", nil)
 	sameSnapshot(t, snapshot(t, s), changed)
+
+	same := func(_ string, rows []byte) []byte { return rows }
+	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 2 })
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusUnprocessableEntity,
+		"unsupported backup", "backup format version 2 is not supported (this server restores version 1)", nil)
+	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 1; m.Parts[6].Table = "public.backups" })
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusUnprocessableEntity,
+		"corrupt backup", `backup archive is corrupt: unexpected table "public.backups"`, nil)
+	sameSnapshot(t, snapshot(t, s), changed)
 }
 
 func TestRestoreFailingMidwayChangesNothing(t *testing.T) {
@@ -177,4 +186,32 @@ func TestDownloadListAndDelete(t *testing.T) {
 	if _, err := store(t, s).Stat(context.Background(), backups.KeyPrefix+id); err == nil {
 		t.Fatal("the archive outlived its backup")
 	}
+}
+
+// A restore replaces rows, not table definitions: a collection created or
+// whose fields changed since the backup is a 409 and nothing changes.
+func TestRestoreRefusesChangedDefinitions(t *testing.T) {
+	s := start(t)
+	tok, _ := setup(t, s)
+	id := createBackup(t, s, tok)["id"].(string)
+	r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": "extra", "schema": []any{map[string]any{"name": "x", "type": "text"}}}, tok)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create collection: %d %s", r.Status, r.Body)
+	}
+	changed := snapshot(t, s)
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusConflict,
+		"conflict", `collection "extra" was created after the backup; delete it first`, nil)
+	sameSnapshot(t, snapshot(t, s), changed)
+
+	if r := s.Do(t, http.MethodDelete, "/api/v1/collections/extra", nil, tok); r.Status != http.StatusNoContent {
+		t.Fatalf("delete collection: %d %s", r.Status, r.Body)
+	}
+	r = s.Do(t, http.MethodPatch, "/api/v1/collections/posts", map[string]any{"schema": []any{map[string]any{"name": "title", "type": "text"}}}, tok)
+	if r.Status != http.StatusOK {
+		t.Fatalf("drop a field: %d %s", r.Status, r.Body)
+	}
+	changed = snapshot(t, s)
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusConflict,
+		"conflict", "table data.posts has changed since the backup (its columns differ)", nil)
+	sameSnapshot(t, snapshot(t, s), changed)
 }

@@ -177,8 +177,9 @@ func readArchive(t *testing.T, r io.Reader) []entry {
 }
 
 // rewrite replaces backup id's archive with edit's version of its
-// entries, recomputing the manifest's checksums when fixSums is set.
-func rewrite(t *testing.T, s *apptest.Server, id string, fixSums bool, edit func(table string, rows []byte) []byte) {
+// entries, recomputing the manifest's checksums when fixSums is set, and
+// then applying editManifest when given.
+func rewrite(t *testing.T, s *apptest.Server, id string, fixSums bool, edit func(table string, rows []byte) []byte, editManifest ...func(*backups.Manifest)) {
 	t.Helper()
 	st := store(t, s)
 	rc, err := st.Open(context.Background(), backups.KeyPrefix+id, 0, -1)
@@ -198,6 +199,9 @@ func rewrite(t *testing.T, s *apptest.Server, id string, fixSums bool, edit func
 			sum := sha256.Sum256(entries[i].body)
 			p.SHA256, p.Size = hex.EncodeToString(sum[:]), int64(len(entries[i].body))
 		}
+	}
+	for _, fn := range editManifest {
+		fn(&m)
 	}
 	entries[len(entries)-1].body, _ = json.Marshal(m)
 	var buf bytes.Buffer
