@@ -63,11 +63,16 @@ func (h handlers) listBackups(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// restoreBackup has HTTP_STREAM_TIMEOUT, not the write timeout: a restore
+// reads the whole archive twice and reloads every table.
 func (h handlers) restoreBackup(w http.ResponseWriter, r *http.Request) error {
+	httpx.StreamUpload(w, r)
+	ctx, cancel := httpx.StreamContext(r)
+	defer cancel()
 	id := r.PathValue("id")
-	m, err := h.Backups.Restore(r.Context(), id)
+	m, err := h.Backups.Restore(ctx, id)
 	if err != nil {
-		return err
+		return streamError(ctx, err)
 	}
 	res := restoreResponse{Status: "restored", ID: id, FormatVersion: m.FormatVersion, ServerVersion: m.ServerVersion,
 		Collections: m.Collections}

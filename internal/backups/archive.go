@@ -63,6 +63,10 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	// One SELECT streams a whole table, which may outlast STATEMENT_TIMEOUT.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return 0, err
+	}
 	m := Manifest{FormatVersion: FormatVersion, ServerVersion: s.opts.Version, Created: time.Now().UTC(), Collections: []string{}}
 	rows, err := tx.QueryContext(ctx, `SELECT name FROM collections ORDER BY name`)
 	if err != nil {

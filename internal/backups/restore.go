@@ -183,6 +183,11 @@ func archivable(table string, collections []string) bool {
 // load checks that the live tables match the archive's, truncates them and
 // loads the archive's rows, all in tx.
 func (s *Service) load(ctx context.Context, tx *sql.Tx, id string, m *Manifest) error {
+	// The lock wait and TRUNCATE of large tables may outlast
+	// STATEMENT_TIMEOUT; the caller's context bounds the restore instead.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, restoreLock); err != nil {
 		return err
 	}
