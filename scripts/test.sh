@@ -11,4 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
 scripts/ensure-node-tools.sh
 scripts/ensure-versitygw.sh >/dev/null
-go test -race -count=1 "$@" ./...
+# One package at a time (-p 1): each package's end-to-end tests run
+# servers in parallel, and two such packages at once can pass PostgreSQL's
+# default of 100 connections.
+go test -race -count=1 -p 1 "$@" ./...
