@@ -40,10 +40,10 @@ type sqlStep struct {
 
 // background tells the statements the server issues on its own from those
 // of a request: the event broker's catch-up read, run when a NOTIFY from any
-// write arrives. They count in the service's statements per request but are
+// write arrives, and the webhook dispatcher's and workers' statements. They count in the service's statements per request but are
 // not replayed by a twin.
 func (s sqlStep) background() bool {
-	return strings.Contains(s.Query, "FROM events WHERE seq >")
+	return strings.Contains(s.Query, "FROM events WHERE seq >") || strings.Contains(s.Query, "webhook")
 }
 
 // sequencerElection is the statement with which the event sequencer takes

@@ -72,12 +72,7 @@ func (b *bench) runWorkloads(ctx context.Context) error {
 			}
 			b.serverRec.start()
 			_, err := b.do(ctx, r)
-			var steps []sqlStep
-			for _, s := range b.serverRec.stop() {
-				if !s.background() {
-					steps = append(steps, s)
-				}
-			}
+			steps := requestSteps(b.serverRec.stop())
 			captured = append(captured, steps)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", w.Name, w.API, err)
@@ -303,4 +298,55 @@ func mark(ok bool) string {
 		return "✓"
 	}
 	return "✗"
+}
+
+// requestSteps keeps the steps of a captured request, leaving out what the
+// server did meanwhile on its own: the broker's reads and every
+// transaction of a background worker (webhook dispatch and delivery). A
+// request's transactions end before its answer, so a transaction still
+// open when the capture ends, or one whose BEGIN came before it, is a
+// worker's; so is one that touches a background table.
+func requestSteps(captured []sqlStep) []sqlStep {
+	drop := make([]bool, len(captured))
+	begun := map[int64]int{} // conn → index of its open BEGIN
+	for i, s := range captured {
+		switch {
+		case s.Kind == kindBegin:
+			begun[s.Conn] = i
+		case s.Kind == kindCommit || s.Kind == kindRollback:
+			start, ok := begun[s.Conn]
+			if !ok {
+				drop[i] = true // began before the capture
+				continue
+			}
+			delete(begun, s.Conn)
+			background := false
+			for j := start; j <= i; j++ {
+				background = background || (captured[j].Conn == s.Conn && captured[j].background())
+			}
+			if background {
+				for j := start; j <= i; j++ {
+					if captured[j].Conn == s.Conn {
+						drop[j] = true
+					}
+				}
+			}
+		case s.background():
+			drop[i] = true
+		}
+	}
+	for conn, start := range begun { // still open: a worker's
+		for j := start; j < len(captured); j++ {
+			if captured[j].Conn == conn {
+				drop[j] = true
+			}
+		}
+	}
+	var steps []sqlStep
+	for i, s := range captured {
+		if !drop[i] {
+			steps = append(steps, s)
+		}
+	}
+	return steps
 }
