@@ -68,9 +68,12 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		opt(cfg, &o)
 	}
 	db := pgtest.Open(tb)
-	// Parallel tests each run servers; small pools keep them all within
-	// PostgreSQL's default of 100 connections.
+	// Parallel tests each run servers, and a test waiting for its turn
+	// keeps its server: small pools that do not keep idle connections
+	// long keep them all within PostgreSQL's default of 100 connections.
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxIdleTime(time.Second)
 	a, err := app.New(cfg, db, o)
 	if err != nil {
 		tb.Fatal(err)

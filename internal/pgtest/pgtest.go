@@ -82,6 +82,9 @@ func Open(tb testing.TB) *bun.DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Tests open many pools at once; idle connections would pile up.
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxIdleTime(time.Second)
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
