@@ -104,8 +104,10 @@ func (r *Response) JSON(tb testing.TB) map[string]any {
 	return v
 }
 
-// Do sends a request. body may be nil, a string (sent as is) or any value
-// (sent as JSON); token, when not empty, goes in the Authorization header.
+// Do sends a request. body may be nil, a string (sent as is, as JSON), an
+// io.Reader (sent as is; give its Content-Type in headers) or any other
+// value (sent as JSON); token, when not empty, goes in the Authorization
+// header; headers are name, value pairs.
 func (s *Server) Do(tb testing.TB, method, path string, body any, token string, headers ...string) *Response {
 	tb.Helper()
 	var rd io.Reader
@@ -114,6 +116,8 @@ func (s *Server) Do(tb testing.TB, method, path string, body any, token string, 
 	case nil:
 	case string:
 		rd, contentType = strings.NewReader(b), "application/json"
+	case io.Reader:
+		rd = b
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {

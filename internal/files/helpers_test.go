@@ -2,7 +2,6 @@ package files_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -104,26 +103,7 @@ func multipartBody(t *testing.T, parts ...part) (*bytes.Buffer, string) {
 // send makes a request with a raw body and reads the whole response.
 func send(t *testing.T, s *apptest.Server, method, path string, body io.Reader, token string, headers ...string) *apptest.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return s.Do(t, method, path, body, token, headers...)
 }
 
 // upload posts parts to /api/v1/files.
