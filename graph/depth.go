@@ -12,7 +12,7 @@ import (
 // depthLimit refuses operations nested deeper than max before they run, so
 // a deep query cannot fan out into unbounded work. Complexity bounds width;
 // this bounds depth. Introspection's own nesting is exempt.
-type depthLimit struct{ max int }
+type depthLimit struct{ max func() int }
 
 var (
 	_ graphql.HandlerExtension        = depthLimit{}
@@ -38,11 +38,12 @@ func (depthLimit) ExtensionName() string { return "DepthLimit" }
 func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if d.max <= 0 || oc.Operation == nil {
+	limit := d.max()
+	if limit <= 0 || oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.max {
-		err := gqlerror.Errorf("operation is nested %d levels deep, more than the limit of %d", depth, d.max)
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > limit {
+		err := gqlerror.Errorf("operation is nested %d levels deep, more than the limit of %d", depth, limit)
 		err.Extensions = map[string]any{"code": codeDepthLimit}
 		return err
 	}

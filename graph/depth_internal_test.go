@@ -75,7 +75,7 @@ func TestSelectionDepthCycle(t *testing.T) {
 func TestDepthLimitExtension(t *testing.T) {
 	check := func(max int, query string) string {
 		t.Helper()
-		err := depthLimit{max: max}.MutateOperationContext(context.Background(), &graphql.OperationContext{Operation: operation(t, query)})
+		err := depthLimit{max: func() int { return max }}.MutateOperationContext(context.Background(), &graphql.OperationContext{Operation: operation(t, query)})
 		if err == nil {
 			return ""
 		}
@@ -93,7 +93,7 @@ func TestDepthLimitExtension(t *testing.T) {
 	if msg := check(0, nested(50)); msg != "" {
 		t.Fatalf("limit 0 means none, got %s", msg)
 	}
-	if err := (depthLimit{max: 1}).MutateOperationContext(context.Background(), &graphql.OperationContext{}); err != nil {
+	if err := (depthLimit{max: func() int { return 1 }}).MutateOperationContext(context.Background(), &graphql.OperationContext{}); err != nil {
 		t.Fatalf("no operation: %v", err)
 	}
 }
@@ -102,8 +102,9 @@ func TestDepthLimitExtension(t *testing.T) {
 // is a 200 without data like a validation failure, and introspection stays exempt.
 func TestDepthLimitOverHTTP(t *testing.T) {
 	srv := NewServer(Options{
-		MaxDepth: 2, MaxComplexity: 1000, Introspection: true, Shutdown: context.Background(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Limits:   func() Limits { return Limits{MaxDepth: 2, MaxComplexity: 1000, Introspection: true} },
+		Shutdown: context.Background(),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	post := func(query string) (int, string) {
 		body := `{"query": "` + query + `"}`

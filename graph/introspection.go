@@ -10,25 +10,31 @@ import (
 )
 
 // codeIntrospectionOff refuses __schema and __type when introspection is
-// turned off (GRAPHQL_INTROSPECTION=false); a protocol error, so HTTP
+// turned off (the setting graphql_introspection); a protocol error, so HTTP
 // answers it like a validation failure instead of a masked internal error.
 const codeIntrospectionOff = "INTROSPECTION_DISABLED"
 
 func init() { errcode.RegisterErrorType(codeIntrospectionOff, errcode.KindProtocol) }
 
-// noIntrospection refuses operations that read the schema before they run.
-type noIntrospection struct{}
+// schemaAccess lets an operation read the schema while on() says so (as
+// gqlgen's extension.Introspection does), and otherwise refuses one that
+// reads it before it runs.
+type schemaAccess struct{ on func() bool }
 
 var (
-	_ graphql.HandlerExtension        = noIntrospection{}
-	_ graphql.OperationContextMutator = noIntrospection{}
+	_ graphql.HandlerExtension        = schemaAccess{}
+	_ graphql.OperationContextMutator = schemaAccess{}
 )
 
-func (noIntrospection) ExtensionName() string { return "NoIntrospection" }
+func (schemaAccess) ExtensionName() string { return "Introspection" }
 
-func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+func (schemaAccess) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+func (i schemaAccess) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if i.on() {
+		oc.DisableIntrospection = false
+		return nil
+	}
 	if oc.Operation != nil && readsSchema(oc.Operation.SelectionSet, 0) {
 		err := gqlerror.Errorf("introspection is disabled on this server")
 		err.Extensions = map[string]any{"code": codeIntrospectionOff}

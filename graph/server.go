@@ -38,9 +38,8 @@ type Options struct {
 	CheckOrigin func(r *http.Request) bool
 	// Shutdown closes every open websocket when it is done.
 	Shutdown context.Context
-	// MaxDepth and MaxComplexity bound what one operation may ask for.
-	MaxDepth      int
-	MaxComplexity int
+	// Limits are read at every operation (the live settings).
+	Limits func() Limits
 	// MaxTokens is the parser's token limit (DefaultMaxTokens when 0).
 	MaxTokens int
 	// MaxSubscriptionsPerSocket caps the subscriptions (X_mutated and live
@@ -49,8 +48,6 @@ type Options struct {
 	// 0 is no cap.
 	MaxSubscriptionsPerSocket int
 	MaxSocketsPerClient       int
-	// Introspection lets clients read the schema (__schema, __type).
-	Introspection bool
 	// MaxUploadBytes bounds a multipart request (upload_file), as
 	// MAX_IMPORT_BYTES bounds the REST upload; 0 is gqlgen's 32 MiB.
 	MaxUploadBytes int64
@@ -63,6 +60,14 @@ type Options struct {
 	RateLimit func(context.Context) error
 
 	sessions *wsSessions
+}
+
+// Limits bound what one operation may ask for, and whether it may read the
+// schema (__schema, __type).
+type Limits struct {
+	MaxDepth      int
+	MaxComplexity int
+	Introspection bool
 }
 
 // NewServer builds the /graphql handler: POST, GET and websockets (both
@@ -106,16 +111,12 @@ func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	}
 	srv.SetParserTokenLimit(tokens)
 	srv.SetValidationRulesFn(validationRules)
-	if o.Introspection {
-		srv.Use(extension.Introspection{})
-	} else {
-		srv.Use(noIntrospection{})
-	}
+	srv.Use(schemaAccess{on: func() bool { return o.Limits().Introspection }})
 	// Automatic persisted queries: clients may send a query's hash alone once
 	// the server has seen it (Apollo's protocol).
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(depthLimit{max: o.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.Use(depthLimit{max: func() int { return o.Limits().MaxDepth }})
+	srv.Use(&extension.ComplexityLimit{Func: func(context.Context, *graphql.OperationContext) int { return o.Limits().MaxComplexity }})
 	srv.AroundOperations(reauthenticate(o.Auth))
 	srv.AroundOperations(rateLimit(o.RateLimit))
 	srv.AroundOperations(maintenance(o.Maintenance))

@@ -77,9 +77,6 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if opts.Mail == nil {
-		opts.Mail = mail.New(cfg.SMTP, log)
-	}
 	// Everything started is closed on the way out, last first, whether
 	// New fails half-way or the App is closed.
 	a := &App{}
@@ -92,8 +89,15 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(hub.Close)
+	settingsSvc, err := settings.New(context.Background(), db, hub, log, initialSettings(cfg))
+	if err != nil {
+		return fail(err)
+	}
+	if opts.Mail == nil {
+		opts.Mail = mail.New(func() config.SMTP { return smtpConfig(cfg, settingsSvc.Current()) }, log)
+	}
 	authSvc, err := auth.New(db, hub, opts.Mail, log, auth.Options{
-		Secret: cfg.JWTSecret, AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+		Secret: cfg.JWTSecret, Policy: func() auth.Policy { return authPolicy(settingsSvc.Current()) },
 		PublicURL: cfg.PublicURL, BcryptCost: opts.BcryptCost, Now: opts.Now,
 		Throttle: auth.ThrottleOptions{PerIP: cfg.Throttle.PerIP, PerAccount: cfg.Throttle.PerAccount},
 	})
@@ -105,14 +109,11 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if err != nil {
 		return fail(err)
 	}
-	settingsSvc, err := settings.New(context.Background(), db, hub, log, settingsFromEnv(cfg))
+	broker, err := events.NewBroker(db.DB, hub, log, func() time.Duration { return settingsSvc.Current().EventsRetention() })
 	if err != nil {
 		return fail(err)
 	}
-	broker, err := events.NewBroker(db.DB, hub, log, cfg.EventsRetention)
-	if err != nil {
-		return fail(err)
-	}
+	settingsSvc.OnReload(broker.Wake)
 	a.onClose(func() error { broker.Close(); return nil })
 	sequencer, err := events.StartSequencer(cfg.DatabaseURL, log, broker.Wake)
 	if err != nil {
@@ -158,7 +159,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown
 	a.onClose(func() error { shutdown(); return nil })
-	cors := httpx.CORS{Origins: cfg.CORSOrigins}
+	cors := httpx.CORS{Origins: func() []string { return settingsSvc.Current().CORSOrigins() }}
 	limiter := httpx.NewRateLimiter(func() httpx.RateLimit {
 		snap := settingsSvc.Current()
 		return httpx.RateLimit{PerMinute: snap.APIRateLimit(), TrustForwardedFor: snap.TrustForwardedFor()}
@@ -180,12 +181,10 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Set:                       svc,
 		CheckOrigin:               func(r *http.Request) bool { return sameOrigin(r) || cors.AllowedUpgrade(r) },
 		Shutdown:                  shutdownCtx,
-		MaxDepth:                  cfg.GraphQL.MaxDepth,
-		MaxComplexity:             cfg.GraphQL.MaxComplexity,
+		Limits:                    func() graph.Limits { return graphLimits(settingsSvc.Current()) },
 		MaxTokens:                 cfg.GraphQL.MaxTokens,
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
-		Introspection:             cfg.GraphQL.Introspection,
 		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,
@@ -230,19 +229,6 @@ func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
 		}
 		return restLimit(r)
 	}
-}
-
-// settingsFromEnv are the initial values of the settings that the
-// environment configures today (README: Settings).
-func settingsFromEnv(cfg *config.Config) map[string]any {
-	env := map[string]any{}
-	if cfg.Webhooks.AllowPrivateTargets {
-		env[settings.KeyWebhookPrivate] = true
-	}
-	if cfg.SMTP.Password != "" {
-		env[settings.KeySMTPPassword] = cfg.SMTP.Password
-	}
-	return env
 }
 
 // withClient hands the resolvers the caller's address and user agent.

@@ -44,7 +44,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	if !s.checkPassword(user.PasswordHash, oldPassword) {
 		return apierr.InvalidField("old_password", "is incorrect")
 	}
-	if why := passwordProblem(newPassword); why != "" {
+	if why := s.passwordProblem(newPassword); why != "" {
 		return apierr.InvalidField("new_password", why)
 	}
 	if confirm != newPassword {

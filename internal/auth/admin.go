@@ -51,7 +51,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*dbmodel.
 		in.Role = RoleUser
 	}
 	reg := RegisterInput{Email: in.Email, Password: in.Password, PasswordConfirm: in.Password, Name: in.Name}
-	fields := reg.problems()
+	fields := reg.problems(s)
 	if in.Role != RoleUser && in.Role != RoleAdmin {
 		fields["role"] = "must be user or admin"
 	}
@@ -162,7 +162,7 @@ func (s *Service) updateUser(ctx context.Context, id string, in UpdateUserInput)
 		user.Verified = *in.Verified
 	}
 	if in.Password != nil {
-		if why := passwordProblem(*in.Password); why != "" {
+		if why := s.passwordProblem(*in.Password); why != "" {
 			fields["password"] = why
 		} else if user.PasswordHash, err = s.hashPassword(*in.Password); err != nil {
 			return nil, err

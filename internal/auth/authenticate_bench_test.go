@@ -21,8 +21,8 @@ func newTestService(tb testing.TB) *Service {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { hub.Close() })
-	s, err := New(pgtest.Open(tb), hub, mail.New(config.SMTP{}, log), log, Options{
-		Secret: []byte("bench-secret-bench-secret-bench-secret"), AccessTTL: time.Hour, RefreshTTL: time.Hour, BcryptCost: 4,
+	s, err := New(pgtest.Open(tb), hub, mail.New(func() config.SMTP { return config.SMTP{} }, log), log, Options{
+		Secret: []byte("bench-secret-bench-secret-bench-secret"), Policy: func() Policy { return Policy{AccessTTL: time.Hour, RefreshTTL: time.Hour, PasswordMinLength: 8} }, BcryptCost: 4,
 	})
 	if err != nil {
 		tb.Fatal(err)

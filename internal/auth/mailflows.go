@@ -127,7 +127,7 @@ func (s *Service) userByEmail(ctx context.Context, email string) (*dbmodel.User,
 // ResetPassword sets a new password with a mailed token, and ends every
 // session: whoever knew the old password is logged out.
 func (s *Service) ResetPassword(ctx context.Context, token, password, confirm string) error {
-	if why := passwordProblem(password); why != "" {
+	if why := s.passwordProblem(password); why != "" {
 		return apierr.InvalidField("password", why)
 	}
 	if confirm != password {

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -37,11 +38,19 @@ func (s *Service) checkPassword(hash, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), prehash(password)) == nil
 }
 
-// passwordProblem says what is wrong with a new password, or "".
-func passwordProblem(password string) string {
+// maxPassword bounds a password, so prehash reads at most 400 bytes.
+const maxPassword = 100
+
+// passwordProblem says what is wrong with a new password under the current
+// policy, or "".
+func (s *Service) passwordProblem(password string) string {
+	p := s.opts.Policy()
 	n := utf8.RuneCountInString(password)
-	if n < 8 || n > 100 {
-		return "must be 8 to 100 characters"
+	if n < p.PasswordMinLength || n > maxPassword {
+		return fmt.Sprintf("must be %d to %d characters", p.PasswordMinLength, maxPassword)
+	}
+	if !p.PasswordLetterAndDigit {
+		return ""
 	}
 	var letter, digit bool
 	for _, r := range password {

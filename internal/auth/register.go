@@ -34,21 +34,22 @@ type AuthResult struct {
 	Tokens *Tokens
 }
 
-func (in *RegisterInput) validate() error {
-	if fields := in.problems(); len(fields) > 0 {
+func (in *RegisterInput) validate(s *Service) error {
+	if fields := in.problems(s); len(fields) > 0 {
 		return apierr.Invalid(fields)
 	}
 	return nil
 }
 
-// problems normalises the email and says what is wrong, per field.
-func (in *RegisterInput) problems() map[string]string {
+// problems normalises the email and says what is wrong, per field, under
+// s's password policy.
+func (in *RegisterInput) problems(s *Service) map[string]string {
 	fields := map[string]string{}
 	var why string
 	if in.Email, why = normalizeEmail(in.Email); why != "" {
 		fields["email"] = why
 	}
-	if why := passwordProblem(in.Password); why != "" {
+	if why := s.passwordProblem(in.Password); why != "" {
 		fields["password"] = why
 	} else if in.PasswordConfirm != in.Password {
 		fields["password_confirm"] = "does not match password"
@@ -95,7 +96,7 @@ func (s *Service) Setup(ctx context.Context, in RegisterInput, client Client) (*
 }
 
 func (s *Service) register(ctx context.Context, in RegisterInput, client Client, role string, guard func(bun.Tx) error) (*AuthResult, error) {
-	if err := in.validate(); err != nil {
+	if err := in.validate(s); err != nil {
 		return nil, err
 	}
 	hash, err := s.hashPassword(in.Password)
@@ -154,7 +155,7 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 // startSession opens a session for userID and issues its first token pair.
 func (s *Service) startSession(ctx context.Context, tx bun.Tx, userID string, client Client) (*Tokens, error) {
 	now := s.opts.Now()
-	sess := &dbmodel.Session{UserID: userID, UserAgent: truncate(client.UserAgent, 512), IP: client.IP, Created: now, LastUsed: now, ExpiresAt: now.Add(s.opts.RefreshTTL)}
+	sess := &dbmodel.Session{UserID: userID, UserAgent: truncate(client.UserAgent, 512), IP: client.IP, Created: now, LastUsed: now, ExpiresAt: now.Add(s.opts.Policy().RefreshTTL)}
 	if _, err := tx.NewInsert().Model(sess).Returning("id").Exec(ctx); err != nil {
 		return nil, err
 	}

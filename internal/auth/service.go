@@ -31,9 +31,10 @@ const NotifyChannel = notifyChannel
 
 // Options configures the service.
 type Options struct {
-	Secret     []byte
-	AccessTTL  time.Duration
-	RefreshTTL time.Duration
+	Secret []byte
+	// Policy is read at each use, so a change of the live settings
+	// applies to the next token, session or password.
+	Policy func() Policy
 	// PublicURL prefixes the links in mails.
 	PublicURL string
 	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.
@@ -42,6 +43,16 @@ type Options struct {
 	Now func() time.Time
 	// Throttle limits login, register and the mail requests.
 	Throttle ThrottleOptions
+}
+
+// Policy is the part of auth that admins tune at run time (settings).
+type Policy struct {
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// PasswordMinLength is the fewest characters a new password may have;
+	// PasswordLetterAndDigit requires one of each.
+	PasswordMinLength      int
+	PasswordLetterAndDigit bool
 }
 
 // Service is the auth service. It is safe for concurrent use.

@@ -50,7 +50,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (*Tokens, error) 
 			return nil, err
 		}
 		if _, err := tx.NewUpdate().Model((*dbmodel.Session)(nil)).
-			Set("last_used = ?", now).Set("expires_at = ?", now.Add(s.opts.RefreshTTL)).
+			Set("last_used = ?", now).Set("expires_at = ?", now.Add(s.opts.Policy().RefreshTTL)).
 			Where("id = ?", row.SessionID).Exec(ctx); err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ type accessClaims struct {
 	jwt.RegisteredClaims
 }
 
-func (s *Service) signAccess(userID, sessionID string) (string, error) {
+func (s *Service) signAccess(userID, sessionID string, ttl time.Duration) (string, error) {
 	now := s.opts.Now()
 	claims := accessClaims{
 		SessionID: sessionID,
@@ -37,7 +37,7 @@ func (s *Service) signAccess(userID, sessionID string) (string, error) {
 			Issuer:    issuer,
 			Subject:   userID,
 			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.AccessTTL)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.opts.Secret)
@@ -60,11 +60,12 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 
 // issue makes the token pair for a session whose refresh token is refresh.
 func (s *Service) issue(userID, sessionID, refresh string) (*Tokens, error) {
-	access, err := s.signAccess(userID, sessionID)
+	ttl := s.opts.Policy().AccessTTL
+	access, err := s.signAccess(userID, sessionID, ttl)
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "bearer", ExpiresIn: int(s.opts.AccessTTL / time.Second)}, nil
+	return &Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "bearer", ExpiresIn: int(ttl / time.Second)}, nil
 }
 
 // randomToken returns an opaque random token and the hash under which it is stored.

@@ -51,6 +51,9 @@ type Config struct {
 	OAuth    map[string]OAuthProvider
 	Webhooks Webhooks
 	Storage  Storage
+	// FromEnv names the environment variables set explicitly (not empty).
+	// Those of live settings pin them: see settings.Initial.
+	FromEnv map[string]bool
 }
 
 // Webhooks configure the sending of webhook deliveries.
@@ -117,8 +120,10 @@ type SMTP struct {
 // Load parses args (without the program name) over the environment given by
 // getenv. Flags win over environment variables.
 func Load(args []string, getenv func(string) string) (*Config, error) {
+	fromEnv := map[string]bool{}
 	env := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
+			fromEnv[key] = true
 			return v
 		}
 		return def
@@ -128,7 +133,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		addr = ":" + port
 	}
 	fset := flag.NewFlagSet("fastcms", flag.ContinueOnError)
-	c := &Config{}
+	c := &Config{FromEnv: fromEnv}
 	fset.StringVar(&c.Addr, "addr", addr, "listen address (env PORT gives :PORT)")
 	fset.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", DefaultDatabaseURL), "PostgreSQL URL (env DATABASE_URL)")
 	fset.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory for generated secrets, files and a private cluster (env DATA_DIR)")

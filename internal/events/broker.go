@@ -26,7 +26,7 @@ var ErrOverflow = errors.New("events: subscriber too slow, buffer full")
 type Broker struct {
 	db        *sql.DB
 	log       *slog.Logger
-	retention time.Duration
+	retention func() time.Duration
 	// maxReplay caps how many events a resuming subscription may replay.
 	maxReplay int
 
@@ -39,9 +39,9 @@ type Broker struct {
 }
 
 // NewBroker starts following the log from its current end. Events older
-// than retention are deleted as the broker goes (by every instance; the
-// deletes are idempotent).
-func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Duration) (*Broker, error) {
+// than retention() are deleted as the broker goes, every minute and at once
+// when retention changes (by every instance; the deletes are idempotent).
+func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention func() time.Duration) (*Broker, error) {
 	b := &Broker{db: db, log: log, retention: retention, maxReplay: MaxReplay, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
@@ -56,8 +56,9 @@ func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Dur
 	return b, nil
 }
 
-// Wake makes the broker read the log now: the sequencer of this instance
-// calls it after each batch, other instances hear of it through NOTIFY.
+// Wake makes the broker read the log now (and prune it, if the retention
+// changed): the sequencer of this instance calls it after each batch, other
+// instances hear of it through NOTIFY, and the settings after each change.
 func (b *Broker) Wake() {
 	select {
 	case b.wake <- struct{}{}:
@@ -84,18 +85,18 @@ func (b *Broker) run(ctx context.Context) {
 	defer close(b.done)
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
-	pruned := time.Now()
+	pruned, prunedFor := time.Now(), b.retention()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.wake:
 		case <-tick.C:
-			if time.Since(pruned) > time.Minute {
-				pruned = time.Now()
-				if _, err := b.db.ExecContext(ctx, "DELETE FROM events WHERE created < now() - make_interval(secs => $1)", b.retention.Seconds()); err != nil && ctx.Err() == nil {
-					b.log.Error("pruning events", "err", err)
-				}
+		}
+		if keep := b.retention(); keep != prunedFor || time.Since(pruned) > time.Minute {
+			pruned, prunedFor = time.Now(), keep
+			if _, err := b.db.ExecContext(ctx, "DELETE FROM events WHERE created < now() - make_interval(secs => $1)", keep.Seconds()); err != nil && ctx.Err() == nil {
+				b.log.Error("pruning events", "err", err)
 			}
 		}
 		if err := b.drain(ctx); err != nil && ctx.Err() == nil {

@@ -28,7 +28,7 @@ func instance(t *testing.T) (*sql.DB, *Broker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBroker(db, hub, quiet, time.Hour)
+	b, err := NewBroker(db, hub, quiet, func() time.Duration { return time.Hour })
 	if err != nil {
 		t.Fatal(err)
 	}

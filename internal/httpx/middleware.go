@@ -146,9 +146,10 @@ func WithBodyLimitFunc(limitOf func(*http.Request) int64, next http.Handler) htt
 
 // CORS answers cross-origin requests from the configured origins. "*"
 // lets any page read responses, but never with the caller's credentials:
-// only listed origins get Access-Control-Allow-Credentials.
+// only listed origins get Access-Control-Allow-Credentials. Origins is read
+// at every request (the live settings' cors_origins).
 type CORS struct {
-	Origins []string
+	Origins func() []string
 }
 
 // corsHeaders are the request headers a preflight allows for origins that
@@ -163,10 +164,10 @@ func (c CORS) Allowed(origin string) bool {
 // Listed reports whether origin is named in the configuration, which
 // trusts it with the caller's credentials.
 func (c CORS) Listed(origin string) bool {
-	return origin != "*" && slices.Contains(c.Origins, origin)
+	return origin != "*" && slices.Contains(c.Origins(), origin)
 }
 
-func (c CORS) anyOrigin() bool { return slices.Contains(c.Origins, "*") }
+func (c CORS) anyOrigin() bool { return slices.Contains(c.Origins(), "*") }
 
 // AllowedUpgrade reports whether a websocket may open from r's Origin.
 // Websockets are outside CORS and the browser sends the access_token cookie

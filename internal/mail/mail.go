@@ -1,6 +1,8 @@
 // Package mail sends the product's few messages (verification, password
 // reset, email change). Without an SMTP host it logs them; their bodies, which
 // hold live tokens, only when MAIL_LOG_BODIES says this is a developer machine.
+// The SMTP configuration is read at every mail, so a change of the live
+// settings applies to the next one.
 package mail
 
 import (
@@ -27,12 +29,23 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// New returns an SMTP sender when cfg names a host, else a log sender.
-func New(cfg config.SMTP, log *slog.Logger) Sender {
+// New returns a sender that sends each message through the SMTP server
+// current names, or logs it when there is no host.
+func New(current func() config.SMTP, log *slog.Logger) Sender {
+	return liveSender{current, log}
+}
+
+type liveSender struct {
+	current func() config.SMTP
+	log     *slog.Logger
+}
+
+func (s liveSender) Send(ctx context.Context, m Message) error {
+	cfg := s.current()
 	if cfg.Host == "" {
-		return logSender{log, cfg.LogBodies}
+		return logSender{s.log, cfg.LogBodies}.Send(ctx, m)
 	}
-	return smtpSender{cfg}
+	return smtpSender{cfg}.Send(ctx, m)
 }
 
 type logSender struct {

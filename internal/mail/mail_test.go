@@ -26,7 +26,7 @@ func TestSecurity17MailLogWithoutBodies(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := New(c.cfg, slog.New(slog.NewTextHandler(&buf, nil))).Send(context.Background(), m); err != nil {
+			if err := New(func() config.SMTP { return c.cfg }, slog.New(slog.NewTextHandler(&buf, nil))).Send(context.Background(), m); err != nil {
 				t.Fatal(err)
 			}
 			out := buf.String()

@@ -11,7 +11,10 @@ import (
 )
 
 func TestSettingsREST(t *testing.T) {
-	s := apptest.Start(t, func(c *config.Config, _ *app.Options) { c.SMTP.Password = "from-the-env" })
+	// SMTP_PASSWORD set in the environment pins smtp_password.
+	s := apptest.Start(t, func(c *config.Config, _ *app.Options) {
+		c.SMTP.Password, c.FromEnv = "from-the-env", map[string]bool{"SMTP_PASSWORD": true}
+	})
 	root := admin(t, s)
 	u := user(t, s, "plain@example.com")
 
@@ -21,14 +24,9 @@ func TestSettingsREST(t *testing.T) {
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/settings/x", nil, u.Access), http.StatusForbidden, "forbidden", "admin access required", nil)
 
 	// Known keys show their default or environment value; secrets never.
-	defaults := map[string]any{
-		"app":   map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
-		"email": map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
-		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false),
-			"webhook_allow_private_targets": entry(false, descHooks, "default", false)},
-		"storage": map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)},
-		"custom":  map[string]any{},
-	}
+	defaults := listing(map[string]map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)})
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access), http.StatusOK, map[string]any{
+		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default")})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
 
 	// Upserts: a custom key (any JSON), a known key, secrets.
@@ -39,8 +37,9 @@ func TestSettingsREST(t *testing.T) {
 		http.StatusOK, map[string]any{"key": "new_editor", "category": "custom", "value": "off", "description": "the new editor", "source": "database", "secret": false})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "max_file_size", "value": 2048, "category": "storage"}, root.Access),
 		http.StatusOK, map[string]any{"key": "max_file_size", "category": "storage", "value": 2048, "description": descFileSize, "source": "database", "secret": false})
-	apptest.ExpectJSON(t, s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "smtp_password", "value": "hunter2-secret"}, root.Access),
-		http.StatusOK, map[string]any{"key": "smtp_password", "category": "email", "value": nil, "description": descSMTP, "source": "database", "secret": true})
+	// The environment wins: a pinned key cannot be set here.
+	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "smtp_password", "value": "hunter2-secret"}, root.Access),
+		http.StatusConflict, "conflict", "smtp_password is set by the environment variable SMTP_PASSWORD, which wins over a stored value: change it there", nil)
 	apptest.ExpectJSON(t, s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "stripe_api_key", "value": "sk_live_hunter2"}, root.Access),
 		http.StatusOK, map[string]any{"key": "stripe_api_key", "category": "custom", "value": nil, "description": "", "source": "database", "secret": true})
 
@@ -62,7 +61,7 @@ func TestSettingsREST(t *testing.T) {
 		`no settings category "mail" (categories: app, email, security, storage, custom)`, nil)
 
 	// Deleting a known key's row brings back its initial value.
-	for _, key := range []string{"max_file_size", "new_editor", "stripe_api_key", "smtp_password"} {
+	for _, key := range []string{"max_file_size", "new_editor", "stripe_api_key"} {
 		if r := s.Do(t, http.MethodDelete, "/api/v1/settings/"+key, nil, root.Access); r.Status != http.StatusNoContent {
 			t.Fatalf("delete %s: %d %s", key, r.Status, r.Body)
 		}

@@ -1,6 +1,7 @@
 package settings_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"fastcms/internal/apptest"
 	"fastcms/internal/pgtest"
+	"fastcms/internal/settings"
 )
 
 // The tests of this package change settings every instance of its
@@ -70,10 +72,42 @@ func entry(value any, description, source string, secret bool) map[string]any {
 	return map[string]any{"value": value, "description": description, "source": source, "secret": secret}
 }
 
+// known is a known key's entry as a listing shows it: its description and
+// whether it is secret come from its definition.
+func known(key string, value any, source string) map[string]any {
+	d, _ := settings.Lookup(key)
+	return entry(value, d.Description, source, d.Secret)
+}
+
+// listing is GET /api/v1/settings with every known key at its default but
+// those in changed (key → its entry), which may add custom keys.
+func listing(changed map[string]map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, c := range settings.Categories {
+		out[c] = map[string]any{}
+	}
+	for _, d := range settings.Defs {
+		var v any
+		if !d.Secret {
+			raw, _ := json.Marshal(d.Default)
+			json.Unmarshal(raw, &v) //nolint:errcheck // a default always reads back
+		}
+		out[d.Category].(map[string]any)[d.Key] = entry(v, d.Description, "default", d.Secret)
+	}
+	for key, e := range changed {
+		category := settings.Custom
+		if d, ok := settings.Lookup(key); ok {
+			category = d.Category
+		}
+		out[category].(map[string]any)[key] = e
+	}
+	return out
+}
+
 // Descriptions of the known keys, as the API shows them.
 const (
 	descMaintenance = "REST and GraphQL writes of non-admins answer 503 SERVICE_UNAVAILABLE; reads, auth and admins keep working"
-	descSMTP        = "SMTP password (write-only); the mail sender reads SMTP_PASSWORD at start"
+	descSMTP        = "SMTP password (write-only)"
 	descRate        = "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"
 	descTrust       = "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"
 	descHooks       = "let webhooks call loopback, private, link-local and other internal addresses (development and tests); checked at connect time"

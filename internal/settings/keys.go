@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Categories are the groups settings are listed in; unknown keys go to
@@ -22,10 +23,12 @@ type Kind int
 
 // The kinds of known keys.
 const (
-	Bool     Kind = iota // true or false
-	Int                  // a whole number, at least Def.Min
-	String               // any string
-	MIMEList             // a list of media types, "type/subtype" or "type/*"
+	Bool       Kind = iota // true or false
+	Int                    // a whole number from Def.Min to Def.Max (when not 0)
+	String                 // any string
+	MIMEList               // a list of media types, "type/subtype" or "type/*"
+	Duration               // a positive Go duration as a string: "15m", "720h"
+	OriginList             // a list of browser origins ("https://app.example") or "*"
 )
 
 // Def describes a key the server knows: its category, type, default and
@@ -36,8 +39,12 @@ type Def struct {
 	Kind        Kind
 	Default     any
 	Min         int64
+	Max         int64 // 0: no maximum
 	Secret      bool
 	Description string
+	// Env is the environment variable that gives the initial value; set
+	// explicitly, it wins over a stored value (see Initial).
+	Env string
 }
 
 // Known keys. Each one the server reads is enforced live, from the
@@ -50,19 +57,59 @@ const (
 	KeyAllowedTypes    = "allowed_file_types"
 	KeySMTPPassword    = "smtp_password"
 	KeyWebhookPrivate  = "webhook_allow_private_targets"
+
+	KeyEventsRetention   = "events_retention"
+	KeySMTPHost          = "smtp_host"
+	KeySMTPPort          = "smtp_port"
+	KeySMTPUsername      = "smtp_username"
+	KeySMTPFrom          = "smtp_from"
+	KeyAccessTokenTTL    = "access_token_ttl"
+	KeyRefreshTokenTTL   = "refresh_token_ttl"
+	KeyPasswordMinLength = "password_min_length"
+	KeyPasswordMix       = "password_require_letter_and_digit"
+	KeyCORSOrigins       = "cors_origins"
+	KeyGraphQLDepth      = "graphql_max_depth"
+	KeyGraphQLComplexity = "graphql_max_complexity"
+	KeyIntrospection     = "graphql_introspection"
 )
 
 // Defs lists the known keys, by category then key.
 var Defs = []Def{
 	{Key: KeyMaintenanceMode, Category: "app", Kind: Bool, Default: false,
 		Description: "REST and GraphQL writes of non-admins answer 503 SERVICE_UNAVAILABLE; reads, auth and admins keep working"},
-	{Key: KeySMTPPassword, Category: "email", Kind: String, Default: "", Secret: true,
-		Description: "SMTP password (write-only); the mail sender reads SMTP_PASSWORD at start"},
+	{Key: KeyEventsRetention, Category: "app", Kind: Duration, Default: "24h", Env: "EVENTS_RETENTION",
+		Description: "how long record events are kept, so how far back a subscription may resume with after_seq (a Go duration)"},
+	{Key: KeySMTPHost, Category: "email", Kind: String, Default: "", Env: "SMTP_HOST",
+		Description: "SMTP server host; empty logs each mail instead of sending it"},
+	{Key: KeySMTPPort, Category: "email", Kind: Int, Default: int64(587), Min: 1, Max: 65535, Env: "SMTP_PORT",
+		Description: "SMTP server port"},
+	{Key: KeySMTPUsername, Category: "email", Kind: String, Default: "", Env: "SMTP_USERNAME",
+		Description: "SMTP user name; empty sends without authentication"},
+	{Key: KeySMTPPassword, Category: "email", Kind: String, Default: "", Secret: true, Env: "SMTP_PASSWORD",
+		Description: "SMTP password (write-only)"},
+	{Key: KeySMTPFrom, Category: "email", Kind: String, Default: "fastcms@localhost", Env: "SMTP_FROM",
+		Description: "sender address of every mail"},
 	{Key: KeyAPIRateLimit, Category: "security", Kind: Int, Default: int64(0), Min: 0,
 		Description: "requests per minute per client (per user when signed in, per address otherwise), per instance; 0 is no limit"},
 	{Key: KeyTrustForwarded, Category: "security", Kind: Bool, Default: false,
 		Description: "whether api_rate_limit takes an anonymous client's address from the last X-Forwarded-For entry (only behind a proxy that sets it)"},
-	{Key: KeyWebhookPrivate, Category: "security", Kind: Bool, Default: false,
+	{Key: KeyAccessTokenTTL, Category: "security", Kind: Duration, Default: "15m", Env: "ACCESS_TOKEN_TTL",
+		Description: "lifetime of an access token issued from now on (a Go duration)"},
+	{Key: KeyRefreshTokenTTL, Category: "security", Kind: Duration, Default: "720h", Env: "REFRESH_TOKEN_TTL",
+		Description: "lifetime of a session from its sign-in or last refresh, set from now on (a Go duration)"},
+	{Key: KeyPasswordMinLength, Category: "security", Kind: Int, Default: int64(8), Min: 1, Max: 100,
+		Description: "fewest characters a new password may have (at most 100 are allowed)"},
+	{Key: KeyPasswordMix, Category: "security", Kind: Bool, Default: true,
+		Description: "whether a new password must contain a letter and a digit"},
+	{Key: KeyCORSOrigins, Category: "security", Kind: OriginList, Default: []string{}, Env: "CORS_ORIGINS",
+		Description: `origins whose pages may call the API with credentials; "*" lets any page call it without them`},
+	{Key: KeyGraphQLDepth, Category: "security", Kind: Int, Default: int64(12), Min: 1, Env: "GRAPHQL_MAX_DEPTH",
+		Description: "deepest field nesting one GraphQL operation may ask for"},
+	{Key: KeyGraphQLComplexity, Category: "security", Kind: Int, Default: int64(5000), Min: 1, Env: "GRAPHQL_MAX_COMPLEXITY",
+		Description: "cost limit of one GraphQL operation (README: GRAPHQL_MAX_COMPLEXITY)"},
+	{Key: KeyIntrospection, Category: "security", Kind: Bool, Default: true, Env: "GRAPHQL_INTROSPECTION",
+		Description: "whether GraphQL clients may read the schema (__schema, __type)"},
+	{Key: KeyWebhookPrivate, Category: "security", Kind: Bool, Default: false, Env: "WEBHOOK_ALLOW_PRIVATE_TARGETS",
 		Description: "let webhooks call loopback, private, link-local and other internal addresses (development and tests); checked at connect time"},
 	{Key: KeyMaxFileSize, Category: "storage", Kind: Int, Default: int64(10 << 20), Min: 1,
 		Description: "largest file upload in bytes"},
@@ -105,14 +152,39 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		}
 		return b, ""
 	case Int:
+		why := fmt.Sprintf("must be a whole number of at least %d", d.Min)
+		if d.Max > 0 {
+			why = fmt.Sprintf("must be a whole number from %d to %d", d.Min, d.Max)
+		}
 		var f float64
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &f) != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return nil, fmt.Sprintf("must be a whole number of at least %d", d.Min)
+			return nil, why
 		}
-		if int64(f) < d.Min {
-			return nil, fmt.Sprintf("must be a whole number of at least %d", d.Min)
+		if int64(f) < d.Min || d.Max > 0 && int64(f) > d.Max {
+			return nil, why
 		}
 		return int64(f), ""
+	case Duration:
+		var s string
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
+			return nil, `must be a duration like "15m" or "720h"`
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil || v < time.Second {
+			return nil, `must be a duration of at least 1s, like "15m" or "720h"`
+		}
+		return v, ""
+	case OriginList:
+		var list []string
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &list) != nil {
+			return nil, `must be a list of origins like "https://app.example", or "*"`
+		}
+		for _, o := range list {
+			if !origin.MatchString(o) {
+				return nil, fmt.Sprintf(`%q is not an origin like "https://app.example" (scheme and host, no path), or "*"`, o)
+			}
+		}
+		return list, ""
 	case MIMEList:
 		var list []string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &list) != nil {
@@ -132,6 +204,22 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		}
 		return s, ""
 	}
+}
+
+// origin is "*" or what a browser sends in Origin: scheme://host[:port].
+var origin = regexp.MustCompile(`^(\*|[a-z][a-z0-9+.-]*://[^/?#\s]+)$`)
+
+// formatDuration writes d as the shortest Go duration that reads back as
+// it: "15m" and "720h" rather than "15m0s" and "720h0m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // mediaRange is a lower-case "type/subtype" or "type/*" (RFC 6838 names).

@@ -32,20 +32,30 @@ const NotifyChannel = notifyChannel
 
 // Service reads and writes settings; every method checks for an admin.
 type Service struct {
-	db  *bun.DB
-	log *slog.Logger
-	env map[string]any
+	db      *bun.DB
+	log     *slog.Logger
+	initial map[string]Initial
 
-	snap atomic.Pointer[Snapshot]
-	mu   sync.Mutex // serialises reloads
+	snap      atomic.Pointer[Snapshot]
+	mu        sync.Mutex // serialises reloads
+	listeners []func()
 }
 
-// New loads the settings and follows changes announced on hub. env holds
-// the initial values of known keys set in the environment (typed as their
-// Kind: bool, int64 or string); they win over the built-in defaults, and a
-// stored value wins over both.
-func New(ctx context.Context, db *bun.DB, hub *notify.Hub, log *slog.Logger, env map[string]any) (*Service, error) {
-	s := &Service{db: db, log: log, env: env}
+// OnReload calls fn after every new snapshot, for the parts that act on a
+// change rather than read the snapshot at each use (the event log's
+// pruning). Call it before requests arrive.
+func (s *Service) OnReload(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = append(s.listeners, fn)
+}
+
+// New loads the settings and follows changes announced on hub. initial
+// holds the values the configuration gives known keys (see Initial); they
+// win over the built-in defaults, a stored value wins over both, and a
+// pinned one (set explicitly in the environment) over everything.
+func New(ctx context.Context, db *bun.DB, hub *notify.Hub, log *slog.Logger, initial map[string]Initial) (*Service, error) {
+	s := &Service{db: db, log: log, initial: initial}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -79,9 +89,12 @@ func (s *Service) Reload(ctx context.Context) error {
 	if err := s.db.NewRaw(`SELECT key, category, value::text AS value, description FROM settings`).Scan(ctx, &rows); err != nil {
 		return err
 	}
-	s.snap.Store(build(s.env, rows, func(key, why string) {
-		s.log.Error("stored setting ignored", "key", key, "err", why)
+	s.snap.Store(build(s.initial, rows, func(key, why string) {
+		s.log.Error("setting value ignored", "key", key, "err", why)
 	}))
+	for _, fn := range s.listeners {
+		fn()
+	}
 	return nil
 }
 
@@ -121,6 +134,10 @@ func (s *Service) Set(ctx context.Context, in Input) (Entry, error) {
 	category, err := validate(in)
 	if err != nil {
 		return Entry{}, err
+	}
+	if s.initial[in.Key].Pinned {
+		d, _ := Lookup(in.Key)
+		return Entry{}, apierr.Conflict("%s is set by the environment variable %s, which wins over a stored value: change it there", in.Key, d.Env)
 	}
 	var desc any
 	if in.Description != nil {

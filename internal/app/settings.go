@@ -1,0 +1,52 @@
+package app
+
+import (
+	"fastcms/graph"
+	"fastcms/internal/auth"
+	"fastcms/internal/config"
+	"fastcms/internal/settings"
+)
+
+// initialSettings are the values the configuration gives the live settings
+// (README: Settings): each is pinned when its environment variable was set
+// explicitly, and otherwise only the starting value an admin may change.
+func initialSettings(cfg *config.Config) map[string]settings.Initial {
+	values := map[string]any{
+		settings.KeyEventsRetention:   cfg.EventsRetention,
+		settings.KeySMTPHost:          cfg.SMTP.Host,
+		settings.KeySMTPPort:          cfg.SMTP.Port,
+		settings.KeySMTPUsername:      cfg.SMTP.Username,
+		settings.KeySMTPPassword:      cfg.SMTP.Password,
+		settings.KeySMTPFrom:          cfg.SMTP.From,
+		settings.KeyAccessTokenTTL:    cfg.AccessTokenTTL,
+		settings.KeyRefreshTokenTTL:   cfg.RefreshTokenTTL,
+		settings.KeyCORSOrigins:       cfg.CORSOrigins,
+		settings.KeyGraphQLDepth:      cfg.GraphQL.MaxDepth,
+		settings.KeyGraphQLComplexity: cfg.GraphQL.MaxComplexity,
+		settings.KeyIntrospection:     cfg.GraphQL.Introspection,
+		settings.KeyWebhookPrivate:    cfg.Webhooks.AllowPrivateTargets,
+	}
+	out := make(map[string]settings.Initial, len(values))
+	for key, v := range values {
+		d, _ := settings.Lookup(key)
+		out[key] = settings.Initial{Value: v, Pinned: cfg.FromEnv[d.Env]}
+	}
+	return out
+}
+
+// The snapshot as each consumer reads it, at each use.
+
+func authPolicy(s *settings.Snapshot) auth.Policy {
+	return auth.Policy{AccessTTL: s.AccessTokenTTL(), RefreshTTL: s.RefreshTokenTTL(),
+		PasswordMinLength: s.PasswordMinLength(), PasswordLetterAndDigit: s.PasswordLetterAndDigit()}
+}
+
+// smtpConfig keeps MAIL_LOG_BODIES, a start-up choice of the developer.
+func smtpConfig(cfg *config.Config, s *settings.Snapshot) config.SMTP {
+	m := s.SMTP()
+	return config.SMTP{Host: m.Host, Port: m.Port, Username: m.Username, Password: m.Password, From: m.From, LogBodies: cfg.SMTP.LogBodies}
+}
+
+func graphLimits(s *settings.Snapshot) graph.Limits {
+	return graph.Limits{MaxDepth: s.GraphQLMaxDepth(), MaxComplexity: s.GraphQLMaxComplexity(), Introspection: s.GraphQLIntrospection()}
+}
