@@ -44,7 +44,8 @@ func authPolicy(s *settings.Snapshot) auth.Policy {
 // smtpConfig keeps MAIL_LOG_BODIES, a start-up choice of the developer.
 func smtpConfig(cfg *config.Config, s *settings.Snapshot) config.SMTP {
 	m := s.SMTP()
-	return config.SMTP{Host: m.Host, Port: m.Port, Username: m.Username, Password: m.Password, From: m.From, LogBodies: cfg.SMTP.LogBodies}
+	m.LogBodies = cfg.SMTP.LogBodies
+	return m
 }
 
 func graphLimits(s *settings.Snapshot) graph.Limits {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sort"
 	"time"
+
+	"fastcms/internal/config"
 )
 
 // Where an entry's value comes from.
@@ -36,7 +38,7 @@ type Snapshot struct {
 	fileTypes   []string
 
 	retention   time.Duration
-	smtp        SMTP
+	smtp        config.SMTP
 	accessTTL   time.Duration
 	refreshTTL  time.Duration
 	passwordMin int
@@ -47,14 +49,6 @@ type Snapshot struct {
 	gqlIntro    bool
 }
 
-// SMTP is the mail server configuration; an empty Host logs mail instead.
-type SMTP struct {
-	Host     string
-	Port     int
-	Username string
-	Password string
-	From     string
-}
 
 // MaintenanceMode reports whether writes of non-admins are paused.
 func (s *Snapshot) MaintenanceMode() bool { return s.maintenance }
@@ -78,8 +72,9 @@ func (s *Snapshot) AllowedFileTypes() []string { return s.fileTypes }
 // EventsRetention is how long record events are kept.
 func (s *Snapshot) EventsRetention() time.Duration { return s.retention }
 
-// SMTP is the mail server to send through.
-func (s *Snapshot) SMTP() SMTP { return s.smtp }
+// SMTP is the mail server to send through (LogBodies stays false: it is
+// start-up configuration).
+func (s *Snapshot) SMTP() config.SMTP { return s.smtp }
 
 // AccessTokenTTL is the lifetime of an access token issued now.
 func (s *Snapshot) AccessTokenTTL() time.Duration { return s.accessTTL }
@@ -183,7 +178,7 @@ func build(initial map[string]Initial, rows []storedRow, invalid func(key, why s
 	s.maxFileSize, _ = typed[KeyMaxFileSize].(int64)
 	s.fileTypes, _ = typed[KeyAllowedTypes].([]string)
 	s.retention, _ = typed[KeyEventsRetention].(time.Duration)
-	s.smtp = SMTP{Host: typed[KeySMTPHost].(string), Port: int(typed[KeySMTPPort].(int64)), Username: typed[KeySMTPUsername].(string),
+	s.smtp = config.SMTP{Host: typed[KeySMTPHost].(string), Port: int(typed[KeySMTPPort].(int64)), Username: typed[KeySMTPUsername].(string),
 		Password: typed[KeySMTPPassword].(string), From: typed[KeySMTPFrom].(string)}
 	s.accessTTL, _ = typed[KeyAccessTokenTTL].(time.Duration)
 	s.refreshTTL, _ = typed[KeyRefreshTokenTTL].(time.Duration)
