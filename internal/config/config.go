@@ -51,6 +51,10 @@ type Config struct {
 	OAuth    map[string]OAuthProvider
 	Webhooks Webhooks
 	Storage  Storage
+
+	// OAuthRedirects is the front-end allow-list of social login
+	// (ParseRedirectPrefix entries); when set it wins over the setting.
+	OAuthRedirects []string
 }
 
 // Webhooks configure the sending of webhook deliveries.
@@ -222,7 +226,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 		c.JWTSecret = []byte(s)
 	}
-	c.OAuth = loadOAuth(env)
+	if c.OAuth, c.OAuthRedirects, err = loadOAuth(env); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

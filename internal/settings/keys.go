@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"fastcms/internal/config"
 )
 
 // Categories are the groups settings are listed in; unknown keys go to
@@ -26,6 +28,7 @@ const (
 	Int                  // a whole number, at least Def.Min
 	String               // any string
 	MIMEList             // a list of media types, "type/subtype" or "type/*"
+	URLList              // a list of http(s) URL prefixes (config.ParseRedirectPrefix)
 )
 
 // Def describes a key the server knows: its category, type, default and
@@ -68,6 +71,30 @@ var Defs = []Def{
 		Description: "largest file upload in bytes"},
 	{Key: KeyAllowedTypes, Category: "storage", Kind: MIMEList, Default: []string{},
 		Description: "media types an upload may have, as sniffed from its bytes (\"image/*\" for a whole family); empty allows every type"},
+	// Social login (internal/oauth): a provider is on when its three
+	// values are set; an environment variable, when set, wins over each.
+	oauthKey("google", "client_id", "Google OAuth client id (GOOGLE_CLIENT_ID wins when set)", false),
+	oauthKey("google", "client_secret", "Google OAuth client secret, write-only (GOOGLE_CLIENT_SECRET wins when set)", true),
+	oauthKey("google", "redirect_uri", "Google OAuth callback, https://host/api/v1/oauth/google/callback (GOOGLE_REDIRECT_URI wins when set)", false),
+	oauthKey("github", "client_id", "GitHub OAuth client id (GITHUB_CLIENT_ID wins when set)", false),
+	oauthKey("github", "client_secret", "GitHub OAuth client secret, write-only (GITHUB_CLIENT_SECRET wins when set)", true),
+	oauthKey("github", "redirect_uri", "GitHub OAuth callback, https://host/api/v1/oauth/github/callback (GITHUB_REDIRECT_URI wins when set)", false),
+	oauthKey("microsoft", "client_id", "Microsoft OAuth client id (MICROSOFT_CLIENT_ID wins when set)", false),
+	oauthKey("microsoft", "client_secret", "Microsoft OAuth client secret, write-only (MICROSOFT_CLIENT_SECRET wins when set)", true),
+	oauthKey("microsoft", "redirect_uri", "Microsoft OAuth callback, https://host/api/v1/oauth/microsoft/callback (MICROSOFT_REDIRECT_URI wins when set)", false),
+	{Key: KeyOAuthRedirects, Category: "app", Kind: URLList, Default: []string{},
+		Description: "front-end URLs a social login may end at (?redirect=), each an origin and path prefix; OAUTH_REDIRECT_ALLOWLIST wins when set"},
+}
+
+// KeyOAuthRedirects is the front-end allow-list of social login.
+const KeyOAuthRedirects = "oauth_redirect_allowlist"
+
+// OAuthKey is the key of a social login value: field is client_id,
+// client_secret or redirect_uri.
+func OAuthKey(provider, field string) string { return provider + "_" + field }
+
+func oauthKey(provider, field, description string, secret bool) Def {
+	return Def{Key: OAuthKey(provider, field), Category: "app", Kind: String, Default: "", Secret: secret, Description: description}
 }
 
 // Lookup finds the definition of a known key.
@@ -122,6 +149,17 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 			list[i] = strings.ToLower(strings.TrimSpace(t))
 			if !mediaRange.MatchString(list[i]) {
 				return nil, fmt.Sprintf(`%q is not a media type like "image/png" or "image/*"`, t)
+			}
+		}
+		return list, ""
+	case URLList:
+		var list []string
+		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &list) != nil {
+			return nil, `must be a list of URLs like "https://app.example.com/auth/"`
+		}
+		for _, u := range list {
+			if _, err := config.ParseRedirectPrefix(u); err != nil {
+				return nil, fmt.Sprintf("%q %v", u, err)
 			}
 		}
 		return list, ""

@@ -1,0 +1,24 @@
+package app
+
+import (
+	"fastcms/internal/config"
+	"fastcms/internal/settings"
+)
+
+// oauthSource configures social login from the environment and the live
+// settings: an environment value, when set, wins over the stored one.
+type oauthSource struct {
+	cfg      *config.Config
+	settings *settings.Service
+}
+
+func (s oauthSource) Provider(name string) config.OAuthProvider {
+	return s.cfg.OAuth[name].Or(s.settings.Current().OAuthProvider(name))
+}
+
+func (s oauthSource) Redirects() []string {
+	if len(s.cfg.OAuthRedirects) > 0 {
+		return s.cfg.OAuthRedirects
+	}
+	return s.settings.Current().OAuthRedirects()
+}

@@ -1,0 +1,75 @@
+package oauthtest
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"fastcms/internal/apptest"
+)
+
+// NoRedirect is a client that shows redirects instead of following them.
+var NoRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// Start runs the browser's half of a login up to the callback: it asks
+// the server to log in with provider (query: the login's query string, or
+// ""), lets the fake provider authorize, and returns the callback's query
+// and the login cookie.
+func Start(t testing.TB, s *apptest.Server, provider, query string) (code, state, cookie string) {
+	t.Helper()
+	login := s.URL + "/api/v1/oauth/" + provider + "/login"
+	if query != "" {
+		login += "?" + query
+	}
+	resp, err := NoRedirect.Get(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("login: status %d", resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "fastcms_oauth" {
+			cookie = c.Value
+		}
+	}
+	back, err := NoRedirect.Get(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Body.Close()
+	if back.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: status %d", back.StatusCode)
+	}
+	u, err := url.Parse(back.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("code"), u.Query().Get("state"), cookie
+}
+
+// Callback is the browser's return to the server.
+func Callback(t testing.TB, s *apptest.Server, provider, code, state, cookie string) *apptest.Response {
+	t.Helper()
+	q := url.Values{"code": {code}, "state": {state}}
+	return s.Do(t, http.MethodGet, "/api/v1/oauth/"+provider+"/callback?"+q.Encode(), nil, "", "Cookie", "fastcms_oauth="+cookie)
+}
+
+// SignIn is a whole login as who; it fails the test unless it is a 200.
+func SignIn(t testing.TB, s *apptest.Server, f *Provider, provider string, who Identity) map[string]any {
+	t.Helper()
+	f.SignInAs(who)
+	code, state, cookie := Start(t, s, provider, "")
+	r := Callback(t, s, provider, code, state, cookie)
+	if r.Status != http.StatusOK {
+		t.Fatalf("callback: %d %s", r.Status, r.Body)
+	}
+	return r.JSON(t)
+}
+
+// Answer is the callback's JSON for a user.
+func Answer(id any, email, name string, verified bool, provider string) map[string]any {
+	return map[string]any{"access_token": apptest.AnyString, "refresh_token": apptest.AnyString, "token_type": "bearer", "expires_in": 900,
+		"user": map[string]any{"id": id, "email": email, "name": name, "verified": verified, "oauth_provider": provider}}
+}
