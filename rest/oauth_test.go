@@ -362,3 +362,35 @@ func TestOAuthSecureCookie(t *testing.T) {
 		t.Fatalf("callback: %d %q", r.Status, r.Header.Get("Set-Cookie"))
 	}
 }
+
+// TestOAuthThrottled: starts and callbacks are each limited per client
+// address by the auth throttle, with its 429 and Retry-After; a refused
+// start sets no cookie and a refused callback reaches no provider.
+func TestOAuthThrottled(t *testing.T) {
+	t.Parallel()
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google"), limits(3, 100))
+	email := newEmail("throttled")
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: email, Verified: true, Name: "Tess"})
+	code, state, cookie := oauthtest.Start(t, s, "google", "")
+	oauthtest.Start(t, s, "google", "")
+	oauthtest.Start(t, s, "google", "")
+	r := s.Do(t, http.MethodGet, "/api/v1/oauth/google/login", nil, "")
+	expectThrottled(t, r, 20)
+	if c := r.Header.Get("Set-Cookie"); c != "" {
+		t.Fatalf("a refused start set %q", c)
+	}
+	expectThrottled(t, s.Do(t, http.MethodGet, "/api/v1/oauth/facebook/login", nil, ""), 20)
+
+	// Callbacks have their own budget: two guesses and the real one, then no more.
+	for range 2 {
+		apptest.ExpectError(t, oauthtest.Callback(t, s, "google", code, "guessed.state", cookie), http.StatusBadRequest, "bad request",
+			"invalid or expired OAuth state: start the sign-in again from this browser", nil)
+	}
+	apptest.ExpectJSON(t, oauthtest.Callback(t, s, "google", code, state, cookie), http.StatusOK,
+		oauthtest.Answer(apptest.AnyUUID, email, "Tess", true, "google"))
+	expectThrottled(t, oauthtest.Callback(t, s, "google", code, state, cookie), 20)
+	if pkce, _ := f.Counts(); pkce != 1 {
+		t.Fatalf("the provider saw %d exchanges", pkce)
+	}
+}

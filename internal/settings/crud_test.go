@@ -22,7 +22,7 @@ func TestSettingsREST(t *testing.T) {
 
 	// Known keys show their default or environment value; secrets never.
 	defaults := map[string]any{
-		"app":   map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
+		"app":   withOAuthDefaults(map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)}),
 		"email": map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
 		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false),
 			"webhook_allow_private_targets": entry(false, descHooks, "default", false)},
