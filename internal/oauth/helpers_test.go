@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -57,12 +58,12 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // loginStatus is the status of a login start on s (not followed).
 func loginStatus(t *testing.T, s *apptest.Server, provider string) int {
 	t.Helper()
-	return loginAt(t, s, provider, "").StatusCode
+	return loginAt(t, s, provider, "").Status
 }
 
 // loginAt starts a login on s with the query ("" for none), without
 // following the redirect.
-func loginAt(t *testing.T, s *apptest.Server, provider, query string) *http.Response {
+func loginAt(t *testing.T, s *apptest.Server, provider, query string) *apptest.Response {
 	t.Helper()
 	u := s.URL + "/api/v1/oauth/" + provider + "/login"
 	if query != "" {
@@ -72,6 +73,10 @@ func loginAt(t *testing.T, s *apptest.Server, provider, query string) *http.Resp
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }

@@ -23,7 +23,7 @@ func TestProvidersFromSettings(t *testing.T) {
 	f := oauthtest.New(t)
 	a, b := apptest.Start(t, oauthtest.Endpoints(f, "github")), apptest.Start(t, oauthtest.Endpoints(f, "github"))
 	root := adminToken(t, a)
-	apptest.ExpectError(t, b.Do(t, http.MethodGet, "/api/v1/oauth/github/login", nil, ""), http.StatusNotFound, "not found", unconfigured, nil)
+	apptest.ExpectError(t, loginAt(t, b, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
 
 	start := time.Now()
 	set(t, a, root, "github_client_id", oauthtest.ClientID)
@@ -67,17 +67,17 @@ func TestProvidersFromSettings(t *testing.T) {
 	})
 	resp := loginAt(t, c, "github", "")
 	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusFound || loc.Query().Get("client_id") != "env-client" || loc.Query().Get("redirect_uri") != oauthtest.RedirectURI("github") {
-		t.Fatalf("login with GITHUB_CLIENT_ID set: %d %s", resp.StatusCode, loc)
+	if resp.Status != http.StatusFound || loc.Query().Get("client_id") != "env-client" || loc.Query().Get("redirect_uri") != oauthtest.RedirectURI("github") {
+		t.Fatalf("login with GITHUB_CLIENT_ID set: %d %s", resp.Status, loc)
 	}
 
 	// Without its secret the provider is off on every instance.
 	if r := a.Do(t, http.MethodDelete, "/api/v1/settings/github_client_secret", nil, root); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, "github off on b", func() bool { return loginStatus(t, b, "github") == http.StatusNotFound })
-	for _, s := range []*apptest.Server{a, b, c} {
-		apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/oauth/github/login", nil, ""), http.StatusNotFound, "not found", unconfigured, nil)
+	for _, s := range []*apptest.Server{b, c, a} {
+		waitFor(t, "github off", func() bool { return loginStatus(t, s, "github") == http.StatusNotFound })
+		apptest.ExpectError(t, loginAt(t, s, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
 	}
 	apptest.ExpectError(t, oauthtest.Callback(t, b, "github", "code-1", "any.state", "cookie"), http.StatusNotFound, "not found", unconfigured, nil)
 }

@@ -54,7 +54,13 @@ func Start(t testing.TB, s *apptest.Server, provider, query string) (code, state
 // answer (to a front-end) is not followed.
 func Callback(t testing.TB, s *apptest.Server, provider, code, state, cookie string) *apptest.Response {
 	t.Helper()
-	q := url.Values{"code": {code}, "state": {state}}
+	return CallbackQuery(t, s, provider, url.Values{"code": {code}, "state": {state}}, cookie)
+}
+
+// CallbackQuery is Callback with any query, as a provider that refused
+// sends (error=access_denied).
+func CallbackQuery(t testing.TB, s *apptest.Server, provider string, q url.Values, cookie string) *apptest.Response {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v1/oauth/"+provider+"/callback?"+q.Encode(), nil)
 	if err != nil {
 		t.Fatal(err)
