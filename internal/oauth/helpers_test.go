@@ -1,10 +1,8 @@
 package oauth_test
 
 import (
-	"io"
 	"net/http"
 	"testing"
-	"time"
 
 	"fastcms/internal/apptest"
 	"fastcms/internal/oauthtest"
@@ -43,40 +41,8 @@ func set(t *testing.T, s *apptest.Server, token, key string, value any) *apptest
 	return r
 }
 
-// waitFor polls ok for at most a second.
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within a second", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // loginStatus is the status of a login start on s (not followed).
 func loginStatus(t *testing.T, s *apptest.Server, provider string) int {
 	t.Helper()
-	return loginAt(t, s, provider, "").Status
-}
-
-// loginAt starts a login on s with the query ("" for none), without
-// following the redirect.
-func loginAt(t *testing.T, s *apptest.Server, provider, query string) *apptest.Response {
-	t.Helper()
-	u := s.URL + "/api/v1/oauth/" + provider + "/login"
-	if query != "" {
-		u += "?" + query
-	}
-	resp, err := oauthtest.NoRedirect.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	return oauthtest.Login(t, s, provider, "").Status
 }

@@ -23,7 +23,7 @@ func TestRedirectToFrontEnd(t *testing.T) {
 	root := adminToken(t, s)
 	refused := func(s *apptest.Server, redirect, why string) {
 		t.Helper()
-		r := loginAt(t, s, "google", url.Values{"redirect": {redirect}}.Encode())
+		r := oauthtest.Login(t, s, "google", url.Values{"redirect": {redirect}}.Encode())
 		apptest.ExpectError(t, r, http.StatusBadRequest, "bad request", "redirect: "+why, map[string]string{"redirect": why})
 		if r.Header.Get("Set-Cookie") != "" {
 			t.Fatalf("a refused login set a cookie: %v", r.Header)
@@ -135,7 +135,7 @@ func TestRedirectToFrontEnd(t *testing.T) {
 		c.OAuthRedirects = []string{"https://other.example/app"}
 	})
 	refused(e, "https://app.example/spa/done", notAllowed)
-	if resp := loginAt(t, e, "google", url.Values{"redirect": {"https://other.example/app/x"}}.Encode()); resp.Status != http.StatusFound {
+	if resp := oauthtest.Login(t, e, "google", url.Values{"redirect": {"https://other.example/app/x"}}.Encode()); resp.Status != http.StatusFound {
 		t.Fatalf("env allow-list: %d", resp.Status)
 	}
 }

@@ -23,14 +23,14 @@ func TestProvidersFromSettings(t *testing.T) {
 	f := oauthtest.New(t)
 	a, b := apptest.Start(t, oauthtest.Endpoints(f, "github")), apptest.Start(t, oauthtest.Endpoints(f, "github"))
 	root := adminToken(t, a)
-	apptest.ExpectError(t, loginAt(t, b, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
+	apptest.ExpectError(t, oauthtest.Login(t, b, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
 
 	start := time.Now()
 	set(t, a, root, "github_client_id", oauthtest.ClientID)
 	set(t, a, root, "github_redirect_uri", oauthtest.RedirectURI("github"))
 	apptest.ExpectJSON(t, set(t, a, root, "github_client_secret", oauthtest.ClientSecret), http.StatusOK, map[string]any{
 		"key": "github_client_secret", "category": "app", "value": nil, "description": descGitHubSecret, "source": "database", "secret": true})
-	waitFor(t, "github on b", func() bool { return loginStatus(t, b, "github") == http.StatusFound })
+	apptest.WaitFor(t, "github on b", func() bool { return loginStatus(t, b, "github") == http.StatusFound })
 	t.Logf("the provider reached the second instance after %v", time.Since(start))
 
 	// A whole sign-in on b: the fake provider's token endpoint checks the
@@ -65,7 +65,7 @@ func TestProvidersFromSettings(t *testing.T) {
 		g.ClientID = "env-client"
 		cfg.OAuth["github"] = g
 	})
-	resp := loginAt(t, c, "github", "")
+	resp := oauthtest.Login(t, c, "github", "")
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.Status != http.StatusFound || loc.Query().Get("client_id") != "env-client" || loc.Query().Get("redirect_uri") != oauthtest.RedirectURI("github") {
 		t.Fatalf("login with GITHUB_CLIENT_ID set: %d %s", resp.Status, loc)
@@ -76,8 +76,8 @@ func TestProvidersFromSettings(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	for _, s := range []*apptest.Server{b, c, a} {
-		waitFor(t, "github off", func() bool { return loginStatus(t, s, "github") == http.StatusNotFound })
-		apptest.ExpectError(t, loginAt(t, s, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
+		apptest.WaitFor(t, "github off", func() bool { return loginStatus(t, s, "github") == http.StatusNotFound })
+		apptest.ExpectError(t, oauthtest.Login(t, s, "github", ""), http.StatusNotFound, "not found", unconfigured, nil)
 	}
 	apptest.ExpectError(t, oauthtest.Callback(t, b, "github", "code-1", "any.state", "cookie"), http.StatusNotFound, "not found", unconfigured, nil)
 }

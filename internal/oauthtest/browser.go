@@ -12,36 +12,57 @@ import (
 // NoRedirect is a client that shows redirects instead of following them.
 var NoRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// Start runs the browser's half of a login up to the callback: it asks
-// the server to log in with provider (query: the login's query string, or
-// ""), lets the fake provider authorize, and returns the callback's query
-// and the login cookie.
-func Start(t testing.TB, s *apptest.Server, provider, query string) (code, state, cookie string) {
+// get GETs u as a browser that holds the login cookie ("" for none),
+// without following a redirect.
+func get(t testing.TB, u, cookie string) *apptest.Response {
 	t.Helper()
-	login := s.URL + "/api/v1/oauth/" + provider + "/login"
-	if query != "" {
-		login += "?" + query
-	}
-	resp, err := NoRedirect.Get(login)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("login: status %d", resp.StatusCode)
+	if cookie != "" {
+		req.Header.Set("Cookie", "fastcms_oauth="+cookie)
 	}
-	for _, c := range resp.Cookies() {
+	resp, err := NoRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+// Login starts a login with provider on s (query: the login's query
+// string, or ""), without following the redirect.
+func Login(t testing.TB, s *apptest.Server, provider, query string) *apptest.Response {
+	t.Helper()
+	u := s.URL + "/api/v1/oauth/" + provider + "/login"
+	if query != "" {
+		u += "?" + query
+	}
+	return get(t, u, "")
+}
+
+// Start runs the browser's half of a login up to the callback: it logs
+// in (Login), lets the fake provider authorize, and returns the
+// callback's query and the login cookie.
+func Start(t testing.TB, s *apptest.Server, provider, query string) (code, state, cookie string) {
+	t.Helper()
+	resp := Login(t, s, provider, query)
+	if resp.Status != http.StatusFound {
+		t.Fatalf("login: %d %s", resp.Status, resp.Body)
+	}
+	for _, c := range (&http.Response{Header: resp.Header}).Cookies() {
 		if c.Name == "fastcms_oauth" {
 			cookie = c.Value
 		}
 	}
-	back, err := NoRedirect.Get(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	back.Body.Close()
-	if back.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: status %d", back.StatusCode)
+	back := get(t, resp.Header.Get("Location"), "")
+	if back.Status != http.StatusFound {
+		t.Fatalf("authorize: %d %s", back.Status, back.Body)
 	}
 	u, err := url.Parse(back.Header.Get("Location"))
 	if err != nil {
@@ -61,21 +82,7 @@ func Callback(t testing.TB, s *apptest.Server, provider, code, state, cookie str
 // sends (error=access_denied).
 func CallbackQuery(t testing.TB, s *apptest.Server, provider string, q url.Values, cookie string) *apptest.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v1/oauth/"+provider+"/callback?"+q.Encode(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Cookie", "fastcms_oauth="+cookie)
-	resp, err := NoRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	return get(t, s.URL+"/api/v1/oauth/"+provider+"/callback?"+q.Encode(), cookie)
 }
 
 // SignIn is a whole login as who; it fails the test unless it is a 200.
