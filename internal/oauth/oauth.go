@@ -62,30 +62,23 @@ func New(db *bun.DB, authSvc *auth.Service, source Source, secret []byte, now fu
 		client: &http.Client{Timeout: 15 * time.Second}}
 }
 
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
-}
-
 // provider is name as configured now, or a 404 saying why there is none.
 func (s *Service) provider(name string) (*provider, error) {
 	k, known := kinds[name]
 	if !known {
 		return nil, apierr.NotFound("unknown OAuth provider %q (google, github or microsoft)", name)
 	}
-	c := s.source.Provider(name)
+	// The provider's real endpoints unless the configuration overrides them.
+	c := s.source.Provider(name).Or(config.OAuthProvider{AuthURL: k.authURL, TokenURL: k.tokenURL, APIURL: k.apiURL})
 	if !c.Enabled() {
 		return nil, apierr.NotFound("OAuth provider %q is not configured on this server", name)
 	}
 	return &provider{
 		Config: oauth2.Config{
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURI, Scopes: k.scopes,
-			Endpoint: oauth2.Endpoint{AuthURL: or(c.AuthURL, k.authURL), TokenURL: or(c.TokenURL, k.tokenURL),
-				AuthStyle: oauth2.AuthStyleInParams},
+			Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 		},
-		api: or(c.APIURL, k.apiURL), profile: k.profile,
+		api: c.APIURL, profile: k.profile,
 	}, nil
 }
 
