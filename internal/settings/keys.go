@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"fastcms/internal/config"
 )
 
 // Categories are the groups settings are listed in; unknown keys go to
@@ -86,17 +84,6 @@ var Defs = []Def{
 		Description: "front-end URLs a social login may end at (?redirect=), each an origin and path prefix; OAUTH_REDIRECT_ALLOWLIST wins when set"},
 }
 
-// KeyOAuthRedirects is the front-end allow-list of social login.
-const KeyOAuthRedirects = "oauth_redirect_allowlist"
-
-// OAuthKey is the key of a social login value: field is client_id,
-// client_secret or redirect_uri.
-func OAuthKey(provider, field string) string { return provider + "_" + field }
-
-func oauthKey(provider, field, description string, secret bool) Def {
-	return Def{Key: OAuthKey(provider, field), Category: "app", Kind: String, Default: "", Secret: secret, Description: description}
-}
-
 // Lookup finds the definition of a known key.
 func Lookup(key string) (Def, bool) {
 	i := slices.IndexFunc(Defs, func(d Def) bool { return d.Key == key })
@@ -153,16 +140,7 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		}
 		return list, ""
 	case URLList:
-		var list []string
-		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &list) != nil {
-			return nil, `must be a list of URLs like "https://app.example.com/auth/"`
-		}
-		for _, u := range list {
-			if _, err := config.ParseRedirectPrefix(u); err != nil {
-				return nil, fmt.Sprintf("%q %v", u, err)
-			}
-		}
-		return list, ""
+		return checkURLList(raw)
 	default:
 		var s string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {

@@ -3,8 +3,6 @@ package settings
 import (
 	"encoding/json"
 	"sort"
-
-	"fastcms/internal/config"
 )
 
 // Where an entry's value comes from.
@@ -28,6 +26,11 @@ type Entry struct {
 // Snapshot is one immutable version of the settings. Requests read the
 // enforced keys through its accessors, which cost no database round trip.
 type Snapshot struct {
+	// oauth holds the social login values by provider, oauthRedirects
+	// the front-end allow-list (see oauth.go).
+	oauth          oauthProviders
+	oauthRedirects []string
+
 	entries     map[string]*Entry
 	maintenance bool
 	rateLimit   int
@@ -35,10 +38,6 @@ type Snapshot struct {
 	hookPrivate bool
 	maxFileSize int64
 	fileTypes   []string
-	// oauth holds the social login values by provider, oauthRedirects
-	// the front-end allow-list.
-	oauth          map[string]config.OAuthProvider
-	oauthRedirects []string
 }
 
 // MaintenanceMode reports whether writes of non-admins are paused.
@@ -59,15 +58,6 @@ func (s *Snapshot) MaxFileSize() int64 { return s.maxFileSize }
 // AllowedFileTypes are the media types (or "type/*" families) an upload
 // may have; empty allows every type. The slice is shared: do not change it.
 func (s *Snapshot) AllowedFileTypes() []string { return s.fileTypes }
-
-// OAuthProvider is the stored client id, secret and redirect URI of a
-// social login provider (config.OAuthProviders); the environment's win
-// over them (config.OAuthProvider.Or).
-func (s *Snapshot) OAuthProvider(name string) config.OAuthProvider { return s.oauth[name] }
-
-// OAuthRedirects is the front-end allow-list of social login. The slice
-// is shared: do not change it.
-func (s *Snapshot) OAuthRedirects() []string { return s.oauthRedirects }
 
 // inCategory lists the entries of category ("" for all) by key.
 func (s *Snapshot) inCategory(category string) []Entry {
@@ -112,6 +102,7 @@ func build(env map[string]any, rows []storedRow, invalid func(key, why string)) 
 		}
 		s.entries[r.Key] = e
 	}
+	s.readOAuth(typed)
 	s.maintenance, _ = typed[KeyMaintenanceMode].(bool)
 	limit, _ := typed[KeyAPIRateLimit].(int64)
 	s.rateLimit = int(limit)
@@ -119,14 +110,5 @@ func build(env map[string]any, rows []storedRow, invalid func(key, why string)) 
 	s.hookPrivate, _ = typed[KeyWebhookPrivate].(bool)
 	s.maxFileSize, _ = typed[KeyMaxFileSize].(int64)
 	s.fileTypes, _ = typed[KeyAllowedTypes].([]string)
-	s.oauth = map[string]config.OAuthProvider{}
-	for _, p := range config.OAuthProviders {
-		var c config.OAuthProvider
-		c.ClientID, _ = typed[OAuthKey(p, "client_id")].(string)
-		c.ClientSecret, _ = typed[OAuthKey(p, "client_secret")].(string)
-		c.RedirectURI, _ = typed[OAuthKey(p, "redirect_uri")].(string)
-		s.oauth[p] = c
-	}
-	s.oauthRedirects, _ = typed[KeyOAuthRedirects].([]string)
 	return s
 }
