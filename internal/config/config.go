@@ -47,14 +47,13 @@ type Config struct {
 	DatabaseMaxConns int
 	HTTP             HTTP
 	Throttle         Throttle
+	// OAuthRedirects is the front-end allow-list of social login
+	// (ParseRedirectPrefix entries); when set it wins over the setting.
+	OAuthRedirects []string
 	// OAuth configures social login per provider name (OAuthProviders).
 	OAuth    map[string]OAuthProvider
 	Webhooks Webhooks
 	Storage  Storage
-
-	// OAuthRedirects is the front-end allow-list of social login
-	// (ParseRedirectPrefix entries); when set it wins over the setting.
-	OAuthRedirects []string
 }
 
 // Webhooks configure the sending of webhook deliveries.
