@@ -2,8 +2,11 @@ package rest
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
+	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/httpx"
 	"fastcms/internal/oauth"
@@ -13,10 +16,11 @@ import (
 // oauthLogin sends the browser to the provider and sets the cookie that
 // binds the state to it. SameSite=Lax: the provider's redirect back is a
 // top-level GET from another site, which Lax lets the cookie ride on.
+// ?redirect= names an allowed front-end URL the callback is to end at.
 func (h handlers) oauthLogin(w http.ResponseWriter, r *http.Request) error {
-	login, err := h.OAuth.Start(r.PathValue("provider"))
+	login, err := h.OAuth.Start(r.PathValue("provider"), r.URL.Query().Get("redirect"), client(r))
 	if err != nil {
-		return err
+		return retryAfter(w, err)
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: oauth.CookieName, Value: login.Cookie, Path: oauthPath, MaxAge: int(oauth.CookieMaxAge / time.Second),
@@ -41,25 +45,42 @@ type oauthResponse struct {
 }
 
 // oauthCallback completes the sign-in and answers with the session's
-// tokens; the spent cookie is removed.
+// tokens; the spent cookie is removed. When the login named a front-end
+// URL, the answer is a 303 to it with the tokens (or the error) in the
+// fragment, which browsers never send to a server or put in a Referer.
 func (h handlers) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	cb := oauth.Callback{Code: q.Get("code"), State: q.Get("state"), Error: q.Get("error")}
 	if c, err := r.Cookie(oauth.CookieName); err == nil {
 		cb.Cookie = c.Value
 	}
-	res, err := h.OAuth.Finish(r.Context(), r.PathValue("provider"), cb, client(r))
-	if err != nil {
-		return err
+	provider := r.PathValue("provider")
+	res, redirect, err := h.OAuth.Finish(r.Context(), provider, cb, client(r))
+	e, known := apierr.As(err)
+	if err != nil && (redirect == "" || !known) {
+		return retryAfter(w, err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: oauth.CookieName, Path: oauthPath, MaxAge: -1, HttpOnly: true,
-		Secure: h.OAuth.SecureCookie(r.PathValue("provider")), SameSite: http.SameSiteLaxMode})
+		Secure: h.OAuth.SecureCookie(provider), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
-	u := res.User
-	httpx.WriteJSON(w, http.StatusOK, oauthResponse{
-		tokenResponse: newToken(res.Tokens),
-		User:          oauthUserResponse{ID: u.ID, Email: u.Email, Name: u.Name, Verified: u.Verified, OAuthProvider: u.OAuthProvider},
-	})
+	// The redirect is set by hand, without http.Redirect's HTML body, which
+	// would repeat the tokens.
+	switch {
+	case redirect != "" && err != nil:
+		w.Header().Set("Location", redirect+"#"+url.Values{"error": {e.Code}, "message": {e.Message}}.Encode())
+		w.WriteHeader(http.StatusSeeOther)
+	case redirect != "":
+		t := res.Tokens
+		w.Header().Set("Location", redirect+"#"+url.Values{"access_token": {t.AccessToken}, "refresh_token": {t.RefreshToken},
+			"token_type": {t.TokenType}, "expires_in": {strconv.Itoa(t.ExpiresIn)}}.Encode())
+		w.WriteHeader(http.StatusSeeOther)
+	default:
+		u := res.User
+		httpx.WriteJSON(w, http.StatusOK, oauthResponse{
+			tokenResponse: newToken(res.Tokens),
+			User:          oauthUserResponse{ID: u.ID, Email: u.Email, Name: u.Name, Verified: u.Verified, OAuthProvider: u.OAuthProvider},
+		})
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"fastcms/internal/app"
 	"fastcms/internal/apptest"
 	"fastcms/internal/config"
+	"fastcms/internal/oauthtest"
 )
 
 // TestOAuthGoogleLogin: the login redirect carries state and an S256
@@ -20,10 +21,10 @@ import (
 // again finds the user by the provider account, even with a new email.
 func TestOAuthGoogleLogin(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "google"))
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google"))
 
-	resp, err := noRedirect.Get(s.URL + "/api/v1/oauth/google/login")
+	resp, err := oauthtest.NoRedirect.Get(s.URL + "/api/v1/oauth/google/login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestOAuthGoogleLogin(t *testing.T) {
 	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != f.URL+"/authorize" {
 		t.Fatalf("redirected to %s", got)
 	}
-	want := map[string]string{"client_id": fakeClientID, "response_type": "code", "scope": "openid email profile",
+	want := map[string]string{"client_id": oauthtest.ClientID, "response_type": "code", "scope": "openid email profile",
 		"redirect_uri": "http://app.example/api/v1/oauth/google/callback", "code_challenge_method": "S256"}
 	for k, v := range want {
 		if q.Get(k) != v {
@@ -56,15 +57,15 @@ func TestOAuthGoogleLogin(t *testing.T) {
 	}
 
 	email := newEmail("g-new")
-	sub := newSub()
-	f.signInAs(fakeIdentity{Sub: sub, Email: strings.ToUpper(email), Verified: true, Name: "Gina"})
-	code, state, cookie := oauthStart(t, s, "google")
-	r := oauthCallback(t, s, "google", code, state, cookie)
-	apptest.ExpectJSON(t, r, http.StatusOK, oauthJSON(apptest.AnyUUID, email, "Gina", true, "google"))
+	sub := oauthtest.NewSub()
+	f.SignInAs(oauthtest.Identity{Sub: sub, Email: strings.ToUpper(email), Verified: true, Name: "Gina"})
+	code, state, cookie := oauthtest.Start(t, s, "google", "")
+	r := oauthtest.Callback(t, s, "google", code, state, cookie)
+	apptest.ExpectJSON(t, r, http.StatusOK, oauthtest.Answer(apptest.AnyUUID, email, "Gina", true, "google"))
 	if r.Header.Get("Cache-Control") != "no-store" || !strings.Contains(r.Header.Get("Set-Cookie"), "fastcms_oauth=; Path=/api/v1/oauth; Max-Age=0") {
 		t.Fatalf("callback headers: %v", r.Header)
 	}
-	if pkce, _ := f.counts(); pkce != 1 {
+	if pkce, _ := f.Counts(); pkce != 1 {
 		t.Fatalf("the token endpoint checked %d verifiers", pkce)
 	}
 	body := r.JSON(t)
@@ -94,7 +95,7 @@ func TestOAuthGoogleLogin(t *testing.T) {
 	}
 
 	// The provider account, not the email, finds the user the next time.
-	again := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: sub, Email: newEmail("g-renamed"), Verified: true, Name: "Gina"})
+	again := oauthtest.SignIn(t, s, f, "google", oauthtest.Identity{Sub: sub, Email: newEmail("g-renamed"), Verified: true, Name: "Gina"})
 	if again["user"].(map[string]any)["id"] != user["id"] || again["user"].(map[string]any)["email"] != email {
 		t.Fatalf("second sign-in: %v", again)
 	}
@@ -116,49 +117,49 @@ func TestOAuthStateRefused(t *testing.T) {
 	now := time.Now()
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "google", "github"), apptest.WithNow(clock))
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google", "github"), apptest.WithNow(clock))
 	const invalid = "invalid or expired OAuth state: start the sign-in again from this browser"
 	bad := func(r *apptest.Response, message string) {
 		t.Helper()
 		apptest.ExpectError(t, r, http.StatusBadRequest, "bad request", message, nil)
 	}
-	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("state"), Verified: true})
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: newEmail("state"), Verified: true})
 
 	t.Run("replayed", func(t *testing.T) {
-		code, state, cookie := oauthStart(t, s, "google")
-		if r := oauthCallback(t, s, "google", code, state, cookie); r.Status != http.StatusOK {
+		code, state, cookie := oauthtest.Start(t, s, "google", "")
+		if r := oauthtest.Callback(t, s, "google", code, state, cookie); r.Status != http.StatusOK {
 			t.Fatalf("first: %d %s", r.Status, r.Body)
 		}
-		bad(oauthCallback(t, s, "google", code, state, cookie), "this OAuth state was already used: start the sign-in again")
+		bad(oauthtest.Callback(t, s, "google", code, state, cookie), "this OAuth state was already used: start the sign-in again")
 	})
 	t.Run("forged", func(t *testing.T) {
-		code, state, cookie := oauthStart(t, s, "google")
+		code, state, cookie := oauthtest.Start(t, s, "google", "")
 		payload, sig, _ := strings.Cut(state, ".")
-		bad(oauthCallback(t, s, "google", code, payload+"."+strings.Repeat("A", len(sig)), cookie), invalid)
-		bad(oauthCallback(t, s, "google", code, "not-a-state", cookie), invalid)
+		bad(oauthtest.Callback(t, s, "google", code, payload+"."+strings.Repeat("A", len(sig)), cookie), invalid)
+		bad(oauthtest.Callback(t, s, "google", code, "not-a-state", cookie), invalid)
 	})
 	t.Run("another browser", func(t *testing.T) {
-		code, state, _ := oauthStart(t, s, "google")
-		_, _, otherCookie := oauthStart(t, s, "google")
-		bad(oauthCallback(t, s, "google", code, state, otherCookie), invalid)
+		code, state, _ := oauthtest.Start(t, s, "google", "")
+		_, _, otherCookie := oauthtest.Start(t, s, "google", "")
+		bad(oauthtest.Callback(t, s, "google", code, state, otherCookie), invalid)
 		r := s.Do(t, http.MethodGet, "/api/v1/oauth/google/callback?"+url.Values{"code": {code}, "state": {state}}.Encode(), nil, "")
 		bad(r, invalid)
 	})
 	t.Run("another provider", func(t *testing.T) {
-		code, state, cookie := oauthStart(t, s, "github")
-		bad(oauthCallback(t, s, "google", code, state, cookie), invalid)
+		code, state, cookie := oauthtest.Start(t, s, "github", "")
+		bad(oauthtest.Callback(t, s, "google", code, state, cookie), invalid)
 	})
 	t.Run("expired", func(t *testing.T) {
-		code, state, cookie := oauthStart(t, s, "google")
+		code, state, cookie := oauthtest.Start(t, s, "google", "")
 		mu.Lock()
 		now = now.Add(11 * time.Minute)
 		mu.Unlock()
-		bad(oauthCallback(t, s, "google", code, state, cookie), invalid)
+		bad(oauthtest.Callback(t, s, "google", code, state, cookie), invalid)
 	})
 	t.Run("bad code", func(t *testing.T) {
-		_, state, cookie := oauthStart(t, s, "google")
-		bad(oauthCallback(t, s, "google", "code-unknown", state, cookie), "google refused the authorization code: start the sign-in again")
+		_, state, cookie := oauthtest.Start(t, s, "google", "")
+		bad(oauthtest.Callback(t, s, "google", "code-unknown", state, cookie), "google refused the authorization code: start the sign-in again")
 	})
 	t.Run("missing and denied", func(t *testing.T) {
 		r := s.Do(t, http.MethodGet, "/api/v1/oauth/google/callback", nil, "")
@@ -173,36 +174,34 @@ func TestOAuthStateRefused(t *testing.T) {
 // provider verified the email; otherwise it is left alone (409).
 func TestOAuthLinkByEmail(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "google", "microsoft"))
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google", "microsoft"))
 
 	t.Run("unverified is not linked", func(t *testing.T) {
 		acc := register(t, s, newEmail("unverified"))
-		f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: false, Name: "Mallory"})
-		code, state, cookie := oauthStart(t, s, "google")
-		apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusConflict, "conflict",
+		f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: acc.Email, Verified: false, Name: "Mallory"})
+		code, state, cookie := oauthtest.Start(t, s, "google", "")
+		apptest.ExpectError(t, oauthtest.Callback(t, s, "google", code, state, cookie), http.StatusConflict, "conflict",
 			"an account with this email already exists; google did not verify the email, so it is not linked: sign in with your password", nil)
 		apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/auth/oauth", nil, acc.Access), http.StatusOK, []any{})
 		apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/auth/me", nil, acc.Access), http.StatusOK, userJSON(acc.ID, acc.Email, "user", false))
 	})
 	t.Run("microsoft never links by email", func(t *testing.T) {
 		acc := register(t, s, newEmail("ms"))
-		f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true})
-		code, state, cookie := oauthStart(t, s, "microsoft")
-		r := oauthCallback(t, s, "microsoft", code, state, cookie)
-		if r.Status != http.StatusConflict {
-			t.Fatalf("%d %s", r.Status, r.Body)
-		}
+		f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: acc.Email, Verified: true})
+		code, state, cookie := oauthtest.Start(t, s, "microsoft", "")
+		apptest.ExpectError(t, oauthtest.Callback(t, s, "microsoft", code, state, cookie), http.StatusConflict, "conflict",
+			"an account with this email already exists; microsoft did not verify the email, so it is not linked: sign in with your password", nil)
 		fresh := newEmail("ms-new")
-		got := oauthSignIn(t, s, f, "microsoft", fakeIdentity{Sub: newSub(), Email: fresh, Name: "Mia"})
-		if d := apptest.Diff(got, oauthJSON(apptest.AnyUUID, fresh, "Mia", false, "microsoft"), "$"); d != "" {
+		got := oauthtest.SignIn(t, s, f, "microsoft", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: fresh, Name: "Mia"})
+		if d := apptest.Diff(got, oauthtest.Answer(apptest.AnyUUID, fresh, "Mia", false, "microsoft"), "$"); d != "" {
 			t.Fatal(d)
 		}
 	})
 	t.Run("verified is linked", func(t *testing.T) {
 		acc := verifiedAccount(t, s, newEmail("verified"))
-		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true, Name: "Vera"})
-		if d := apptest.Diff(got, oauthJSON(acc.ID, acc.Email, "", true, "google"), "$"); d != "" {
+		got := oauthtest.SignIn(t, s, f, "google", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: acc.Email, Verified: true, Name: "Vera"})
+		if d := apptest.Diff(got, oauthtest.Answer(acc.ID, acc.Email, "", true, "google"), "$"); d != "" {
 			t.Fatal(d)
 		}
 		// The password and its session still work: both logins are the same user.
@@ -215,8 +214,8 @@ func TestOAuthLinkByEmail(t *testing.T) {
 		// proving it; the owner's verified sign-in must not share the
 		// account with them.
 		squatter := register(t, s, newEmail("squat"))
-		got := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: squatter.Email, Verified: true, Name: "Owner"})
-		if d := apptest.Diff(got, oauthJSON(squatter.ID, squatter.Email, "", true, "google"), "$"); d != "" {
+		got := oauthtest.SignIn(t, s, f, "google", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: squatter.Email, Verified: true, Name: "Owner"})
+		if d := apptest.Diff(got, oauthtest.Answer(squatter.ID, squatter.Email, "", true, "google"), "$"); d != "" {
 			t.Fatal(d)
 		}
 		expectUnauthorized(t, s.Do(t, http.MethodPost, "/api/v1/auth/login", map[string]any{"email": squatter.Email, "password": password}, ""),
@@ -246,25 +245,25 @@ func verifiedAccount(t *testing.T, s *apptest.Server, email string) account {
 // /user is ignored.
 func TestOAuthGitHubEmails(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "github"))
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "github"))
 
 	email := newEmail("gh")
-	sub := newSub()
-	got := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: sub, Email: email, Verified: true, Name: ""})
-	if d := apptest.Diff(got, oauthJSON(apptest.AnyUUID, email, "octo"+sub, true, "github"), "$"); d != "" {
+	sub := oauthtest.NewSub()
+	got := oauthtest.SignIn(t, s, f, "github", oauthtest.Identity{Sub: sub, Email: email, Verified: true, Name: ""})
+	if d := apptest.Diff(got, oauthtest.Answer(apptest.AnyUUID, email, "octo"+sub, true, "github"), "$"); d != "" {
 		t.Fatal(d)
 	}
-	if _, emails := f.counts(); emails != 1 {
+	if _, emails := f.Counts(); emails != 1 {
 		t.Fatalf("/user/emails called %d times", emails)
 	}
 
 	acc := register(t, s, newEmail("gh-taken"))
-	f.signInAs(fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: false})
-	code, state, cookie := oauthStart(t, s, "github")
-	if r := oauthCallback(t, s, "github", code, state, cookie); r.Status != http.StatusConflict {
-		t.Fatalf("unverified primary: %d %s", r.Status, r.Body)
-	}
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: acc.Email, Verified: false})
+	code, state, cookie := oauthtest.Start(t, s, "github", "")
+	apptest.ExpectError(t, oauthtest.Callback(t, s, "github", code, state, cookie), http.StatusConflict, "conflict",
+		"an account with this email already exists; github did not verify the email, so it is not linked: sign in with your password", nil)
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/auth/oauth", nil, acc.Access), http.StatusOK, []any{})
 }
 
 // TestOAuthUnconfigured: a provider without credentials, or an unknown
@@ -284,15 +283,15 @@ func TestOAuthUnconfigured(t *testing.T) {
 // the last way in of a user without a password.
 func TestOAuthUnlink(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "google", "github"))
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google", "github"))
 	email := newEmail("unlink")
-	g := oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: email, Verified: true})
+	g := oauthtest.SignIn(t, s, f, "google", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: email, Verified: true})
 	access := g["access_token"].(string)
 	last := "google is your only way to sign in: set a password (password reset) or link another provider first"
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/auth/oauth/google", nil, access), http.StatusConflict, "conflict", last, nil)
 
-	gh := oauthSignIn(t, s, f, "github", fakeIdentity{Sub: newSub(), Email: email, Verified: true})
+	gh := oauthtest.SignIn(t, s, f, "github", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: email, Verified: true})
 	if gh["user"].(map[string]any)["id"] != g["user"].(map[string]any)["id"] {
 		t.Fatal("the verified GitHub email did not link to the same user")
 	}
@@ -305,16 +304,16 @@ func TestOAuthUnlink(t *testing.T) {
 		"oauth_providers": []any{map[string]any{"provider": "github"}}, "me": map[string]any{"oauth_provider": "github"}}}, "$"); d != "" {
 		t.Fatal(d)
 	}
-	_, res = s.GraphQL(t, `mutation { unlink_oauth(provider: "github") }`, nil, access)
-	if msg := res["errors"].([]any)[0].(map[string]any)["message"]; msg != strings.Replace(last, "google", "github", 1) {
-		t.Fatalf("unlink last on GraphQL: %v", res)
-	}
+	r, _ := s.GraphQL(t, `mutation { unlink_oauth(provider: "github") }`, nil, access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{
+		"message": strings.Replace(last, "google", "github", 1), "path": []any{"unlink_oauth"},
+		"locations": []any{map[string]any{"line": 1, "column": 12}}, "extensions": map[string]any{"code": "CONFLICT"}}}})
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/auth/oauth/google", nil, access), http.StatusNotFound, "not found",
 		"no google account is linked", nil)
 
 	// A user with a password may drop every provider.
 	acc := verifiedAccount(t, s, newEmail("unlink-pw"))
-	oauthSignIn(t, s, f, "google", fakeIdentity{Sub: newSub(), Email: acc.Email, Verified: true})
+	oauthtest.SignIn(t, s, f, "google", oauthtest.Identity{Sub: oauthtest.NewSub(), Email: acc.Email, Verified: true})
 	if r := s.Do(t, http.MethodDelete, "/api/v1/auth/oauth/google", nil, acc.Access); r.Status != http.StatusNoContent {
 		t.Fatalf("unlink with a password: %d %s", r.Status, r.Body)
 	}
@@ -326,15 +325,15 @@ func TestOAuthUnlink(t *testing.T) {
 // 502 that names the provider, and signs nobody in.
 func TestOAuthProviderFailure(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "google"), func(c *config.Config, _ *app.Options) {
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google"), func(c *config.Config, _ *app.Options) {
 		g := c.OAuth["google"]
 		g.APIURL = f.URL + "/missing"
 		c.OAuth["google"] = g
 	})
-	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("pf"), Verified: true})
-	code, state, cookie := oauthStart(t, s, "google")
-	apptest.ExpectError(t, oauthCallback(t, s, "google", code, state, cookie), http.StatusBadGateway, "bad gateway",
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: newEmail("pf"), Verified: true})
+	code, state, cookie := oauthtest.Start(t, s, "google", "")
+	apptest.ExpectError(t, oauthtest.Callback(t, s, "google", code, state, cookie), http.StatusBadGateway, "bad gateway",
 		"could not read the google profile", nil)
 }
 
@@ -342,13 +341,13 @@ func TestOAuthProviderFailure(t *testing.T) {
 // Secure, set and cleared alike.
 func TestOAuthSecureCookie(t *testing.T) {
 	t.Parallel()
-	f := newFakeProvider(t)
-	s := apptest.Start(t, withProviders(f, "github"), func(c *config.Config, _ *app.Options) {
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "github"), func(c *config.Config, _ *app.Options) {
 		g := c.OAuth["github"]
 		g.RedirectURI = "https://app.example/api/v1/oauth/github/callback"
 		c.OAuth["github"] = g
 	})
-	resp, err := noRedirect.Get(s.URL + "/api/v1/oauth/github/login")
+	resp, err := oauthtest.NoRedirect.Get(s.URL + "/api/v1/oauth/github/login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,10 +355,42 @@ func TestOAuthSecureCookie(t *testing.T) {
 	if c := resp.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
 		t.Fatalf("login cookie: %+v", c)
 	}
-	f.signInAs(fakeIdentity{Sub: newSub(), Email: newEmail("secure"), Verified: true})
-	code, state, cookie := oauthStart(t, s, "github")
-	r := oauthCallback(t, s, "github", code, state, cookie)
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: newEmail("secure"), Verified: true})
+	code, state, cookie := oauthtest.Start(t, s, "github", "")
+	r := oauthtest.Callback(t, s, "github", code, state, cookie)
 	if r.Status != http.StatusOK || r.Header.Get("Set-Cookie") != "fastcms_oauth=; Path=/api/v1/oauth; Max-Age=0; HttpOnly; Secure; SameSite=Lax" {
 		t.Fatalf("callback: %d %q", r.Status, r.Header.Get("Set-Cookie"))
+	}
+}
+
+// TestOAuthThrottled: starts and callbacks are each limited per client
+// address by the auth throttle, with its 429 and Retry-After; a refused
+// start sets no cookie and a refused callback reaches no provider.
+func TestOAuthThrottled(t *testing.T) {
+	t.Parallel()
+	f := oauthtest.New(t)
+	s := apptest.Start(t, oauthtest.Configure(f, "google"), limits(3, 100))
+	email := newEmail("throttled")
+	f.SignInAs(oauthtest.Identity{Sub: oauthtest.NewSub(), Email: email, Verified: true, Name: "Tess"})
+	code, state, cookie := oauthtest.Start(t, s, "google", "")
+	oauthtest.Start(t, s, "google", "")
+	oauthtest.Start(t, s, "google", "")
+	r := s.Do(t, http.MethodGet, "/api/v1/oauth/google/login", nil, "")
+	expectThrottled(t, r, 20)
+	if c := r.Header.Get("Set-Cookie"); c != "" {
+		t.Fatalf("a refused start set %q", c)
+	}
+	expectThrottled(t, s.Do(t, http.MethodGet, "/api/v1/oauth/facebook/login", nil, ""), 20)
+
+	// Callbacks have their own budget: two guesses and the real one, then no more.
+	for range 2 {
+		apptest.ExpectError(t, oauthtest.Callback(t, s, "google", code, "guessed.state", cookie), http.StatusBadRequest, "bad request",
+			"invalid or expired OAuth state: start the sign-in again from this browser", nil)
+	}
+	apptest.ExpectJSON(t, oauthtest.Callback(t, s, "google", code, state, cookie), http.StatusOK,
+		oauthtest.Answer(apptest.AnyUUID, email, "Tess", true, "google"))
+	expectThrottled(t, oauthtest.Callback(t, s, "google", code, state, cookie), 20)
+	if pkce, _ := f.Counts(); pkce != 1 {
+		t.Fatalf("the provider saw %d exchanges", pkce)
 	}
 }

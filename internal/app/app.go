@@ -152,7 +152,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Events:      broker,
 		Settings:    settingsSvc,
 		Webhooks:    webhookSvc,
-		OAuth:       oauth.New(db, authSvc, cfg.OAuth, cfg.JWTSecret, opts.Now, log),
+		OAuth:       oauth.New(db, authSvc, oauthSource{cfg, settingsSvc}, cfg.JWTSecret, opts.Now, log),
 		Files:       filesSvc,
 		Backups:     backupSvc,
 	}

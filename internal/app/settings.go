@@ -26,6 +26,13 @@ func initialSettings(cfg *config.Config) map[string]settings.Initial {
 		settings.KeyIntrospection:     cfg.GraphQL.Introspection,
 		settings.KeyWebhookPrivate:    cfg.Webhooks.AllowPrivateTargets,
 	}
+	values[settings.KeyOAuthRedirects] = cfg.OAuthRedirects
+	for _, p := range config.OAuthProviders {
+		c := cfg.OAuth[p]
+		values[settings.OAuthKey(p, "client_id")] = c.ClientID
+		values[settings.OAuthKey(p, "client_secret")] = c.ClientSecret
+		values[settings.OAuthKey(p, "redirect_uri")] = c.RedirectURI
+	}
 	out := make(map[string]settings.Initial, len(values))
 	for key, v := range values {
 		d, _ := settings.Lookup(key)

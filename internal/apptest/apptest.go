@@ -150,6 +150,19 @@ func (s *Server) Do(tb testing.TB, method, path string, body any, token string, 
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
+// WaitFor polls ok until it holds, for at most a second: the bound of
+// what reaches every instance through NOTIFY (settings, caches).
+func WaitFor(tb testing.TB, what string, ok func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within a second", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // GraphQL posts one operation and returns the decoded result.
 func (s *Server) GraphQL(tb testing.TB, query string, vars map[string]any, token string) (*Response, map[string]any) {
 	tb.Helper()

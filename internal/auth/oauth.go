@@ -30,6 +30,20 @@ type OAuthLink struct {
 	Created  time.Time `bun:"created"`
 }
 
+// ThrottleOAuthStart spends one start of a social sign-in from the
+// client's address, or refuses with a 429: each start costs a signed
+// state and a redirect, and a flood of them is someone's script.
+func (s *Service) ThrottleOAuthStart(client Client) error {
+	return s.throttle.allow(actOAuthStart, client.IP, "")
+}
+
+// ThrottleOAuthCallback spends one callback from the client's address, or
+// refuses with a 429: each callback may cost a code exchange and profile
+// calls to the provider, and guesses at states and codes are bounded.
+func (s *Service) ThrottleOAuthCallback(client Client) error {
+	return s.throttle.allow(actOAuthFinish, client.IP, "")
+}
+
 // OAuthLogin signs in the user behind id and starts a session, as Login
 // does. The user is found by the provider account first; else by email,
 // only when the provider says the email is verified (an unverified one

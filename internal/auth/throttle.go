@@ -16,6 +16,8 @@ const (
 	actReset       = "reset"
 	actVerify      = "verify"
 	actEmailChange = "email_change"
+	actOAuthStart  = "oauth_start"
+	actOAuthFinish = "oauth_callback"
 )
 
 // throttleMaxKeys bounds each limiter's memory; past it idle buckets go

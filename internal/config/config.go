@@ -47,6 +47,9 @@ type Config struct {
 	DatabaseMaxConns int
 	HTTP             HTTP
 	Throttle         Throttle
+	// OAuthRedirects is the front-end allow-list of social login
+	// (ParseRedirectPrefix entries); when set it wins over the setting.
+	OAuthRedirects []string
 	// OAuth configures social login per provider name (OAuthProviders).
 	OAuth    map[string]OAuthProvider
 	Webhooks Webhooks
@@ -227,7 +230,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 		c.JWTSecret = []byte(s)
 	}
-	c.OAuth = loadOAuth(env)
+	if c.OAuth, c.OAuthRedirects, err = loadOAuth(env); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

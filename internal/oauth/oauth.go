@@ -24,14 +24,24 @@ import (
 // that started the login; it holds the PKCE verifier.
 const CookieName = "fastcms_oauth"
 
+// Source is how the providers and the front-end allow-list are
+// configured now. The service asks on every request, so a change of the
+// settings applies on every instance as soon as its snapshot has it.
+type Source interface {
+	// Provider is the configuration of a known provider (config.OAuthProviders).
+	Provider(name string) config.OAuthProvider
+	// Redirects are the allowed front-end URL prefixes (config.ParseRedirectPrefix).
+	Redirects() []string
+}
+
 // Service runs the login flows. It is safe for concurrent use.
 type Service struct {
-	db        *bun.DB
-	auth      *auth.Service
-	secret    []byte
-	now       func() time.Time
-	log       *slog.Logger
-	providers map[string]*provider
+	db     *bun.DB
+	auth   *auth.Service
+	source Source
+	secret []byte
+	now    func() time.Time
+	log    *slog.Logger
 	// client calls the providers; its timeout bounds a callback's wait.
 	client *http.Client
 }
@@ -42,46 +52,34 @@ type provider struct {
 	profile func(ctx context.Context, c *http.Client, api string) (auth.OAuthIdentity, error)
 }
 
-// New configures the enabled providers of cfg; secret signs the states.
+// New runs the providers source configures; secret signs the states.
 // Failures of the providers are logged to log, as the client only sees a 502.
-func New(db *bun.DB, authSvc *auth.Service, cfg map[string]config.OAuthProvider, secret []byte, now func() time.Time, log *slog.Logger) *Service {
+func New(db *bun.DB, authSvc *auth.Service, source Source, secret []byte, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: db, auth: authSvc, secret: secret, now: now, log: log, providers: map[string]*provider{},
+	return &Service{db: db, auth: authSvc, source: source, secret: secret, now: now, log: log,
 		client: &http.Client{Timeout: 15 * time.Second}}
-	for name, c := range cfg {
-		k, known := kinds[name]
-		if !known || !c.Enabled() {
-			continue
-		}
-		s.providers[name] = &provider{
-			Config: oauth2.Config{
-				ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURI, Scopes: k.scopes,
-				Endpoint: oauth2.Endpoint{AuthURL: or(c.AuthURL, k.authURL), TokenURL: or(c.TokenURL, k.tokenURL),
-					AuthStyle: oauth2.AuthStyleInParams},
-			},
-			api: or(c.APIURL, k.apiURL), profile: k.profile,
-		}
-	}
-	return s
 }
 
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
-}
-
+// provider is name as configured now, or a 404 saying why there is none.
 func (s *Service) provider(name string) (*provider, error) {
-	if p, ok := s.providers[name]; ok {
-		return p, nil
+	k, known := kinds[name]
+	if !known {
+		return nil, apierr.NotFound("unknown OAuth provider %q (google, github or microsoft)", name)
 	}
-	if _, known := kinds[name]; known {
+	// The provider's real endpoints unless the configuration overrides them.
+	c := s.source.Provider(name).Or(config.OAuthProvider{AuthURL: k.authURL, TokenURL: k.tokenURL, APIURL: k.apiURL})
+	if !c.Enabled() {
 		return nil, apierr.NotFound("OAuth provider %q is not configured on this server", name)
 	}
-	return nil, apierr.NotFound("unknown OAuth provider %q (google, github or microsoft)", name)
+	return &provider{
+		Config: oauth2.Config{
+			ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURI, Scopes: k.scopes,
+			Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		},
+		api: c.APIURL, profile: k.profile,
+	}, nil
 }
 
 // Login is where to send the browser, and the cookie value to give it
@@ -95,15 +93,25 @@ type Login struct {
 // CookieMaxAge is how long the login cookie lives.
 const CookieMaxAge = stateTTL
 
-// Start begins a login with provider.
-func (s *Service) Start(name string) (*Login, error) {
+// Start begins a login with provider for client. redirect, when not
+// empty, is the front-end URL the callback is to send the browser to with
+// the tokens; it must be on the allow-list, and the signed state carries it.
+func (s *Service) Start(name, redirect string, client auth.Client) (*Login, error) {
+	if err := s.auth.ThrottleOAuthStart(client); err != nil {
+		return nil, err
+	}
 	p, err := s.provider(name)
 	if err != nil {
 		return nil, err
 	}
+	if redirect != "" {
+		if redirect, err = allowRedirect(redirect, s.source.Redirects()); err != nil {
+			return nil, err
+		}
+	}
 	verifier := oauth2.GenerateVerifier()
 	state := s.signState(statePayload{Provider: name, Nonce: randomString(18), Bind: bind(verifier),
-		Expires: s.now().Add(stateTTL).Unix()})
+		Expires: s.now().Add(stateTTL).Unix(), Redirect: redirect})
 	return &Login{
 		URL:    p.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)),
 		Cookie: verifier,
@@ -117,8 +125,8 @@ func (p *provider) secure() bool { return strings.HasPrefix(p.RedirectURL, "http
 // SecureCookie reports whether provider's login cookie is Secure, so the
 // callback clears it with the same attributes.
 func (s *Service) SecureCookie(name string) bool {
-	p, ok := s.providers[name]
-	return ok && p.secure()
+	p, err := s.provider(name)
+	return err == nil && p.secure()
 }
 
 // Callback is what the provider sent the browser back with, and the
@@ -129,14 +137,23 @@ type Callback struct {
 
 // Finish completes a login: it checks the state against the cookie,
 // redeems the state once, exchanges the code with the PKCE verifier,
-// reads the profile and signs the user in.
-func (s *Service) Finish(ctx context.Context, name string, cb Callback, client auth.Client) (*auth.AuthResult, error) {
+// reads the profile and signs the user in. redirect is the front-end URL
+// the signed state carries ("" for none), also when the sign-in failed
+// after the state was checked, so the front-end can show why.
+func (s *Service) Finish(ctx context.Context, name string, cb Callback, client auth.Client) (res *auth.AuthResult, redirect string, err error) {
+	if err := s.auth.ThrottleOAuthCallback(client); err != nil {
+		return nil, "", err
+	}
 	p, err := s.provider(name)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	st, ok := s.openState(cb.State, name, cb.Cookie, s.now())
+	if ok {
+		redirect = st.Redirect
 	}
 	if cb.Error != "" {
-		return nil, apierr.BadRequest("%s did not authorize the sign-in: %.100s", name, cb.Error)
+		return nil, redirect, apierr.BadRequest("%s did not authorize the sign-in: %.100s", name, cb.Error)
 	}
 	fields := map[string]string{}
 	if cb.Code == "" {
@@ -146,12 +163,18 @@ func (s *Service) Finish(ctx context.Context, name string, cb Callback, client a
 		fields["state"] = "is required"
 	}
 	if len(fields) > 0 {
-		return nil, apierr.Invalid(fields)
+		return nil, redirect, apierr.Invalid(fields)
 	}
-	st, ok := s.openState(cb.State, name, cb.Cookie, s.now())
 	if !ok {
-		return nil, apierr.BadRequest("invalid or expired OAuth state: start the sign-in again from this browser")
+		return nil, "", apierr.BadRequest("invalid or expired OAuth state: start the sign-in again from this browser")
 	}
+	res, err = s.signIn(ctx, p, name, st, cb, client)
+	return res, st.Redirect, err
+}
+
+// signIn redeems the checked state st, exchanges the code and signs the
+// user in.
+func (s *Service) signIn(ctx context.Context, p *provider, name string, st statePayload, cb Callback, client auth.Client) (*auth.AuthResult, error) {
 	if err := s.redeem(ctx, st); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type statePayload struct {
 	Nonce    string `json:"n"`
 	Bind     string `json:"b"`
 	Expires  int64  `json:"e"`
+	// Redirect is the allowed front-end URL the callback sends the
+	// browser to with the tokens; signed, so nobody can swap it.
+	Redirect string `json:"r,omitempty"`
 }
 
 var b64 = base64.RawURLEncoding

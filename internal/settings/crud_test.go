@@ -25,8 +25,8 @@ func TestSettingsREST(t *testing.T) {
 
 	// Known keys show their default or environment value; secrets never.
 	defaults := listing(map[string]map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)})
-	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access), http.StatusOK, map[string]any{
-		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default")})
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access), http.StatusOK, withOAuthDefaults(map[string]any{
+		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default")}))
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
 
 	// Upserts: a custom key (any JSON), a known key, secrets.

@@ -29,6 +29,7 @@ const (
 	MIMEList               // a list of media types, "type/subtype" or "type/*"
 	Duration               // a positive Go duration as a string: "15m", "720h"
 	OriginList             // a list of browser origins ("https://app.example") or "*"
+	URLList                // a list of http(s) URL prefixes (config.ParseRedirectPrefix)
 )
 
 // Def describes a key the server knows: its category, type, default and
@@ -115,6 +116,19 @@ var Defs = []Def{
 		Description: "largest file upload in bytes"},
 	{Key: KeyAllowedTypes, Category: "storage", Kind: MIMEList, Default: []string{},
 		Description: "media types an upload may have, as sniffed from its bytes (\"image/*\" for a whole family); empty allows every type"},
+	// Social login (internal/oauth): a provider is on when its three
+	// values are set; an environment variable, when set, wins over each.
+	oauthKey("google", "client_id", "Google OAuth client id (GOOGLE_CLIENT_ID wins when set)", false),
+	oauthKey("google", "client_secret", "Google OAuth client secret, write-only (GOOGLE_CLIENT_SECRET wins when set)", true),
+	oauthKey("google", "redirect_uri", "Google OAuth callback, https://host/api/v1/oauth/google/callback (GOOGLE_REDIRECT_URI wins when set)", false),
+	oauthKey("github", "client_id", "GitHub OAuth client id (GITHUB_CLIENT_ID wins when set)", false),
+	oauthKey("github", "client_secret", "GitHub OAuth client secret, write-only (GITHUB_CLIENT_SECRET wins when set)", true),
+	oauthKey("github", "redirect_uri", "GitHub OAuth callback, https://host/api/v1/oauth/github/callback (GITHUB_REDIRECT_URI wins when set)", false),
+	oauthKey("microsoft", "client_id", "Microsoft OAuth client id (MICROSOFT_CLIENT_ID wins when set)", false),
+	oauthKey("microsoft", "client_secret", "Microsoft OAuth client secret, write-only (MICROSOFT_CLIENT_SECRET wins when set)", true),
+	oauthKey("microsoft", "redirect_uri", "Microsoft OAuth callback, https://host/api/v1/oauth/microsoft/callback (MICROSOFT_REDIRECT_URI wins when set)", false),
+	{Key: KeyOAuthRedirects, Category: "app", Kind: URLList, Default: []string{}, Env: "OAUTH_REDIRECT_ALLOWLIST",
+		Description: "front-end URLs a social login may end at (?redirect=), each an origin and path prefix; OAUTH_REDIRECT_ALLOWLIST wins when set"},
 }
 
 // Lookup finds the definition of a known key.
@@ -197,6 +211,8 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 			}
 		}
 		return list, ""
+	case URLList:
+		return checkURLList(raw)
 	default:
 		var s string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {

@@ -29,6 +29,11 @@ type Entry struct {
 // Snapshot is one immutable version of the settings. Requests read the
 // enforced keys through its accessors, which cost no database round trip.
 type Snapshot struct {
+	// oauth holds the social login values by provider, oauthRedirects
+	// the front-end allow-list (see oauth.go).
+	oauth          oauthProviders
+	oauthRedirects []string
+
 	entries     map[string]*Entry
 	maintenance bool
 	rateLimit   int
@@ -48,7 +53,6 @@ type Snapshot struct {
 	gqlCost     int
 	gqlIntro    bool
 }
-
 
 // MaintenanceMode reports whether writes of non-admins are paused.
 func (s *Snapshot) MaintenanceMode() bool { return s.maintenance }
@@ -171,6 +175,7 @@ func build(initial map[string]Initial, rows []storedRow, invalid func(key, why s
 		}
 		s.entries[r.Key] = e
 	}
+	s.readOAuth(typed)
 	s.maintenance, _ = typed[KeyMaintenanceMode].(bool)
 	s.rateLimit = int(typed[KeyAPIRateLimit].(int64))
 	s.trustXFF, _ = typed[KeyTrustForwarded].(bool)
