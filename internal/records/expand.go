@@ -205,25 +205,20 @@ func (b *expandBuilder) relation(n *expandNode, row string) (string, error) {
 	}
 	rec := recordJSONOf(e, n.target.shown(), nested)
 	from := " FROM " + n.target.c.Table() + " " + e + " WHERE "
-	id, fk := colOf(e, "id"), colOf(row, n.field.Name)
-	switch {
-	case !n.back && !n.field.Multi():
-		return "(SELECT " + rec + from + id + " = " + fk + " AND " + rule + ")", nil
-	case !n.back:
-		return "(SELECT json_agg(" + rec + " ORDER BY array_position(" + fk + ", " + id + "))" + from +
-			id + " = ANY(" + fk + ") AND " + rule + ")", nil
+	link := relationLink(n.field, n.back, e, row)
+	if !n.back && !n.field.Multi() {
+		return "(SELECT " + rec + from + link + " AND " + rule + ")", nil
 	}
-	var points string
-	if n.field.Multi() {
-		points = colOf(e, n.field.Name) + " @> ARRAY[" + colOf(row, "id") + "]" // can use the GIN index
-	} else {
-		points = colOf(e, n.field.Name) + " = " + colOf(row, "id")
+	id := colOf(e, "id")
+	if !n.back {
+		return "(SELECT json_agg(" + rec + " ORDER BY array_position(" + colOf(row, n.field.Name) + ", " + id + "))" + from +
+			link + " AND " + rule + ")", nil
 	}
 	// The cap needs a LIMIT, so the records are picked in a subquery and
 	// aggregated in the same order outside it.
 	s := b.alias("s")
 	return "(SELECT json_agg(" + s + ".j ORDER BY " + s + ".c, " + s + ".i) FROM (SELECT " + rec + " AS j, " +
-		colOf(e, "created") + " AS c, " + id + " AS i" + from + points + " AND " + rule +
+		colOf(e, "created") + " AS c, " + id + " AS i" + from + link + " AND " + rule +
 		" ORDER BY " + colOf(e, "created") + ", " + id + " LIMIT " + strconv.Itoa(maxBackRelation) + ") " + s + ")", nil
 }
 

@@ -10,12 +10,12 @@ import (
 )
 
 // aggregate is the statement of X_aggregate.
-func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
-	cond, err := b.rootCond(sc, &op.Args)
+func (b *gqlBuilder) aggregate(sc *scope, op Op) (string, error) {
+	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
 	}
-	obj, err := b.aggregateObject(sc, &op.Args, cond, op.Sel)
+	obj, err := b.aggregateObject(sc, &op.Rows, cond, op.Members)
 	if err != nil {
 		return "", err
 	}
@@ -26,14 +26,14 @@ func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
 // (aliased sc.opts.Alias) meeting cond: the aggregates and the nodes are
 // subqueries, each built only when selected; limit and offset page the
 // nodes, as order_by orders them.
-func (b *gqlBuilder) aggregateObject(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
+func (b *gqlBuilder) aggregateObject(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
 	var pairs []string
 	for _, n := range sel {
 		var v string
 		switch n.Kind {
-		case GQLTypename:
+		case Typename:
 			v = quoteLiteral(n.Name) + "::text"
-		case GQLAggregate:
+		case Aggregate:
 			obj, err := b.aggregateFields(sc, n.Sub)
 			if err != nil {
 				return "", err
@@ -41,9 +41,9 @@ func (b *gqlBuilder) aggregateObject(sc *scope, args *GQLListArgs, cond string, 
 			// GROUP BY () makes this one row even when no aggregate
 			// function is selected (only hidden fields, or __typename).
 			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())"
-		case GQLNodes:
+		case Nodes:
 			var err error
-			v, err = b.list(sc, &GQLListArgs{OrderBy: args.OrderBy, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
+			v, err = b.list(sc, &Rows{Order: args.Order, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
 			if err != nil {
 				return "", err
 			}
@@ -55,22 +55,22 @@ func (b *gqlBuilder) aggregateObject(sc *scope, args *GQLListArgs, cond string, 
 	return buildObject(pairs), nil
 }
 
-func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
+func (b *gqlBuilder) aggregateFields(sc *scope, sel []Member) (string, error) {
 	var pairs []string
 	for _, n := range sel {
 		var v string
 		switch n.Kind {
-		case GQLTypename:
+		case Typename:
 			v = quoteLiteral(n.Name) + "::text"
-		case GQLCount:
+		case Count:
 			v = "count(*)"
-		case GQLAggFunc:
+		case AggFunc:
 			var inner []string
 			for _, m := range n.Sub {
 				switch m.Kind {
-				case GQLTypename:
+				case Typename:
 					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
-				case GQLColumn:
+				case Column:
 					inner = append(inner, quoteLiteral(m.Key)+", "+b.aggregateColumn(sc, n.Name, m.Name))
 				}
 			}
@@ -111,25 +111,25 @@ func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
 // a row's sort key values, built by PostgreSQL and bound back typed, so
 // deep pages cost what the first does. total_count is counted only when
 // selected.
-func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
-	cond, err := b.rootCond(sc, &op.Args)
+func (b *gqlBuilder) connection(sc *scope, op Op) (string, error) {
+	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
 	}
-	keys, err := b.sortKeys(sc, op.Args.OrderBy)
+	keys, err := b.sortKeys(sc, op.Rows.Order)
 	if err != nil {
 		return "", err
 	}
-	args := op.Args
+	args := op.Rows
 	if args.First != nil && args.Last != nil {
 		return "", gqlError("give first or last, not both")
 	}
 	backward := args.Last != nil
-	size := MaxGQLLimit
+	size := MaxLimit
 	for _, n := range []*int{args.First, args.Last} {
 		if n != nil {
-			if *n < 0 || *n > MaxGQLLimit {
-				return "", gqlError("first and last must be between 0 and %d", MaxGQLLimit)
+			if *n < 0 || *n > MaxLimit {
+				return "", gqlError("first and last must be between 0 and %d", MaxLimit)
 			}
 			size = *n
 		}
@@ -174,21 +174,21 @@ func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
 
 	var nodeCols []string
 	var pairs []string
-	for _, n := range op.Sel {
+	for _, n := range op.Members {
 		var v string
 		switch n.Kind {
-		case GQLTypename:
+		case Typename:
 			v = quoteLiteral(n.Name) + "::text"
-		case GQLTotalCount:
+		case TotalCount:
 			v = "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
-		case GQLPageInfo:
+		case PageInfo:
 			var inner []string
 			for _, m := range n.Sub {
 				e := ""
 				switch m.Kind {
-				case GQLTypename:
+				case Typename:
 					e = quoteLiteral(m.Name) + "::text"
-				case GQLPageField:
+				case PageField:
 					e = map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name]
 				}
 				if e != "" {
@@ -196,15 +196,15 @@ func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
 				}
 			}
 			v = buildObject(inner)
-		case GQLEdges:
+		case Edges:
 			var inner []string
 			for _, m := range n.Sub {
 				switch m.Kind {
-				case GQLTypename:
+				case Typename:
 					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
-				case GQLCursor:
+				case Cursor:
 					inner = append(inner, quoteLiteral(m.Key)+", cursor")
-				case GQLNode:
+				case Node:
 					obj, err := b.object(sc, m.Sub)
 					if err != nil {
 						return "", err

@@ -17,98 +17,12 @@ import (
 )
 
 // The GraphQL read path. graph/ turns a collection field and its selection
-// into a GQLOp; this file turns the GQLOp into ONE SQL statement that
+// into a Op; this file turns the Op into ONE SQL statement that
 // returns the field's whole JSON value, however deep the selection: objects
 // are json_build_object of the selected fields under their response keys,
 // relations are correlated subqueries, each guarded by its target's view
 // rule for the caller. Rules and where: compile through internal/query like
 // REST filters, so both APIs answer alike.
-
-// GQLKind says what a selected member is; which kinds may appear depends
-// on the object it is selected in (a record, an aggregate, a connection…).
-type GQLKind int
-
-// Selection kinds.
-const (
-	GQLTypename      GQLKind = iota // Name is the type name
-	GQLColumn                       // id, created, updated or a data field Name
-	GQLRelation                     // forward relation field Name; Sub is the target's selection
-	GQLBackRelation                 // records of collection Name whose relation Field points here; Args apply
-	GQLCount                        // aggregate: count
-	GQLAggFunc                      // aggregate: Name is sum, avg, min or max; Sub lists GQLColumn
-	GQLAggregate                    // X_aggregate.aggregate; Sub holds GQLCount/GQLAggFunc
-	GQLNodes                        // X_aggregate.nodes; Sub is a record selection
-	GQLEdges                        // connection edges; Sub holds GQLCursor/GQLNode
-	GQLCursor                       // edge cursor
-	GQLNode                         // edge node; Sub is a record selection
-	GQLPageInfo                     // connection page_info; Sub holds GQLPageField
-	GQLPageField                    // Name is has_next_page, has_previous_page, start_cursor or end_cursor
-	GQLTotalCount                   // connection total_count
-	GQLAffectedRows                 // mutation response affected_rows
-	GQLReturning                    // mutation response returning; Sub is a record selection
-	GQLBackAggregate                // X_aggregate of the records of collection Name whose relation Field points here; Args apply
-)
-
-// GQLSel is one selected member: its response key (the alias), what it is,
-// and its own selection.
-type GQLSel struct {
-	Key   string
-	Kind  GQLKind
-	Name  string
-	Field string
-	Args  *GQLListArgs
-	Sub   []GQLSel
-}
-
-// GQLListArgs are the arguments of a list of records.
-type GQLListArgs struct {
-	Where      map[string]any
-	OrderBy    []any
-	DistinctOn []string
-	Limit      *int
-	Offset     *int
-	Search     string
-	// Connection paging.
-	First, Last   *int
-	After, Before *string
-}
-
-// GQLOpKind is the kind of a root collection field.
-type GQLOpKind int
-
-// Root field kinds.
-const (
-	GQLList GQLOpKind = iota
-	GQLByPK
-	GQLAggregateOp
-	GQLConnection
-	GQLInsertOne
-	GQLInsert
-	GQLUpdateByPK
-	GQLUpdate
-	GQLDeleteByPK
-	GQLDelete
-	GQLUpdateMany
-)
-
-// GQLOp is one root collection field to resolve.
-type GQLOp struct {
-	Kind       GQLOpKind
-	Collection string
-	Args       GQLListArgs
-	ID         string
-	Objects    []map[string]any // insert
-	Set, Inc   map[string]any   // update
-	AtMost     int              // bulk update and delete
-	// Updates are the updates of update_X_many, in order: each a GQLUpdate
-	// with its Args.Where, Set and Inc (Kind, AtMost and Sel are set by
-	// the update_X_many itself).
-	Updates []GQLOp
-	Sel     []GQLSel
-}
-
-// MaxGQLLimit caps limit (and the rows of a list without one).
-const MaxGQLLimit = 1000
 
 // gqlObserver sees the statements the GraphQL paths send, for
 // tests that hold a root field to one statement; see ObserveGraphQL.
@@ -159,14 +73,14 @@ func gqlDBError(err error) error {
 // GraphQL resolves one root collection field against snap, the snapshot
 // the GraphQL schema of the request was built from, and returns its JSON
 // (nil for null).
-func (s *Service) GraphQL(ctx context.Context, snap *collections.Snapshot, op GQLOp) (json.RawMessage, error) {
+func (s *Service) GraphQL(ctx context.Context, snap *collections.Snapshot, op Op) (json.RawMessage, error) {
 	c := snap.Get(op.Collection)
 	if c == nil {
 		return nil, apierr.NotFound("collection %q not found", op.Collection)
 	}
 	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
-	case GQLList, GQLByPK, GQLAggregateOp, GQLConnection:
+	case ReadList, ReadByID, ReadAggregate, ReadConnection:
 		stmt, err := b.read(c, op)
 		if err != nil || stmt == "" {
 			return nil, err
@@ -204,33 +118,33 @@ func qcol(row, name string) string { return collections.Quote(row) + "." + colle
 
 // read builds the statement of a query field ("" when the answer is null
 // without asking: a by_pk the caller may never see).
-func (b *gqlBuilder) read(c *collections.Collection, op GQLOp) (string, error) {
+func (b *gqlBuilder) read(c *collections.Collection, op Op) (string, error) {
 	sc := b.scope(c, alias)
 	switch op.Kind {
-	case GQLByPK:
+	case ReadByID:
 		rule, err := sc.rule(&b.a, actView, c.ViewRule)
 		if err != nil || !collections.IsUUID(op.ID) {
 			return "", nil
 		}
-		obj, err := b.object(sc, op.Sel)
+		obj, err := b.object(sc, op.Members)
 		if err != nil {
 			return "", err
 		}
 		return "SELECT " + obj + " FROM " + c.Table() + " " + alias + " WHERE " + qcol(alias, "id") + " = " +
 			b.a.add(strings.ToLower(op.ID)) + "::uuid AND " + rule, nil
-	case GQLList:
-		cond, err := b.rootCond(sc, &op.Args)
+	case ReadList:
+		cond, err := b.rootCond(sc, &op.Rows)
 		if err != nil {
 			return "", err
 		}
-		list, err := b.list(sc, &op.Args, cond, op.Sel)
+		list, err := b.list(sc, &op.Rows, cond, op.Members)
 		if err != nil {
 			return "", err
 		}
 		return "SELECT " + list, nil
-	case GQLAggregateOp:
+	case ReadAggregate:
 		return b.aggregate(sc, op)
-	case GQLConnection:
+	case ReadConnection:
 		return b.connection(sc, op)
 	}
 	return "", errors.New("records: unknown GraphQL read")
@@ -238,7 +152,7 @@ func (b *gqlBuilder) read(c *collections.Collection, op GQLOp) (string, error) {
 
 // rootCond is the condition of a root list: the list rule (an error when
 // the caller may not list), where and search.
-func (b *gqlBuilder) rootCond(sc *scope, args *GQLListArgs) (string, error) {
+func (b *gqlBuilder) rootCond(sc *scope, args *Rows) (string, error) {
 	rule, err := sc.rule(&b.a, actList, sc.c.ListRule)
 	if err != nil {
 		return "", err
@@ -267,9 +181,9 @@ func (b *gqlBuilder) viewCond(sc *scope) string {
 
 // list is a scalar subquery yielding the JSON array of the rows of sc's
 // table (aliased sc.opts.Alias) meeting cond, ordered and paged by args.
-func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
+func (b *gqlBuilder) list(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
 	row := sc.opts.Alias
-	keys, err := b.sortKeys(sc, args.OrderBy)
+	keys, err := b.sortKeys(sc, args.Order)
 	if err != nil {
 		return "", err
 	}
@@ -295,11 +209,11 @@ func (b *gqlBuilder) list(sc *scope, args *GQLListArgs, cond string, sel []GQLSe
 		" WHERE " + cond + " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + offset + ") " + s + ")", nil
 }
 
-func (b *gqlBuilder) page(args *GQLListArgs) (limit, offset string, err error) {
-	l, o := MaxGQLLimit, 0
+func (b *gqlBuilder) page(args *Rows) (limit, offset string, err error) {
+	l, o := MaxLimit, 0
 	if args.Limit != nil {
-		if *args.Limit < 0 || *args.Limit > MaxGQLLimit {
-			return "", "", apierr.BadRequest("limit must be between 0 and %d", MaxGQLLimit)
+		if *args.Limit < 0 || *args.Limit > MaxLimit {
+			return "", "", apierr.BadRequest("limit must be between 0 and %d", MaxLimit)
 		}
 		l = *args.Limit
 	}
@@ -339,27 +253,21 @@ func (k sortKey) String() string {
 	return s + " NULLS LAST"
 }
 
-// sortKeys reads order_by: a list of {field: direction} objects (keys of
-// one object in name order), ending in the id so order is total (in the
-// last key's direction). The
-// default is created, then id, as over REST. _rank orders by the search
-// rank, so only a root list given search (rootCond) has it. A forward
-// relation orders by its target's fields and a back-relation by an
-// aggregate of its records (order_keys.go).
-func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
+// sortKeys resolves a plan's order, ending in the id so the order is
+// total (in the last key's direction). The default is created, then id,
+// as over REST. The rank orders by the search rank, so only a root list
+// given search (rootCond) has it.
+func (b *gqlBuilder) sortKeys(sc *scope, order []SortKey) ([]sortKey, error) {
 	row := sc.opts.Alias
-	var keys []sortKey
+	keys := make([]sortKey, 0, len(order)+1)
 	hasID := false
-	for _, item := range orderBy {
-		m, _ := item.(map[string]any)
-		more, err := b.orderKeys(sc, m, "")
+	for _, key := range order {
+		k, err := b.sortKey(sc, key, key.Path, "")
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range more {
-			hasID = hasID || k.name == "id"
-		}
-		keys = append(keys, more...)
+		hasID = hasID || k.name == "id"
+		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
 		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz", notNull: true})
@@ -374,7 +282,7 @@ func (b *gqlBuilder) sortKeys(sc *scope, orderBy []any) ([]sortKey, error) {
 
 // object is the JSON object of the row of sc (aliased sc.opts.Alias) with
 // the selected members under their response keys, in selection order.
-func (b *gqlBuilder) object(sc *scope, sel []GQLSel) (string, error) {
+func (b *gqlBuilder) object(sc *scope, sel []Member) (string, error) {
 	pairs := make([]string, 0, len(sel))
 	for _, n := range sel {
 		v, err := b.member(sc, n)
@@ -412,12 +320,12 @@ func buildObject(pairs []string) string {
 	return "(" + strings.Join(parts, " || ',' || ") + ")::json"
 }
 
-func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
+func (b *gqlBuilder) member(sc *scope, n Member) (string, error) {
 	row := sc.opts.Alias
 	switch n.Kind {
-	case GQLTypename:
+	case Typename:
 		return quoteLiteral(n.Name) + "::text", nil
-	case GQLColumn:
+	case Column:
 		switch n.Name {
 		case "id":
 			return qcol(row, "id"), nil
@@ -429,7 +337,7 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 			return "NULL::json", nil // a hidden field, for a non-admin
 		}
 		return collections.TypeOf(f).JSON(f, qcol(row, f.Name)), nil
-	case GQLRelation:
+	case Relation:
 		f := sc.visible(n.Name)
 		if f == nil || f.Relation == nil {
 			if f != nil || sc.c.Field(n.Name) == nil || !sc.c.Field(n.Name).Multi() {
@@ -448,13 +356,13 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		from := " FROM " + target.Table() + " " + collections.Quote(tr) + " WHERE "
+		from := " FROM " + target.Table() + " " + collections.Quote(tr) + " WHERE " + b.link(t, f, row, false) + " AND " + rule
 		if !f.Multi() {
-			return "(SELECT " + obj + from + qcol(tr, "id") + " = " + qcol(row, f.Name) + " AND " + rule + ")", nil
+			return "(SELECT " + obj + from + ")", nil
 		}
 		return "COALESCE((SELECT json_agg(" + obj + " ORDER BY array_position(" + qcol(row, f.Name) + ", " + qcol(tr, "id") + "))" +
-			from + qcol(tr, "id") + " = ANY(" + qcol(row, f.Name) + ") AND " + rule + "), '[]'::json)", nil
-	case GQLBackRelation, GQLBackAggregate:
+			from + "), '[]'::json)", nil
+	case BackRelation, BackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
 		if other != nil {
@@ -462,28 +370,23 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		}
 		t := b.scope(other, b.newAlias())
 		hidden := f == nil || f.Relation == nil || (f.Hidden && !b.p.IsAdmin())
-		if hidden && n.Kind == GQLBackRelation {
+		if hidden && n.Kind == BackRelation {
 			return "'[]'::json", nil
 		}
 		if hidden {
-			return b.aggregateObject(t, &GQLListArgs{}, "FALSE", n.Sub) // over no record
+			return b.aggregateObject(t, &Rows{}, "FALSE", n.Sub) // over no record
 		}
-		tr := t.opts.Alias
-		link := qcol(tr, f.Name) + " = " + qcol(row, "id")
-		if f.Multi() {
-			// @> can use the GIN index of the multi relation; = ANY cannot.
-			link = qcol(tr, f.Name) + " @> ARRAY[" + qcol(row, "id") + "]"
-		}
-		args := n.Args
+		link := b.link(t, f, row, true)
+		args := n.Rows
 		if args == nil {
-			args = &GQLListArgs{}
+			args = &Rows{}
 		}
 		where, err := b.where(t, args.Where)
 		if err != nil {
 			return "", err
 		}
 		cond := link + " AND " + b.viewCond(t) + " AND " + where
-		if n.Kind == GQLBackAggregate {
+		if n.Kind == BackAggregate {
 			return b.aggregateObject(t, args, cond, n.Sub)
 		}
 		return b.list(t, args, cond, n.Sub)
@@ -491,12 +394,11 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 	return "", errors.New("records: unexpected GraphQL selection")
 }
 
-// where compiles a where: argument into a condition on sc's row, as a REST
-// filter is compiled (boolExp says what it means).
-func (b *gqlBuilder) where(sc *scope, w map[string]any) (string, error) {
-	e, err := boolExp(sc, w)
-	if err != nil || e == nil {
-		return "TRUE", err
+// where compiles a plan's filter into a condition on sc's row, as a REST
+// filter is compiled ("TRUE" for none).
+func (b *gqlBuilder) where(sc *scope, e query.Expr) (string, error) {
+	if e == nil {
+		return "TRUE", nil
 	}
 	opts := sc.opts
 	opts.ArgOffset = len(b.a.list)
