@@ -298,7 +298,7 @@ func ResolveDynamic(ctx context.Context) (model.DynamicResult, error) {
 	if n, ok := intArg(args["at_most"]); ok {
 		op.AtMost = *n
 	}
-	out, err := g.records.GraphQL(ctx, g.snap, op)
+	out, err := g.records.Do(ctx, g.snap, op)
 	if err != nil || out == nil {
 		return nil, err
 	}

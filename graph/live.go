@@ -101,7 +101,7 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 	// A change committed between the snapshot and add is caught here.
 	g.srv.subs.changed(g.srv.o.Collections.Registry().Current())
 
-	first, err := g.records.GraphQL(ctx, g.snap, op)
+	first, err := g.records.Do(ctx, g.snap, op)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -165,7 +165,7 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 			case <-dirty:
 			default:
 			}
-			b, err := g.records.GraphQL(ctx, g.snap, op)
+			b, err := g.records.Do(ctx, g.snap, op)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.ErrorContext(ctx, "re-running a live query", "field", def.Name, "err", err)

@@ -30,7 +30,7 @@ const DefaultGQLAtMost = 100
 // validation (parseData), relation checks and rules in one transaction.
 // The records returned are read back with the caller's view rule.
 func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op Op) (json.RawMessage, error) {
-	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
+	b := &renderer{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
 	case InsertOne:
 		data := copyData(op.Objects[0])
@@ -117,7 +117,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			if op.Kind == Insert {
 				order = givenOrder
 			}
-			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
+			if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
 				return err
 			}
 		}
@@ -144,19 +144,19 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 // transaction, each exactly as update_X (rules, validation, events, at_most
 // of DefaultGQLAtMost), each answered by its own X_mutation_response read
 // right after it. Any failure rolls back all of them.
-func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collections.Collection, sc *scope, op Op) (json.RawMessage, error) {
+func (s *Service) gqlUpdateMany(ctx context.Context, b *renderer, c *collections.Collection, sc *scope, op Op) (json.RawMessage, error) {
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		out = append(out[:0], '[')
 		for i, u := range op.Updates {
 			u.Kind, u.AtMost, u.Members = UpdateWhere, DefaultGQLAtMost, op.Members
-			ids, err := s.gqlUpdate(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, u)
+			ids, err := s.gqlUpdate(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, u)
 			if err != nil {
 				return prefixFields(inputError(err, fmt.Sprintf("updates.%d.%s", i, updateArg(u))), fmt.Sprintf("updates.%d.", i))
 			}
 			var returning []byte
 			if sel := returningSel(op.Members); sel != nil {
-				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
+				if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
 					return err
 				}
 			}
@@ -210,7 +210,7 @@ const (
 
 // gqlByIDs renders the records ids with selection sel, each as the caller
 // may view it, as shape says.
-func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []Member, shape byIDs) ([]byte, error) {
+func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *collections.Collection, ids []string, sel []Member, shape byIDs) ([]byte, error) {
 	one := shape == oneRecord
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
@@ -285,8 +285,8 @@ func prefixFields(err error, prefix string) error {
 // gqlMatch locks the ids of the records where: selects that rule allows
 // act on and the caller may view, refusing the whole operation when there
 // are more than at_most (so at_most never counts, or reveals, hidden rows).
-func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *scope, act action, rule *string, op Op) ([]string, error) {
-	w := &gqlBuilder{snap: b.snap, p: b.p}
+func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *scope, act action, rule *string, op Op) ([]string, error) {
+	w := &renderer{snap: b.snap, p: b.p}
 	sc.opts.Alias = alias
 	cond, err := sc.writeRule(&w.a, act, rule)
 	if err != nil {
@@ -373,7 +373,7 @@ func updateArg(op Op) string {
 
 // gqlUpdate applies _set and _inc to the matching records; an empty _set
 // (and _inc) matches no record, so nothing is changed or reported.
-func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op Op) ([]string, error) {
+func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *renderer, c *collections.Collection, op Op) ([]string, error) {
 	sc := newScope(b.snap, c, b.p, nil)
 	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil || len(op.Set)+len(op.Inc) == 0 {
 		return nil, err

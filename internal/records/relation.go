@@ -24,6 +24,6 @@ func relationLink(f *collections.Field, back bool, target, parent string) string
 }
 
 // link is relationLink from t's row to the row aliased parent.
-func (b *gqlBuilder) link(t *scope, f *collections.Field, parent string, back bool) string {
+func (b *renderer) link(t *scope, f *collections.Field, parent string, back bool) string {
 	return relationLink(f, back, t.opts.Alias, parent)
 }

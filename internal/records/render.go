@@ -16,20 +16,20 @@ import (
 	"fastcms/internal/query"
 )
 
-// The GraphQL read path. graph/ turns a collection field and its selection
-// into a Op; this file turns the Op into ONE SQL statement that
-// returns the field's whole JSON value, however deep the selection: objects
-// are json_build_object of the selected fields under their response keys,
-// relations are correlated subqueries, each guarded by its target's view
-// rule for the caller. Rules and where: compile through internal/query like
-// REST filters, so both APIs answer alike.
+// The renderer of read plans (plan.go): an Op becomes ONE SQL statement
+// that returns its whole JSON value, however deep its members: objects are
+// json_build_object of the members under their keys (buildObject),
+// relations are correlated subqueries linked by relationLink, each guarded
+// by its target's view rule for the caller, and orders come from one
+// builder (order.go). Rules and filters compile through internal/query as
+// REST filters do, so every API answers alike.
 
-// gqlObserver sees the statements the GraphQL paths send, for
-// tests that hold a root field to one statement; see ObserveGraphQL.
+// gqlObserver sees the statements Do sends, for tests that hold a root
+// field to one statement; see ObserveGraphQL.
 var gqlObserver atomic.Pointer[func(query string)]
 
-// ObserveGraphQL calls fn with every statement the GraphQL paths of this
-// package send to the database, until the returned func is called.
+// ObserveGraphQL calls fn with every statement Do sends to the database
+// (the GraphQL API's reads and writes), until the returned func is called.
 func ObserveGraphQL(fn func(query string)) (stop func()) {
 	gqlObserver.Store(&fn)
 	return func() { gqlObserver.CompareAndSwap(&fn, nil) }
@@ -70,28 +70,47 @@ func gqlDBError(err error) error {
 	return inputError(err, "where")
 }
 
-// GraphQL resolves one root collection field against snap, the snapshot
-// the GraphQL schema of the request was built from, and returns its JSON
-// (nil for null).
-func (s *Service) GraphQL(ctx context.Context, snap *collections.Snapshot, op Op) (json.RawMessage, error) {
+// Do runs op against snap, the snapshot the caller's view of the
+// collections was built from (for GraphQL, the one its schema was built
+// from), and returns its JSON (nil for null).
+func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (json.RawMessage, error) {
+	switch op.Kind {
+	case ReadList, ReadByID, ReadAggregate, ReadConnection:
+		stmt, args, err := Render(snap, auth.FromContext(ctx), op)
+		if err != nil || stmt == "" {
+			return nil, err
+		}
+		return gqlRow(ctx, s.db, stmt, args)
+	}
 	c := snap.Get(op.Collection)
 	if c == nil {
 		return nil, apierr.NotFound("collection %q not found", op.Collection)
 	}
-	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
-	switch op.Kind {
-	case ReadList, ReadByID, ReadAggregate, ReadConnection:
-		stmt, err := b.read(c, op)
-		if err != nil || stmt == "" {
-			return nil, err
-		}
-		return gqlRow(ctx, s.db, stmt, b.a.list)
-	}
 	return s.gqlMutate(ctx, snap, c, op)
 }
 
-// gqlBuilder accumulates one statement's parameters and aliases.
-type gqlBuilder struct {
+// Render renders the read op (ReadList, ReadByID, ReadAggregate or
+// ReadConnection) for the caller p into one parameterised statement that
+// yields the answer as one JSON value: one row of one column, or no row or
+// NULL for null. stmt is "" when the answer is null without asking (a
+// by-id record the caller may never see). The statement can be run again
+// as is, but date macros (@now…) in rules and filters are bound as values
+// of the time it was rendered.
+func Render(snap *collections.Snapshot, p *auth.Principal, op Op) (stmt string, args []any, err error) {
+	c := snap.Get(op.Collection)
+	if c == nil {
+		return "", nil, apierr.NotFound("collection %q not found", op.Collection)
+	}
+	b := &renderer{snap: snap, p: p}
+	stmt, err = b.read(c, op)
+	if err != nil || stmt == "" {
+		return "", nil, err
+	}
+	return stmt, b.a.list, nil
+}
+
+// renderer accumulates one statement's parameters and aliases.
+type renderer struct {
 	snap *collections.Snapshot
 	p    *auth.Principal
 	a    args
@@ -103,12 +122,12 @@ type gqlBuilder struct {
 
 // newAlias names a nested row; the root row is alias ("r"), so the
 // records helpers (search) apply to it unchanged.
-func (b *gqlBuilder) newAlias() string {
+func (b *renderer) newAlias() string {
 	b.n++
 	return "gq" + strconv.Itoa(b.n)
 }
 
-func (b *gqlBuilder) scope(c *collections.Collection, row string) *scope {
+func (b *renderer) scope(c *collections.Collection, row string) *scope {
 	sc := newScope(b.snap, c, b.p, nil)
 	sc.opts.Alias = row
 	return sc
@@ -118,7 +137,7 @@ func qcol(row, name string) string { return collections.Quote(row) + "." + colle
 
 // read builds the statement of a query field ("" when the answer is null
 // without asking: a by_pk the caller may never see).
-func (b *gqlBuilder) read(c *collections.Collection, op Op) (string, error) {
+func (b *renderer) read(c *collections.Collection, op Op) (string, error) {
 	sc := b.scope(c, alias)
 	switch op.Kind {
 	case ReadByID:
@@ -152,7 +171,7 @@ func (b *gqlBuilder) read(c *collections.Collection, op Op) (string, error) {
 
 // rootCond is the condition of a root list: the list rule (an error when
 // the caller may not list), where and search.
-func (b *gqlBuilder) rootCond(sc *scope, args *Rows) (string, error) {
+func (b *renderer) rootCond(sc *scope, args *Rows) (string, error) {
 	rule, err := sc.rule(&b.a, actList, sc.c.ListRule)
 	if err != nil {
 		return "", err
@@ -171,7 +190,7 @@ func (b *gqlBuilder) rootCond(sc *scope, args *Rows) (string, error) {
 
 // viewCond is the target's view rule for nested records: what the caller
 // may not view is simply absent.
-func (b *gqlBuilder) viewCond(sc *scope) string {
+func (b *renderer) viewCond(sc *scope) string {
 	rule, err := sc.rule(&b.a, actView, sc.c.ViewRule)
 	if err != nil {
 		return "FALSE"
@@ -181,7 +200,7 @@ func (b *gqlBuilder) viewCond(sc *scope) string {
 
 // list is a scalar subquery yielding the JSON array of the rows of sc's
 // table (aliased sc.opts.Alias) meeting cond, ordered and paged by args.
-func (b *gqlBuilder) list(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
+func (b *renderer) list(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
 	row := sc.opts.Alias
 	keys, err := b.sortKeys(sc, args.Order)
 	if err != nil {
@@ -191,11 +210,7 @@ func (b *gqlBuilder) list(sc *scope, args *Rows, cond string, sel []Member) (str
 	if err != nil {
 		return "", err
 	}
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k.String()
-	}
-	order := strings.Join(parts, ", ")
+	order := orderSQL(keys)
 	limit, offset, err := b.page(args)
 	if err != nil {
 		return "", err
@@ -209,7 +224,7 @@ func (b *gqlBuilder) list(sc *scope, args *Rows, cond string, sel []Member) (str
 		" WHERE " + cond + " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + offset + ") " + s + ")", nil
 }
 
-func (b *gqlBuilder) page(args *Rows) (limit, offset string, err error) {
+func (b *renderer) page(args *Rows) (limit, offset string, err error) {
 	l, o := MaxLimit, 0
 	if args.Limit != nil {
 		if *args.Limit < 0 || *args.Limit > MaxLimit {
@@ -226,63 +241,9 @@ func (b *gqlBuilder) page(args *Rows) (limit, offset string, err error) {
 	return strconv.Itoa(l), strconv.Itoa(o), nil
 }
 
-// sortKey is one ORDER BY item.
-type sortKey struct {
-	expr       string
-	desc       bool
-	nullsFirst bool
-	// notNull marks a column that is never NULL (the record's own id,
-	// created, updated): its order names no NULLS placement, so one
-	// (created, id) index serves both directions.
-	notNull bool
-	name    string
-	sqlType string // for cursors
-}
-
-func (k sortKey) String() string {
-	s := k.expr + " ASC"
-	if k.desc {
-		s = k.expr + " DESC"
-	}
-	if k.notNull {
-		return s
-	}
-	if k.nullsFirst {
-		return s + " NULLS FIRST"
-	}
-	return s + " NULLS LAST"
-}
-
-// sortKeys resolves a plan's order, ending in the id so the order is
-// total (in the last key's direction). The default is created, then id,
-// as over REST. The rank orders by the search rank, so only a root list
-// given search (rootCond) has it.
-func (b *gqlBuilder) sortKeys(sc *scope, order []SortKey) ([]sortKey, error) {
-	row := sc.opts.Alias
-	keys := make([]sortKey, 0, len(order)+1)
-	hasID := false
-	for _, key := range order {
-		k, err := b.sortKey(sc, key, key.Path, "")
-		if err != nil {
-			return nil, err
-		}
-		hasID = hasID || k.name == "id"
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz", notNull: true})
-	}
-	if !hasID {
-		// The id breaks ties in the direction of the last key, as over
-		// REST, so the (created, id) index serves newest-first too.
-		keys = append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid", notNull: true, desc: keys[len(keys)-1].desc})
-	}
-	return keys, nil
-}
-
 // object is the JSON object of the row of sc (aliased sc.opts.Alias) with
 // the selected members under their response keys, in selection order.
-func (b *gqlBuilder) object(sc *scope, sel []Member) (string, error) {
+func (b *renderer) object(sc *scope, sel []Member) (string, error) {
 	pairs := make([]string, 0, len(sel))
 	for _, n := range sel {
 		v, err := b.member(sc, n)
@@ -294,33 +255,7 @@ func (b *gqlBuilder) object(sc *scope, sel []Member) (string, error) {
 	return buildObject(pairs), nil
 }
 
-// buildObject joins key, value pairs into one json_build_object, in chunks
-// of 50 pairs (PostgreSQL allows 100 arguments) spliced as text, which
-// keeps the keys in order (jsonb would sort them).
-func buildObject(pairs []string) string {
-	const perChunk = 50
-	if len(pairs) == 0 {
-		return "'{}'::json"
-	}
-	if len(pairs) <= perChunk {
-		return "json_build_object(" + strings.Join(pairs, ", ") + ")"
-	}
-	var parts []string
-	for start := 0; start < len(pairs); start += perChunk {
-		chunk := "json_build_object(" + strings.Join(pairs[start:min(start+perChunk, len(pairs))], ", ") + ")::text"
-		switch {
-		case start == 0:
-			parts = append(parts, "left("+chunk+", -1)")
-		case start+perChunk >= len(pairs):
-			parts = append(parts, "substr("+chunk+", 2)")
-		default:
-			parts = append(parts, "substr(left("+chunk+", -1), 2)")
-		}
-	}
-	return "(" + strings.Join(parts, " || ',' || ") + ")::json"
-}
-
-func (b *gqlBuilder) member(sc *scope, n Member) (string, error) {
+func (b *renderer) member(sc *scope, n Member) (string, error) {
 	row := sc.opts.Alias
 	switch n.Kind {
 	case Typename:
@@ -396,7 +331,7 @@ func (b *gqlBuilder) member(sc *scope, n Member) (string, error) {
 
 // where compiles a plan's filter into a condition on sc's row, as a REST
 // filter is compiled ("TRUE" for none).
-func (b *gqlBuilder) where(sc *scope, e query.Expr) (string, error) {
+func (b *renderer) where(sc *scope, e query.Expr) (string, error) {
 	if e == nil {
 		return "TRUE", nil
 	}

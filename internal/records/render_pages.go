@@ -10,7 +10,7 @@ import (
 )
 
 // aggregate is the statement of X_aggregate.
-func (b *gqlBuilder) aggregate(sc *scope, op Op) (string, error) {
+func (b *renderer) aggregate(sc *scope, op Op) (string, error) {
 	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
@@ -26,7 +26,7 @@ func (b *gqlBuilder) aggregate(sc *scope, op Op) (string, error) {
 // (aliased sc.opts.Alias) meeting cond: the aggregates and the nodes are
 // subqueries, each built only when selected; limit and offset page the
 // nodes, as order_by orders them.
-func (b *gqlBuilder) aggregateObject(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
+func (b *renderer) aggregateObject(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
 	var pairs []string
 	for _, n := range sel {
 		var v string
@@ -55,7 +55,7 @@ func (b *gqlBuilder) aggregateObject(sc *scope, args *Rows, cond string, sel []M
 	return buildObject(pairs), nil
 }
 
-func (b *gqlBuilder) aggregateFields(sc *scope, sel []Member) (string, error) {
+func (b *renderer) aggregateFields(sc *scope, sel []Member) (string, error) {
 	var pairs []string
 	for _, n := range sel {
 		var v string
@@ -87,7 +87,7 @@ func (b *gqlBuilder) aggregateFields(sc *scope, sel []Member) (string, error) {
 // JSON: sum and avg take numbers, min and max any field with an order
 // (not a boolean) and the timestamps; a hidden field is null for a
 // non-admin.
-func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
+func (b *renderer) aggregateColumn(sc *scope, fn, name string) string {
 	c := qcol(sc.opts.Alias, name)
 	if name == "created" || name == "updated" {
 		return collections.TimestampJSON(fn + "(" + c + ")")
@@ -111,7 +111,7 @@ func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
 // a row's sort key values, built by PostgreSQL and bound back typed, so
 // deep pages cost what the first does. total_count is counted only when
 // selected.
-func (b *gqlBuilder) connection(sc *scope, op Op) (string, error) {
+func (b *renderer) connection(sc *scope, op Op) (string, error) {
 	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
@@ -245,7 +245,7 @@ func rowwise(keys []sortKey, vals []any) bool {
 // keyset is the condition "strictly after" (or before) the cursor in the
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
-func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, error) {
+func (b *renderer) keyset(keys []sortKey, cursor string, after bool) (string, error) {
 	arg := "before"
 	if after {
 		arg = "after"

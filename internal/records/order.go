@@ -7,12 +7,67 @@ import (
 	"fastcms/internal/collections"
 )
 
+// sortKey is one ORDER BY item.
+type sortKey struct {
+	expr       string
+	desc       bool
+	nullsFirst bool
+	// notNull marks a column that is never NULL (the record's own id,
+	// created, updated): its order names no NULLS placement, so one
+	// (created, id) index serves both directions.
+	notNull bool
+	name    string
+	sqlType string // for cursors
+}
+
+func (k sortKey) String() string {
+	s := k.expr + " ASC"
+	if k.desc {
+		s = k.expr + " DESC"
+	}
+	if k.notNull || k.nullsFirst == k.desc {
+		// Never NULL, or PostgreSQL's own placement (NULLs as the largest
+		// value), which lets one plain index serve both directions.
+		return s
+	}
+	if k.nullsFirst {
+		return s + " NULLS FIRST"
+	}
+	return s + " NULLS LAST"
+}
+
+// totalOrder completes keys over the row aliased row: created when there
+// is no key, then the id unless a top-level key is the id, so pages are
+// stable. The id breaks ties in the direction of the last key, so an
+// index ending in id (the default (created, id) one) serves both
+// directions, newest-first too.
+func totalOrder(keys []sortKey, row string) []sortKey {
+	if len(keys) == 0 {
+		keys = append(keys, sortKey{expr: qcol(row, "created"), name: "created", sqlType: "timestamptz", notNull: true})
+	}
+	for _, k := range keys {
+		if k.name == "id" {
+			return keys
+		}
+	}
+	return append(keys, sortKey{expr: qcol(row, "id"), name: "id", sqlType: "uuid", notNull: true, desc: keys[len(keys)-1].desc})
+}
+
+// orderSQL is the ORDER BY list of keys.
+func orderSQL(keys []sortKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
 // sortKey resolves key over sc's row; path is what is left of key.Path
 // and prefix what was walked ("" at the top, so only a top-level id makes
 // the order total). A related value is read under the target's view rule
 // and hidden fields, as a member is: NULL where the related record is not
 // there for the caller, and a hidden field cannot be sorted by a non-admin.
-func (b *gqlBuilder) sortKey(sc *scope, key SortKey, path []string, prefix string) (sortKey, error) {
+func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string) (sortKey, error) {
 	row := sc.opts.Alias
 	k := sortKey{desc: key.Desc, nullsFirst: key.NullsFirst}
 	if key.Rank {
@@ -105,7 +160,7 @@ func minMaxField(f *collections.Field) bool {
 // one) and the sort keys it needs: PostgreSQL keeps the first row of each
 // group in the ORDER BY, whose leading keys must be the distinct_on
 // columns (as in Hasura); with no order_by they lead in the given order.
-func (b *gqlBuilder) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []sortKey, error) {
+func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []sortKey, error) {
 	if len(args.DistinctOn) == 0 {
 		return "", keys, nil
 	}
@@ -138,4 +193,19 @@ func (b *gqlBuilder) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, 
 		}
 	}
 	return "DISTINCT ON (" + strings.Join(exprs, ", ") + ") ", keys, nil
+}
+
+// sortKeys resolves a plan's order, completed by totalOrder: the default
+// is created, then id, as over REST. The rank orders by the search rank,
+// so only a root list given search (rootCond) has it.
+func (b *renderer) sortKeys(sc *scope, order []SortKey) ([]sortKey, error) {
+	keys := make([]sortKey, 0, len(order)+1)
+	for _, key := range order {
+		k, err := b.sortKey(sc, key, key.Path, "")
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return totalOrder(keys, sc.opts.Alias), nil
 }
