@@ -114,7 +114,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 			return k, err
 		}
 		inner.expr = "(SELECT " + inner.expr + " FROM " + target.Table() + " " + collections.Quote(t.opts.Alias) +
-			" WHERE " + b.link(t, f, row, false) + " AND " + b.viewCond(t) + ")"
+			" WHERE " + b.link(t, f, row, false) + " AND " + t.relatedView(&b.a) + ")"
 		return inner, nil
 	}
 	other, field := b.snap.BackRelation(sc.c, name)
@@ -123,7 +123,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 	}
 	t := b.scope(other, b.newAlias())
 	tr := t.opts.Alias
-	from := " FROM " + other.Table() + " " + collections.Quote(tr) + " WHERE " + b.link(t, field, row, true) + " AND " + b.viewCond(t) + ")"
+	from := " FROM " + other.Table() + " " + collections.Quote(tr) + " WHERE " + b.link(t, field, row, true) + " AND " + t.relatedView(&b.a) + ")"
 	if key.Agg == "count" && len(path) == 1 {
 		k.expr, k.name, k.sqlType = "(SELECT count(*)"+from, k.name+".count", "bigint"
 		return k, nil

@@ -6,10 +6,17 @@ import "fastcms/internal/query"
 // which collection (Rows: a filter in the filter language's AST, order
 // keys, a page), and which members to render for each (Member: columns,
 // relations with their own rows and members, aggregates). The adapters
-// translate into it (graph/ its selections and Hasura arguments); the
+// translate into it (graph/plan.go its selections and Hasura arguments); the
 // renderer (render.go) turns a plan into ONE parameterised statement that
 // returns the whole answer as JSON, every related record under its
 // collection's view rule for the caller.
+//
+// REST's lists and gets (service.go, expand.go) do not build a plan yet:
+// they assemble their statement themselves from the same pieces (the
+// relation link, the order builder, the JSON-object builder). So errors
+// about a plan's parts name them as the GraphQL API does (where, order_by,
+// distinct_on, limit, first/last, after/before), the one adapter that
+// reaches them.
 
 // MemberKind says what a member is; which kinds may appear depends on the
 // object it is in (a record, an aggregate, a connection…).

@@ -27,3 +27,16 @@ func relationLink(f *collections.Field, back bool, target, parent string) string
 func (b *renderer) link(t *scope, f *collections.Field, parent string, back bool) string {
 	return relationLink(f, back, t.opts.Alias, parent)
 }
+
+// relatedView is the view rule of sc's collection for the caller, as a
+// condition on sc's row, for records reached through a relation: where
+// the rule refuses the caller outright (a null rule for a non-admin, or a
+// rule their request cannot satisfy) the related records are absent, not
+// the request failed, so the condition is FALSE.
+func (sc *scope) relatedView(a *args) string {
+	rule, err := sc.rule(a, actView, sc.c.ViewRule)
+	if err != nil {
+		return "FALSE"
+	}
+	return rule
+}

@@ -116,7 +116,7 @@ type renderer struct {
 	a    args
 	n    int
 	// rank is the search rank expression of the rows aliased rankRow (the
-	// root list), for order_by's _rank; "" without search.
+	// root list), for a Rank sort key; "" without search.
 	rank, rankRow string
 }
 
@@ -166,7 +166,7 @@ func (b *renderer) read(c *collections.Collection, op Op) (string, error) {
 	case ReadConnection:
 		return b.connection(sc, op)
 	}
-	return "", errors.New("records: unknown GraphQL read")
+	return "", errors.New("records: not a read")
 }
 
 // rootCond is the condition of a root list: the list rule (an error when
@@ -186,16 +186,6 @@ func (b *renderer) rootCond(sc *scope, args *Rows) (string, error) {
 	}
 	b.rank, b.rankRow = rank, sc.opts.Alias
 	return rule + " AND " + where + " AND " + search, nil
-}
-
-// viewCond is the target's view rule for nested records: what the caller
-// may not view is simply absent.
-func (b *renderer) viewCond(sc *scope) string {
-	rule, err := sc.rule(&b.a, actView, sc.c.ViewRule)
-	if err != nil {
-		return "FALSE"
-	}
-	return rule
 }
 
 // list is a scalar subquery yielding the JSON array of the rows of sc's
@@ -244,11 +234,24 @@ func (b *renderer) page(args *Rows) (limit, offset string, err error) {
 // object is the JSON object of the row of sc (aliased sc.opts.Alias) with
 // the selected members under their response keys, in selection order.
 func (b *renderer) object(sc *scope, sel []Member) (string, error) {
+	return objectOf(sel, func(n Member) (string, error) { return b.member(sc, n) })
+}
+
+// objectOf is the JSON object of members under their keys, in order: a
+// Typename is its name, and value gives every other member's SQL ("" leaves
+// the member out). Every object a plan renders is built here.
+func objectOf(sel []Member, value func(Member) (string, error)) (string, error) {
 	pairs := make([]string, 0, len(sel))
 	for _, n := range sel {
-		v, err := b.member(sc, n)
-		if err != nil {
-			return "", err
+		v := quoteLiteral(n.Name) + "::text"
+		if n.Kind != Typename {
+			var err error
+			if v, err = value(n); err != nil {
+				return "", err
+			}
+			if v == "" {
+				continue
+			}
 		}
 		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
 	}
@@ -258,8 +261,6 @@ func (b *renderer) object(sc *scope, sel []Member) (string, error) {
 func (b *renderer) member(sc *scope, n Member) (string, error) {
 	row := sc.opts.Alias
 	switch n.Kind {
-	case Typename:
-		return quoteLiteral(n.Name) + "::text", nil
 	case Column:
 		switch n.Name {
 		case "id":
@@ -286,7 +287,7 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 		}
 		t := b.scope(target, b.newAlias())
 		tr := t.opts.Alias
-		rule := b.viewCond(t)
+		rule := t.relatedView(&b.a)
 		obj, err := b.object(t, n.Sub)
 		if err != nil {
 			return "", err
@@ -320,13 +321,13 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		cond := link + " AND " + b.viewCond(t) + " AND " + where
+		cond := link + " AND " + t.relatedView(&b.a) + " AND " + where
 		if n.Kind == BackAggregate {
 			return b.aggregateObject(t, args, cond, n.Sub)
 		}
 		return b.list(t, args, cond, n.Sub)
 	}
-	return "", errors.New("records: unexpected GraphQL selection")
+	return "", errors.New("records: unexpected member")
 }
 
 // where compiles a plan's filter into a condition on sc's row, as a REST

@@ -9,7 +9,7 @@ import (
 	"fastcms/internal/collections"
 )
 
-// aggregate is the statement of X_aggregate.
+// aggregate is the statement of ReadAggregate.
 func (b *renderer) aggregate(sc *scope, op Op) (string, error) {
 	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
@@ -22,17 +22,13 @@ func (b *renderer) aggregate(sc *scope, op Op) (string, error) {
 	return "SELECT " + obj, nil
 }
 
-// aggregateObject is the JSON of an X_aggregate over the rows of sc's table
+// aggregateObject is the JSON of the aggregates of the rows of sc's table
 // (aliased sc.opts.Alias) meeting cond: the aggregates and the nodes are
-// subqueries, each built only when selected; limit and offset page the
-// nodes, as order_by orders them.
+// subqueries, each built only when selected; args' order, limit and
+// offset apply to the nodes.
 func (b *renderer) aggregateObject(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
-	var pairs []string
-	for _, n := range sel {
-		var v string
+	return objectOf(sel, func(n Member) (string, error) {
 		switch n.Kind {
-		case Typename:
-			v = quoteLiteral(n.Name) + "::text"
 		case Aggregate:
 			obj, err := b.aggregateFields(sc, n.Sub)
 			if err != nil {
@@ -40,47 +36,29 @@ func (b *renderer) aggregateObject(sc *scope, args *Rows, cond string, sel []Mem
 			}
 			// GROUP BY () makes this one row even when no aggregate
 			// function is selected (only hidden fields, or __typename).
-			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())"
+			return "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())", nil
 		case Nodes:
-			var err error
-			v, err = b.list(sc, &Rows{Order: args.Order, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
-			if err != nil {
-				return "", err
-			}
-		default:
-			continue
+			return b.list(sc, &Rows{Order: args.Order, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
-	}
-	return buildObject(pairs), nil
+		return "", nil
+	})
 }
 
 func (b *renderer) aggregateFields(sc *scope, sel []Member) (string, error) {
-	var pairs []string
-	for _, n := range sel {
-		var v string
+	return objectOf(sel, func(n Member) (string, error) {
 		switch n.Kind {
-		case Typename:
-			v = quoteLiteral(n.Name) + "::text"
 		case Count:
-			v = "count(*)"
+			return "count(*)", nil
 		case AggFunc:
-			var inner []string
-			for _, m := range n.Sub {
-				switch m.Kind {
-				case Typename:
-					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
-				case Column:
-					inner = append(inner, quoteLiteral(m.Key)+", "+b.aggregateColumn(sc, n.Name, m.Name))
+			return objectOf(n.Sub, func(m Member) (string, error) {
+				if m.Kind != Column {
+					return "", nil
 				}
-			}
-			v = buildObject(inner)
-		default:
-			continue
+				return b.aggregateColumn(sc, n.Name, m.Name), nil
+			})
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
-	}
-	return buildObject(pairs), nil
+		return "", nil
+	})
 }
 
 // aggregateColumn is fn (sum, avg, min or max) over the column name, as
@@ -106,8 +84,8 @@ func (b *renderer) aggregateColumn(sc *scope, fn, name string) string {
 	return collections.TypeOf(f).JSON(f, fn+"("+c+")")
 }
 
-// connection is the statement of X_connection: keyset paging over the
-// order_by keys plus the id. A cursor is the base64 of the JSON array of
+// connection is the statement of ReadConnection: keyset paging over the
+// order keys plus the id. A cursor is the base64 of the JSON array of
 // a row's sort key values, built by PostgreSQL and bound back typed, so
 // deep pages cost what the first does. total_count is counted only when
 // selected.
@@ -173,37 +151,22 @@ func (b *renderer) connection(sc *scope, op Op) (string, error) {
 	}
 
 	var nodeCols []string
-	var pairs []string
-	for _, n := range op.Members {
-		var v string
+	obj, err := objectOf(op.Members, func(n Member) (string, error) {
 		switch n.Kind {
-		case Typename:
-			v = quoteLiteral(n.Name) + "::text"
 		case TotalCount:
-			v = "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
+			return "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")", nil
 		case PageInfo:
-			var inner []string
-			for _, m := range n.Sub {
-				e := ""
-				switch m.Kind {
-				case Typename:
-					e = quoteLiteral(m.Name) + "::text"
-				case PageField:
-					e = map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name]
+			return objectOf(n.Sub, func(m Member) (string, error) {
+				if m.Kind != PageField {
+					return "", nil
 				}
-				if e != "" {
-					inner = append(inner, quoteLiteral(m.Key)+", "+e)
-				}
-			}
-			v = buildObject(inner)
+				return map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name], nil
+			})
 		case Edges:
-			var inner []string
-			for _, m := range n.Sub {
+			edge, err := objectOf(n.Sub, func(m Member) (string, error) {
 				switch m.Kind {
-				case Typename:
-					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
 				case Cursor:
-					inner = append(inner, quoteLiteral(m.Key)+", cursor")
+					return "cursor", nil
 				case Node:
 					obj, err := b.object(sc, m.Sub)
 					if err != nil {
@@ -211,19 +174,24 @@ func (b *renderer) connection(sc *scope, op Op) (string, error) {
 					}
 					col := "node" + strconv.Itoa(len(nodeCols))
 					nodeCols = append(nodeCols, obj+" AS "+col)
-					inner = append(inner, quoteLiteral(m.Key)+", "+col)
+					return col, nil
 				}
+				return "", nil
+			})
+			if err != nil {
+				return "", err
 			}
-			v = "COALESCE((SELECT json_agg(" + buildObject(inner) + " ORDER BY " + edgeOrder + ") FROM page WHERE n <= " + sizeS + "), '[]'::json)"
-		default:
-			continue
+			return "COALESCE((SELECT json_agg(" + edge + " ORDER BY " + edgeOrder + ") FROM page WHERE n <= " + sizeS + "), '[]'::json)", nil
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
+		return "", nil
+	})
+	if err != nil {
+		return "", err
 	}
 	cols := append(nodeCols, cursor+" AS cursor", "row_number() OVER (ORDER BY "+order+") AS n")
 	page := "SELECT " + strings.Join(cols, ", ") + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " AND " + keyset +
 		" ORDER BY " + order + " LIMIT " + strconv.Itoa(size+1)
-	return "WITH page AS (" + page + ") SELECT " + buildObject(pairs), nil
+	return "WITH page AS (" + page + ") SELECT " + obj, nil
 }
 
 // rowwise reports whether keys are all system columns (never NULL) sorted

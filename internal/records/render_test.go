@@ -306,7 +306,9 @@ func TestBackRelationThroughMultiUsesGIN(t *testing.T) {
 		plan = append(plan, line)
 	}
 	index := "ix_" + f.snap().Get(f.lists).Field("items").ID
-	if text := strings.Join(plan, "\n"); !strings.Contains(text, "Bitmap Index Scan on "+index) {
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "Bitmap Index Scan on "+index) {
 		t.Errorf("the back-relation does not use %s:\n%s", index, text)
 	}
+	t.Logf("%s\n%s", stmt, text)
 }
