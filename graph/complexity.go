@@ -14,11 +14,11 @@ import (
 // unless it asks for few items:
 //   - a pageable list (one with a limit argument: a collection, a
 //     back-relation) costs its limit times what each item selects; without
-//     a limit it fetches records.MaxGQLLimit rows, and is priced so;
-//   - X_connection costs its page (first or last, else MaxGQLLimit) times
+//     a limit it fetches records.MaxLimit rows, and is priced so;
+//   - X_connection costs its page (first or last, else MaxLimit) times
 //     its selection (edges, page_info and total_count together: the page
 //     is fetched whatever is selected);
-//   - X_aggregate's nodes cost MaxGQLLimit times their selection; given a
+//   - X_aggregate's nodes cost MaxLimit times their selection; given a
 //     limit, X_aggregate scales its selection down to that many rows (its
 //     aggregates are a handful of scalars).
 //
@@ -39,10 +39,10 @@ func (s *routedSchema) Complexity(ctx context.Context, typeName, field string, c
 	rows := func(names ...string) int {
 		for _, name := range names {
 			if n, ok := whole(args[name]); ok {
-				return min(n, records.MaxGQLLimit)
+				return min(n, records.MaxLimit)
 			}
 		}
-		return records.MaxGQLLimit
+		return records.MaxLimit
 	}
 	switch {
 	case fd.Type.Elem != nil && fd.Arguments.ForName("limit") != nil:
@@ -51,12 +51,12 @@ func (s *routedSchema) Complexity(ctx context.Context, typeName, field string, c
 		return listCost(rows("first", "last"), child), true
 	case fd.Type.Elem == nil && isAggregate(schema.Types[fd.Type.Name()]):
 		if fd.Arguments.ForName("limit") == nil || args["limit"] == nil {
-			return 0, false // nodes are priced at MaxGQLLimit
+			return 0, false // nodes are priced at MaxLimit
 		}
-		scaled := math.Ceil(float64(child) * float64(rows("limit")) / records.MaxGQLLimit)
+		scaled := math.Ceil(float64(child) * float64(rows("limit")) / records.MaxLimit)
 		return int(min(scaled+1, math.MaxInt32)), true
 	case fd.Type.Elem != nil && field == "nodes" && isAggregate(def):
-		return listCost(records.MaxGQLLimit, child), true
+		return listCost(records.MaxLimit, child), true
 	}
 	return 0, false // gqlgen's default
 }

@@ -2,10 +2,8 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -250,203 +248,59 @@ func ResolveDynamic(ctx context.Context) (model.DynamicResult, error) {
 		return nil, errors.New("graph: unknown collection field " + def.Name)
 	}
 	args := fc.Field.ArgumentMap(oc.Variables)
-	op := records.GQLOp{Kind: root.kind, Collection: root.coll.Name, Args: listArgs(args)}
-	var err error
-	if op.Sel, err = g.selection(oc, fc.Field.Selections, def.Type.Name()); err != nil {
+	rows, err := g.rows(ctx, root.coll, args)
+	if err != nil {
+		return nil, err
+	}
+	op := records.Op{Kind: root.kind, Collection: root.coll.Name, Rows: rows}
+	if op.Members, err = g.selection(ctx, oc, fc.Field.Selections, def.Type.Name()); err != nil {
 		return nil, err
 	}
 	switch root.kind {
-	case records.GQLByPK, records.GQLDeleteByPK:
+	case records.ReadByID, records.DeleteByID:
 		op.ID, _ = args["id"].(string)
-	case records.GQLInsertOne:
+	case records.InsertOne:
 		obj, _ := args["object"].(map[string]any)
-		op.Objects = []map[string]any{obj}
-	case records.GQLInsert:
+		op.Objects = []map[string]any{plainData(obj)}
+	case records.Insert:
 		list, _ := args["objects"].([]any)
 		if m, ok := args["objects"].(map[string]any); ok {
 			list = []any{m}
 		}
 		for _, o := range list {
 			m, _ := o.(map[string]any)
-			op.Objects = append(op.Objects, m)
+			op.Objects = append(op.Objects, plainData(m))
 		}
-	case records.GQLUpdateByPK:
+	case records.UpdateByID:
 		pk, _ := args["pk_columns"].(map[string]any)
 		op.ID, _ = pk["id"].(string)
-	case records.GQLUpdateMany:
+	case records.UpdateMany:
 		list, _ := args["updates"].([]any)
 		if m, ok := args["updates"].(map[string]any); ok {
 			list = []any{m} // a single value where a list is expected
 		}
 		for _, u := range list {
 			m, _ := u.(map[string]any)
-			upd := records.GQLOp{}
-			upd.Args.Where, _ = m["where"].(map[string]any)
-			upd.Set, _ = m["_set"].(map[string]any)
-			upd.Inc, _ = m["_inc"].(map[string]any)
+			upd := records.Op{}
+			w, _ := m["where"].(map[string]any)
+			if upd.Rows, err = g.rows(ctx, root.coll, map[string]any{"where": w}); err != nil {
+				return nil, err
+			}
+			set, _ := m["_set"].(map[string]any)
+			inc, _ := m["_inc"].(map[string]any)
+			upd.Set, upd.Inc = plainData(set), plainData(inc)
 			op.Updates = append(op.Updates, upd)
 		}
 	}
-	op.Set, _ = args["_set"].(map[string]any)
-	op.Inc, _ = args["_inc"].(map[string]any)
+	set, _ := args["_set"].(map[string]any)
+	inc, _ := args["_inc"].(map[string]any)
+	op.Set, op.Inc = plainData(set), plainData(inc)
 	if n, ok := intArg(args["at_most"]); ok {
 		op.AtMost = *n
 	}
-	out, err := g.records.GraphQL(ctx, g.snap, op)
+	out, err := g.records.Do(ctx, g.snap, op)
 	if err != nil || out == nil {
 		return nil, err
 	}
 	return model.DynamicResult(out), nil
-}
-
-// listArgs reads the list arguments common to the collection fields.
-func listArgs(args map[string]any) records.GQLListArgs {
-	var a records.GQLListArgs
-	a.Where, _ = args["where"].(map[string]any)
-	switch o := args["order_by"].(type) {
-	case []any:
-		a.OrderBy = o
-	case map[string]any:
-		a.OrderBy = []any{o} // a single value where a list is expected
-	}
-	switch d := args["distinct_on"].(type) {
-	case []any:
-		for _, v := range d {
-			if name, ok := v.(string); ok {
-				a.DistinctOn = append(a.DistinctOn, name)
-			}
-		}
-	case string:
-		a.DistinctOn = []string{d} // a single value where a list is expected
-	}
-	a.Limit, _ = intArg(args["limit"])
-	a.Offset, _ = intArg(args["offset"])
-	a.First, _ = intArg(args["first"])
-	a.Last, _ = intArg(args["last"])
-	a.Search, _ = args["search"].(string)
-	if s, ok := args["after"].(string); ok {
-		a.After = &s
-	}
-	if s, ok := args["before"].(string); ok {
-		a.Before = &s
-	}
-	return a
-}
-
-func intArg(v any) (*int, bool) {
-	var n int
-	switch x := v.(type) {
-	case int:
-		n = x
-	case int64:
-		n = int(x)
-	case int32:
-		n = int(x)
-	case float64:
-		n = int(x)
-	case json.Number:
-		i, err := strconv.Atoi(string(x))
-		if err != nil {
-			return nil, false
-		}
-		n = i
-	default:
-		return nil, false
-	}
-	return &n, true
-}
-
-// selection converts the selection of an object of type typeName for
-// records: what each response key is, with @skip/@include and fragments
-// applied by gqlgen's CollectFields.
-func (g *generation) selection(oc *graphql.OperationContext, set ast.SelectionSet, typeName string) ([]records.GQLSel, error) {
-	ti, ok := g.info.types[typeName]
-	if !ok {
-		return nil, errors.New("graph: no run-time type " + typeName)
-	}
-	fields := graphql.CollectFields(oc, set, []string{typeName})
-	out := make([]records.GQLSel, 0, len(fields))
-	for _, f := range fields {
-		n := records.GQLSel{Key: f.Alias, Name: f.Name}
-		if n.Key == "" {
-			n.Key = f.Name
-		}
-		var err error
-		sub := func(kind records.GQLKind, t string) {
-			n.Kind = kind
-			if err == nil {
-				n.Sub, err = g.selection(oc, f.Selections, t)
-			}
-		}
-		if f.Name == "__typename" {
-			n.Kind, n.Name = records.GQLTypename, typeName
-			out = append(out, n)
-			continue
-		}
-		switch ti.role {
-		case roleRecord:
-			if rel, ok := g.info.back[typeName][f.Name]; ok {
-				args := listArgs(f.ArgumentMap(oc.Variables))
-				n.Name, n.Field, n.Args = rel.other.Name, rel.field, &args
-				if rel.aggregate {
-					sub(records.GQLBackAggregate, rel.other.Name+"_aggregate")
-				} else {
-					sub(records.GQLBackRelation, rel.other.Name)
-				}
-				break
-			}
-			n.Kind = records.GQLColumn
-			if cf := ti.coll.Field(f.Name); cf != nil && cf.Relation != nil && f.Definition != nil {
-				sub(records.GQLRelation, f.Definition.Type.Name())
-			}
-		case roleAggregate:
-			if f.Name == "aggregate" {
-				sub(records.GQLAggregate, typeName+"_fields")
-			} else {
-				sub(records.GQLNodes, ti.coll.Name)
-			}
-		case roleAggregateFields:
-			if f.Name == "count" {
-				n.Kind = records.GQLCount
-			} else {
-				sub(records.GQLAggFunc, ti.coll.Name+"_"+f.Name+"_fields")
-			}
-		case roleAggregateFunc:
-			n.Kind = records.GQLColumn
-		case roleConnection:
-			switch f.Name {
-			case "edges":
-				sub(records.GQLEdges, ti.coll.Name+"_edge")
-			case "page_info":
-				sub(records.GQLPageInfo, "page_info")
-			default:
-				n.Kind = records.GQLTotalCount
-			}
-		case roleEdge:
-			if f.Name == "cursor" {
-				n.Kind = records.GQLCursor
-			} else {
-				sub(records.GQLNode, ti.coll.Name)
-			}
-		case rolePageInfo:
-			n.Kind = records.GQLPageField
-		case roleEvent:
-			if f.Name == "data" || f.Name == "old" {
-				sub(records.GQLNode, ti.coll.Name)
-			} else {
-				n.Kind = records.GQLColumn
-			}
-		case roleMutationResponse:
-			if f.Name == "affected_rows" {
-				n.Kind = records.GQLAffectedRows
-			} else {
-				sub(records.GQLReturning, ti.coll.Name)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

@@ -49,7 +49,7 @@ type typeInfo struct {
 
 // rootOp is what a run-time root field does.
 type rootOp struct {
-	kind records.GQLOpKind
+	kind records.OpKind
 	coll *collections.Collection
 }
 
@@ -378,10 +378,10 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		w(&query, "  %s_by_pk(id: ID!): %s\n", n, n)
 		w(&query, "  %s_aggregate(%s, limit: Int, offset: Int, search: String): %s_aggregate!\n", n, list, n)
 		w(&query, "  %s_connection(%s, search: String, first: Int, after: String, last: Int, before: String): %s_connection!\n", n, list, n)
-		info.query[n] = rootOp{records.GQLList, c}
-		info.query[n+"_by_pk"] = rootOp{records.GQLByPK, c}
-		info.query[n+"_aggregate"] = rootOp{records.GQLAggregateOp, c}
-		info.query[n+"_connection"] = rootOp{records.GQLConnection, c}
+		info.query[n] = rootOp{records.ReadList, c}
+		info.query[n+"_by_pk"] = rootOp{records.ReadByID, c}
+		info.query[n+"_aggregate"] = rootOp{records.ReadAggregate, c}
+		info.query[n+"_connection"] = rootOp{records.ReadConnection, c}
 
 		// Live queries: the Query fields, re-run on changes (graph/live.go).
 		w(&subscription, "  \"Live query: %s as on Query, sent again whenever its result changes.\"\n", n)
@@ -390,9 +390,9 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		w(&subscription, "  %s_by_pk(id: ID!): %s\n", n, n)
 		w(&subscription, "  \"Live query: %s_aggregate as on Query, sent again whenever its result changes.\"\n", n)
 		w(&subscription, "  %s_aggregate(where: %s_bool_exp, search: String): %s_aggregate!\n", n, n, n)
-		info.live[n] = rootOp{records.GQLList, c}
-		info.live[n+"_by_pk"] = rootOp{records.GQLByPK, c}
-		info.live[n+"_aggregate"] = rootOp{records.GQLAggregateOp, c}
+		info.live[n] = rootOp{records.ReadList, c}
+		info.live[n+"_by_pk"] = rootOp{records.ReadByID, c}
+		info.live[n+"_aggregate"] = rootOp{records.ReadAggregate, c}
 
 		updates := ""
 		if len(writable) > 0 {
@@ -414,19 +414,19 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			w(&mutation, "  update_%s_by_pk(pk_columns: %s_pk_columns_input!%s): %s\n", n, n, updates, n)
 			w(&mutation, "  \"Fails whole, changing nothing, when more than at_most records match.\"\n")
 			w(&mutation, "  update_%s(where: %s_bool_exp!%s, at_most: Int = 100): %s_mutation_response\n", n, n, updates, n)
-			info.mutation["insert_"+n+"_one"] = rootOp{records.GQLInsertOne, c}
-			info.mutation["insert_"+n] = rootOp{records.GQLInsert, c}
-			info.mutation["update_"+n+"_by_pk"] = rootOp{records.GQLUpdateByPK, c}
-			info.mutation["update_"+n] = rootOp{records.GQLUpdate, c}
+			info.mutation["insert_"+n+"_one"] = rootOp{records.InsertOne, c}
+			info.mutation["insert_"+n] = rootOp{records.Insert, c}
+			info.mutation["update_"+n+"_by_pk"] = rootOp{records.UpdateByID, c}
+			info.mutation["update_"+n] = rootOp{records.UpdateWhere, c}
 			w(&mutation, "  \"The updates in order, in one transaction: each as update_%s with at_most %d; when one fails, none is made.\"\n", n, records.DefaultGQLAtMost)
 			w(&mutation, "  update_%s_many(updates: [%s_updates!]!): [%s_mutation_response]\n", n, n, n)
-			info.mutation["update_"+n+"_many"] = rootOp{records.GQLUpdateMany, c}
+			info.mutation["update_"+n+"_many"] = rootOp{records.UpdateMany, c}
 		}
 		w(&mutation, "  delete_%s_by_pk(id: ID!): %s\n", n, n)
 		w(&mutation, "  \"Fails whole, deleting nothing, when more than at_most records match.\"\n")
 		w(&mutation, "  delete_%s(where: %s_bool_exp!, at_most: Int = 100): %s_mutation_response\n", n, n, n)
-		info.mutation["delete_"+n+"_by_pk"] = rootOp{records.GQLDeleteByPK, c}
-		info.mutation["delete_"+n] = rootOp{records.GQLDelete, c}
+		info.mutation["delete_"+n+"_by_pk"] = rootOp{records.DeleteByID, c}
+		info.mutation["delete_"+n] = rootOp{records.DeleteWhere, c}
 	}
 	if query.Len() > 0 {
 		b.WriteString("\nextend type Query {\n" + query.String() + "}\n")

@@ -189,7 +189,7 @@ func FuzzGraphQLDocument(f *testing.F) {
 }
 
 // Finding 4: a list is priced by the rows its SQL may fetch: without a
-// limit (or first/last) that is records.MaxGQLLimit, 1000; X_connection
+// limit (or first/last) that is records.MaxLimit, 1000; X_connection
 // is priced by its page, and X_aggregate's nodes as a list.
 func TestSecurity04ListPricing(t *testing.T) {
 	t.Parallel()

@@ -42,12 +42,15 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 	oc := graphql.GetOperationContext(ctx)
 	def := fc.Field.Definition
 	args := fc.Field.ArgumentMap(oc.Variables)
-	op := records.GQLOp{Kind: root.kind, Collection: root.coll.Name, Args: listArgs(args)}
-	if root.kind == records.GQLByPK {
+	rows, err := g.rows(ctx, root.coll, args)
+	if err != nil {
+		return nil, err
+	}
+	op := records.Op{Kind: root.kind, Collection: root.coll.Name, Rows: rows}
+	if root.kind == records.ReadByID {
 		op.ID, _ = args["id"].(string)
 	}
-	var err error
-	if op.Sel, err = g.selection(oc, fc.Field.Selections, def.Type.Name()); err != nil {
+	if op.Members, err = g.selection(ctx, oc, fc.Field.Selections, def.Type.Name()); err != nil {
 		return nil, err
 	}
 	coll := g.snap.Get(root.coll.ID)
@@ -55,7 +58,7 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 		return nil, errors.New("graph: live query of a collection gone from its snapshot")
 	}
 	watched := map[string]*collections.Collection{coll.ID: coll}
-	liveReach(g.snap, coll, op.Sel, watched)
+	liveReach(g.snap, coll, op.Members, watched)
 
 	// Follow the events first, so that no change committed after the
 	// first run is missed.
@@ -98,7 +101,7 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 	// A change committed between the snapshot and add is caught here.
 	g.srv.subs.changed(g.srv.o.Collections.Registry().Current())
 
-	first, err := g.records.GraphQL(ctx, g.snap, op)
+	first, err := g.records.Do(ctx, g.snap, op)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -162,7 +165,7 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 			case <-dirty:
 			default:
 			}
-			b, err := g.records.GraphQL(ctx, g.snap, op)
+			b, err := g.records.Do(ctx, g.snap, op)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.ErrorContext(ctx, "re-running a live query", "field", def.Name, "err", err)
@@ -184,17 +187,17 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 
 // liveReach adds to into the collections that sel, a selection of a
 // record of c (or of its aggregate), reaches through relations.
-func liveReach(snap *collections.Snapshot, c *collections.Collection, sel []records.GQLSel, into map[string]*collections.Collection) {
+func liveReach(snap *collections.Snapshot, c *collections.Collection, sel []records.Member, into map[string]*collections.Collection) {
 	for _, s := range sel {
 		var t *collections.Collection
 		switch s.Kind {
-		case records.GQLRelation:
+		case records.Relation:
 			if f := c.Field(s.Name); f != nil && f.Relation != nil {
 				t = snap.Get(f.Relation.CollectionID)
 			}
-		case records.GQLBackRelation:
+		case records.BackRelation:
 			t = snap.Get(s.Name)
-		case records.GQLNodes:
+		case records.Nodes:
 			t = c
 		}
 		if t == nil {

@@ -109,7 +109,10 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 		return nil, errors.New("graph: unknown subscription field " + def.Name)
 	}
 	args := fc.Field.ArgumentMap(oc.Variables)
-	where, _ := args["where"].(map[string]any)
+	rows, err := g.rows(ctx, c, map[string]any{"where": args["where"]})
+	if err != nil {
+		return nil, err
+	}
 	var ops []string
 	switch v := args["events"].(type) {
 	case []any:
@@ -130,11 +133,11 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 		}
 		after = n
 	}
-	sel, err := g.selection(oc, fc.Field.Selections, def.Type.Name())
+	sel, err := g.selection(ctx, oc, fc.Field.Selections, def.Type.Name())
 	if err != nil {
 		return nil, err
 	}
-	es, err := g.records.NewEventSub(g.snap, c.Name, auth.FromContext(ctx), where, ops, sel)
+	es, err := g.records.NewEventSub(g.snap, c.Name, auth.FromContext(ctx), rows.Where, ops, sel)
 	if err != nil {
 		return nil, err
 	}

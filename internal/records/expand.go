@@ -195,47 +195,33 @@ func (b *expandBuilder) object(n *expandNode, row string) (string, error) {
 // scalar subquery yielding a RecordResponse, an array of them, or NULL.
 func (b *expandBuilder) relation(n *expandNode, row string) (string, error) {
 	e := b.alias("e")
-	rule, err := b.viewRule(n.target, e)
-	if err != nil {
-		return "", err
-	}
+	rule := b.viewRule(n.target, e)
 	nested, err := b.object(n, e)
 	if err != nil {
 		return "", err
 	}
 	rec := recordJSONOf(e, n.target.shown(), nested)
 	from := " FROM " + n.target.c.Table() + " " + e + " WHERE "
-	id, fk := colOf(e, "id"), colOf(row, n.field.Name)
-	switch {
-	case !n.back && !n.field.Multi():
-		return "(SELECT " + rec + from + id + " = " + fk + " AND " + rule + ")", nil
-	case !n.back:
-		return "(SELECT json_agg(" + rec + " ORDER BY array_position(" + fk + ", " + id + "))" + from +
-			id + " = ANY(" + fk + ") AND " + rule + ")", nil
+	link := relationLink(n.field, n.back, e, row)
+	if !n.back && !n.field.Multi() {
+		return "(SELECT " + rec + from + link + " AND " + rule + ")", nil
 	}
-	var points string
-	if n.field.Multi() {
-		points = colOf(e, n.field.Name) + " @> ARRAY[" + colOf(row, "id") + "]" // can use the GIN index
-	} else {
-		points = colOf(e, n.field.Name) + " = " + colOf(row, "id")
+	id := colOf(e, "id")
+	if !n.back {
+		return "(SELECT json_agg(" + rec + " ORDER BY array_position(" + colOf(row, n.field.Name) + ", " + id + "))" + from +
+			link + " AND " + rule + ")", nil
 	}
 	// The cap needs a LIMIT, so the records are picked in a subquery and
 	// aggregated in the same order outside it.
 	s := b.alias("s")
 	return "(SELECT json_agg(" + s + ".j ORDER BY " + s + ".c, " + s + ".i) FROM (SELECT " + rec + " AS j, " +
-		colOf(e, "created") + " AS c, " + id + " AS i" + from + points + " AND " + rule +
+		colOf(e, "created") + " AS c, " + id + " AS i" + from + link + " AND " + rule +
 		" ORDER BY " + colOf(e, "created") + ", " + id + " LIMIT " + strconv.Itoa(maxBackRelation) + ") " + s + ")", nil
 }
 
-// viewRule compiles the target's view rule for the caller over the row
-// aliased row. Where the rule refuses the caller outright (a null rule for
-// a non-admin, or a rule their request cannot satisfy) the records are
-// hidden, not the request failed: the condition is FALSE.
-func (b *expandBuilder) viewRule(target *scope, row string) (string, error) {
+// viewRule is the target's view rule for the caller over the row aliased
+// row (relatedView).
+func (b *expandBuilder) viewRule(target *scope, row string) string {
 	target.opts.Alias = row
-	cond, err := target.rule(b.a, actView, target.c.ViewRule)
-	if apierr.IsDenied(err) {
-		return "FALSE", nil
-	}
-	return cond, err
+	return target.relatedView(b.a)
 }

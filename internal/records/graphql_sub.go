@@ -38,7 +38,7 @@ import (
 //     each INSERT and UPDATE with one query against the record as it is in
 //     the database when the event is fanned out, and receives no DELETE
 //     (nothing is left to check; the rule fails closed). Admins skip rules.
-//   - where: is the same AST a query's where: compiles to (boolExp), here
+//   - where: is the same AST a query's where: compiles to, here
 //     evaluated in memory with query.Eval, so every operator means what it
 //     means in a query. A where: with a relation condition needs related
 //     records, which events do not carry: like a relation-path view rule,
@@ -64,14 +64,14 @@ type EventSub struct {
 	where   query.Expr      // nil: every record matches
 	whereDB bool            // where: needs related records: check it in the database
 	ops     map[string]bool // nil: every op
-	sel     []GQLSel        // the selection of the <collection>_event object
+	sel     []Member        // the selection of the <collection>_event object
 }
 
 // NewEventSub checks and compiles a subscription of p to collection: its
 // where: argument, the ops it wants (nil for all) and the selection of the
-// event object (Kind GQLColumn for seq, event and id; GQLNode, with the
+// event object (Kind Column for seq, event and id; Node, with the
 // record selection in Sub, for data and old).
-func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *auth.Principal, where map[string]any, ops []string, sel []GQLSel) (*EventSub, error) {
+func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *auth.Principal, where query.Expr, ops []string, sel []Member) (*EventSub, error) {
 	c := snap.Get(collection)
 	if c == nil {
 		return nil, apierr.NotFound("collection %q not found", collection)
@@ -102,10 +102,7 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 			es.ops[op] = true
 		}
 	}
-	expr, err := boolExp(sc, where)
-	if err != nil {
-		return nil, err
-	}
+	expr := where
 	if _, err := query.Eval(expr, es.fields, map[string]any{}, es.opts); err != nil {
 		return nil, whereError(err)
 	}
@@ -140,18 +137,18 @@ func needsRelated(e query.Expr) bool {
 }
 
 // checkSelection refuses what cannot be rendered from an event.
-func (es *EventSub) checkSelection(sel []GQLSel, inRecord bool) error {
+func (es *EventSub) checkSelection(sel []Member, inRecord bool) error {
 	for _, n := range sel {
 		switch n.Kind {
-		case GQLNode:
+		case Node:
 			if err := es.checkSelection(n.Sub, true); err != nil {
 				return err
 			}
-		case GQLBackRelation:
+		case BackRelation:
 			return gqlError("%s: subscriptions render the changed record only; query %s separately", n.Key, n.Key)
-		case GQLRelation:
+		case Relation:
 			for _, s := range n.Sub {
-				if s.Kind != GQLTypename && s.Name != "id" {
+				if s.Kind != Typename && s.Name != "id" {
 					return gqlError("%s: subscriptions render the changed record only: select just the id of %s", n.Key, n.Key)
 				}
 			}
@@ -391,7 +388,7 @@ func (es *EventSub) renderEvent(b *bytes.Buffer, ev events.Event, newRec, oldRec
 		writeJSONString(b, n.Key)
 		b.WriteByte(':')
 		switch {
-		case n.Kind == GQLTypename:
+		case n.Kind == Typename:
 			writeJSONString(b, n.Name)
 		case n.Name == "seq":
 			writeJSONString(b, strconv.FormatInt(ev.Seq, 10))
@@ -411,7 +408,7 @@ func (es *EventSub) renderEvent(b *bytes.Buffer, ev events.Event, newRec, oldRec
 }
 
 // renderRecord writes the selection of a record, or null.
-func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []GQLSel) {
+func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []Member) {
 	if r == nil {
 		b.WriteString("null")
 		return
@@ -423,7 +420,7 @@ func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []GQLSel) 
 		}
 		writeJSONString(b, n.Key)
 		b.WriteByte(':')
-		if n.Kind == GQLTypename {
+		if n.Kind == Typename {
 			writeJSONString(b, n.Name)
 			continue
 		}
@@ -440,7 +437,7 @@ func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []GQLSel) 
 		}
 		f := es.c.Field(n.Name)
 		hidden := f == nil || (f.Hidden && !es.p.IsAdmin())
-		if n.Kind != GQLRelation {
+		if n.Kind != Relation {
 			if hidden {
 				b.WriteString("null")
 			} else {
@@ -467,7 +464,7 @@ func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []GQLSel) 
 				}
 				writeJSONString(b, s.Key)
 				b.WriteByte(':')
-				if s.Kind == GQLTypename {
+				if s.Kind == Typename {
 					writeJSONString(b, target)
 				} else {
 					writeJSONString(b, id)

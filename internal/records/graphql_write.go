@@ -14,6 +14,7 @@ import (
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
 	"fastcms/internal/events"
+	"fastcms/internal/query"
 )
 
 // MaxGQLInsert is the most objects one insert_X takes.
@@ -28,11 +29,11 @@ const DefaultGQLAtMost = 100
 // Create, Update and Delete, exactly as REST; the bulk ones run the same
 // validation (parseData), relation checks and rules in one transaction.
 // The records returned are read back with the caller's view rule.
-func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op GQLOp) (json.RawMessage, error) {
-	b := &gqlBuilder{snap: snap, p: auth.FromContext(ctx)}
+func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op Op) (json.RawMessage, error) {
+	b := &renderer{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
-	case GQLInsertOne:
-		data := gqlPlainData(op.Objects[0])
+	case InsertOne:
+		data := copyData(op.Objects[0])
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
@@ -40,16 +41,16 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, "object")
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
-	case GQLUpdateByPK:
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+	case UpdateByID:
 		if !hasOperator(op) {
 			return nil, apierr.BadRequest(noOperator)
 		}
 		if len(op.Set)+len(op.Inc) == 0 {
 			return nil, nil // an empty _set changes no record
 		}
-		data := gqlPlainData(op.Set)
-		for k, v := range gqlPlainData(op.Inc) {
+		data := copyData(op.Set)
+		for k, v := range copyData(op.Inc) {
 			data[k+"+"] = v
 		}
 		if err := noNUL(data); err != nil {
@@ -62,12 +63,12 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, updateArg(op))
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
-	case GQLDeleteByPK:
+		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+	case DeleteByID:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil
 		}
-		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Sel, oneRecord)
+		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Members, oneRecord)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +80,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	}
 
 	sc := newScope(snap, c, b.p, nil)
-	if op.Kind == GQLUpdateMany {
+	if op.Kind == UpdateMany {
 		for i, u := range op.Updates {
 			if !hasOperator(u) {
 				return nil, apierr.BadRequest("updates.%d: %s", i, noOperator)
@@ -87,7 +88,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		}
 		return s.gqlUpdateMany(ctx, b, c, sc, op)
 	}
-	if op.Kind == GQLUpdate {
+	if op.Kind == UpdateWhere {
 		if !hasOperator(op) {
 			return nil, apierr.BadRequest(noOperator)
 		}
@@ -97,12 +98,12 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		var ids []string
 		var err error
 		switch op.Kind {
-		case GQLInsert:
+		case Insert:
 			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
-		case GQLUpdate:
+		case UpdateWhere:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
 			err = inputError(err, updateArg(op))
-		case GQLDelete:
+		case DeleteWhere:
 			ids, err = s.gqlMatch(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
 		default:
 			return errors.New("records: unknown GraphQL mutation")
@@ -111,16 +112,16 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			return err
 		}
 		var returning []byte
-		if sel := returningSel(op.Sel); sel != nil {
+		if sel := returningSel(op.Members); sel != nil {
 			order := listingOrder
-			if op.Kind == GQLInsert {
+			if op.Kind == Insert {
 				order = givenOrder
 			}
-			if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
+			if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
 				return err
 			}
 		}
-		if op.Kind == GQLDelete && len(ids) > 0 {
+		if op.Kind == DeleteWhere && len(ids) > 0 {
 			old, err := lockOld(ctx, tx, c, ids)
 			if err != nil {
 				return err
@@ -133,7 +134,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 				return err
 			}
 		}
-		out = mutationResponse(op.Sel, len(ids), returning)
+		out = mutationResponse(op.Members, len(ids), returning)
 		return nil
 	})
 	return out, err
@@ -143,26 +144,26 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 // transaction, each exactly as update_X (rules, validation, events, at_most
 // of DefaultGQLAtMost), each answered by its own X_mutation_response read
 // right after it. Any failure rolls back all of them.
-func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collections.Collection, sc *scope, op GQLOp) (json.RawMessage, error) {
+func (s *Service) gqlUpdateMany(ctx context.Context, b *renderer, c *collections.Collection, sc *scope, op Op) (json.RawMessage, error) {
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		out = append(out[:0], '[')
 		for i, u := range op.Updates {
-			u.Kind, u.AtMost, u.Sel = GQLUpdate, DefaultGQLAtMost, op.Sel
-			ids, err := s.gqlUpdate(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, u)
+			u.Kind, u.AtMost, u.Members = UpdateWhere, DefaultGQLAtMost, op.Members
+			ids, err := s.gqlUpdate(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, u)
 			if err != nil {
 				return prefixFields(inputError(err, fmt.Sprintf("updates.%d.%s", i, updateArg(u))), fmt.Sprintf("updates.%d.", i))
 			}
 			var returning []byte
-			if sel := returningSel(op.Sel); sel != nil {
-				if returning, err = s.gqlByIDs(ctx, tx, &gqlBuilder{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
+			if sel := returningSel(op.Members); sel != nil {
+				if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
 					return err
 				}
 			}
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, mutationResponse(op.Sel, len(ids), returning)...)
+			out = append(out, mutationResponse(op.Members, len(ids), returning)...)
 		}
 		out = append(out, ']')
 		return nil
@@ -173,28 +174,14 @@ func (s *Service) gqlUpdateMany(ctx context.Context, b *gqlBuilder, c *collectio
 	return out, nil
 }
 
-// gqlPlainData converts GraphQL argument values to what a JSON body decodes
-// to, for parseData: numbers become float64.
-func gqlPlainData(m map[string]any) map[string]any {
+// copyData copies write data (JSON values, as a decoded body holds), so
+// adding the increments' keys leaves the caller's maps as they were.
+func copyData(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = gqlPlainValue(v)
+		out[k] = v
 	}
 	return out
-}
-
-func gqlPlainValue(v any) any {
-	switch x := v.(type) {
-	case []any:
-		list := make([]any, len(x))
-		for i, e := range x {
-			list[i] = gqlPlainValue(e)
-		}
-		return list
-	case map[string]any:
-		return gqlPlainData(x)
-	}
-	return literal(v)
 }
 
 func recordID(rec []byte) string {
@@ -223,7 +210,7 @@ const (
 
 // gqlByIDs renders the records ids with selection sel, each as the caller
 // may view it, as shape says.
-func (s *Service) gqlByIDs(ctx context.Context, q querier, b *gqlBuilder, c *collections.Collection, ids []string, sel []GQLSel, shape byIDs) ([]byte, error) {
+func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *collections.Collection, ids []string, sel []Member, shape byIDs) ([]byte, error) {
 	one := shape == oneRecord
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
@@ -260,7 +247,7 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	}
 	ids := make([]string, 0, len(objects))
 	for i, obj := range objects {
-		data := gqlPlainData(obj)
+		data := copyData(obj)
 		if err := noNUL(data); err != nil {
 			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
@@ -298,16 +285,16 @@ func prefixFields(err error, prefix string) error {
 // gqlMatch locks the ids of the records where: selects that rule allows
 // act on and the caller may view, refusing the whole operation when there
 // are more than at_most (so at_most never counts, or reveals, hidden rows).
-func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *scope, act action, rule *string, op GQLOp) ([]string, error) {
-	w := &gqlBuilder{snap: b.snap, p: b.p}
+func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *scope, act action, rule *string, op Op) ([]string, error) {
+	w := &renderer{snap: b.snap, p: b.p}
 	sc.opts.Alias = alias
 	cond, err := sc.writeRule(&w.a, act, rule)
 	if err != nil {
 		return nil, err
 	}
-	where, ok := idInCond(&w.a, op.Args.Where)
+	where, ok := idInCond(&w.a, op.Rows.Where)
 	if !ok {
-		if where, err = w.where(sc, op.Args.Where); err != nil {
+		if where, err = w.where(sc, op.Rows.Where); err != nil {
 			return nil, err
 		}
 	}
@@ -339,44 +326,45 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *gqlBuilder, sc *s
 	return ids, nil
 }
 
-// idInCond is the condition of a where: that is exactly {id: {_in: [...]}}
-// of UUIDs, as one "id = ANY($n::uuid[])" that the primary key answers
-// (where compiles _in into OR'd equalities); ok is false for any other
-// where, which where compiles as usual (so an empty list or a value that is
-// not a UUID means what it means there).
-func idInCond(a *args, w map[string]any) (cond string, ok bool) {
-	if len(w) != 1 {
-		return "", false
-	}
-	ops, _ := w["id"].(map[string]any)
-	if len(ops) != 1 {
-		return "", false
-	}
-	list, _ := ops["_in"].([]any)
-	if len(list) == 0 {
-		return "", false
-	}
-	ids := make([]string, len(list))
-	for i, v := range list {
-		s, _ := v.(string)
-		if !collections.IsUUID(s) {
-			return "", false
+// idInCond is the condition of a where that is exactly "id is one of
+// these UUIDs" (equalities joined by or, as {id: {_in: [...]}} translates),
+// as one "id = ANY($n::uuid[])" that the primary key answers; ok is false
+// for any other where, which compiles as usual.
+func idInCond(a *args, w query.Expr) (cond string, ok bool) {
+	var ids []string
+	var walk func(e query.Expr) bool
+	walk = func(e query.Expr) bool {
+		switch x := e.(type) {
+		case *query.Logical:
+			return x.Op == query.Or && walk(x.Left) && walk(x.Right)
+		case *query.Comparison:
+			id, _ := x.Left.(*query.Ident)
+			lit, _ := x.Right.(*query.Literal)
+			if x.Op != query.Eq || x.AnyOf || id == nil || len(id.Path) != 1 || id.Path[0] != "id" || lit == nil {
+				return false
+			}
+			s, _ := lit.Value.(string)
+			ids = append(ids, strings.ToLower(s))
+			return collections.IsUUID(s)
 		}
-		ids[i] = strings.ToLower(s)
+		return false
+	}
+	if !walk(w) {
+		return "", false
 	}
 	return qcol(alias, "id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])", true
 }
 
 // hasOperator reports whether an update names _set or _inc: one without is
 // refused, as Hasura does; an empty one is allowed and changes no record.
-func hasOperator(op GQLOp) bool { return op.Set != nil || op.Inc != nil }
+func hasOperator(op Op) bool { return op.Set != nil || op.Inc != nil }
 
 const noOperator = "give _set or _inc"
 
 // updateArg is the argument a data error of an update's SQL comes from:
 // _set values are validated before, so an error (an overflow) is _inc's
 // when there is one.
-func updateArg(op GQLOp) string {
+func updateArg(op Op) string {
 	if len(op.Inc) > 0 {
 		return "_inc"
 	}
@@ -385,13 +373,13 @@ func updateArg(op GQLOp) string {
 
 // gqlUpdate applies _set and _inc to the matching records; an empty _set
 // (and _inc) matches no record, so nothing is changed or reported.
-func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *collections.Collection, op GQLOp) ([]string, error) {
+func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *renderer, c *collections.Collection, op Op) ([]string, error) {
 	sc := newScope(b.snap, c, b.p, nil)
 	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil || len(op.Set)+len(op.Inc) == 0 {
 		return nil, err
 	}
-	data := gqlPlainData(op.Set)
-	for k, v := range gqlPlainData(op.Inc) {
+	data := copyData(op.Set)
+	for k, v := range copyData(op.Inc) {
 		data[k+"+"] = v
 	}
 	if err := noNUL(data); err != nil {
@@ -428,11 +416,11 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *gqlBuilder, c *c
 
 // returningSel is the record selection of a mutation response's
 // returning (the first one; nil when not selected).
-func returningSel(sel []GQLSel) []GQLSel {
+func returningSel(sel []Member) []Member {
 	for _, n := range sel {
-		if n.Kind == GQLReturning {
+		if n.Kind == Returning {
 			if n.Sub == nil {
-				return []GQLSel{}
+				return []Member{}
 			}
 			return n.Sub
 		}
@@ -441,16 +429,16 @@ func returningSel(sel []GQLSel) []GQLSel {
 }
 
 // mutationResponse writes X_mutation_response under the selected keys.
-func mutationResponse(sel []GQLSel, affected int, returning []byte) []byte {
+func mutationResponse(sel []Member, affected int, returning []byte) []byte {
 	out := []byte{'{'}
 	for _, n := range sel {
 		var v []byte
 		switch n.Kind {
-		case GQLTypename:
+		case Typename:
 			v, _ = json.Marshal(n.Name)
-		case GQLAffectedRows:
+		case AffectedRows:
 			v = fmt.Appendf(nil, "%d", affected)
-		case GQLReturning:
+		case Returning:
 			v = returning
 			if v == nil {
 				v = []byte("[]")

@@ -130,11 +130,7 @@ func (s *scope) writeRule(a *args, act action, rule *string) (string, error) {
 // viewCond is the view rule as a condition on the row, compiled as for a
 // read (no request data); an admins-only rule is FALSE for non-admins.
 func (s *scope) viewCond(a *args) string {
-	cond, err := newScope(s.snap, s.c, s.p, nil).rule(a, actView, s.c.ViewRule)
-	if err != nil {
-		return "FALSE"
-	}
-	return cond
+	return newScope(s.snap, s.c, s.p, nil).relatedView(a)
 }
 
 // filter compiles a client's filter (param names the parameter in errors).

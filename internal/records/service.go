@@ -134,11 +134,8 @@ func (sc *scope) listing(a *args, p ListParams) (where, order string, err error)
 	if err != nil {
 		return "", "", err
 	}
-	if order, err = orderBy(p.Sort, sc.visible); err != nil {
+	if order, err = orderBy(p.Sort, rank, sc.visible); err != nil {
 		return "", "", err
-	}
-	if p.Sort == "" && rank != "" {
-		order = rank + " DESC, " + order
 	}
 	return rule + " AND " + filter + " AND " + search, order, nil
 }

@@ -44,75 +44,85 @@ func recordJSONOf(row string, fields []*collections.Field, expand string) string
 	return b.String()
 }
 
-// dataJSON builds the "data" object of the row aliased row.
-// json_build_object takes at most 100 arguments, so wide collections are
-// built in chunks joined as jsonb.
+// dataJSON builds the "data" object of the row aliased row, its fields in
+// the order given.
 func dataJSON(row string, fields []*collections.Field) string {
+	pairs := make([]string, len(fields))
+	for i, f := range fields {
+		pairs[i] = quoteLiteral(f.Name) + ", " + collections.TypeOf(f).JSON(f, colOf(row, f.Name))
+	}
+	return buildObject(pairs)
+}
+
+// buildObject joins key, value pairs into one json_build_object, in chunks
+// of 50 pairs (PostgreSQL allows 100 arguments) spliced as text, which
+// keeps the keys in order (jsonb would sort them).
+func buildObject(pairs []string) string {
 	const perChunk = 50
-	if len(fields) == 0 {
+	if len(pairs) == 0 {
 		return "'{}'::json"
 	}
-	var chunks []string
-	for start := 0; start < len(fields); start += perChunk {
-		end := min(start+perChunk, len(fields))
-		parts := make([]string, 0, 2*(end-start))
-		for _, f := range fields[start:end] {
-			parts = append(parts, quoteLiteral(f.Name), collections.TypeOf(f).JSON(f, colOf(row, f.Name)))
+	if len(pairs) <= perChunk {
+		return "json_build_object(" + strings.Join(pairs, ", ") + ")"
+	}
+	var parts []string
+	for start := 0; start < len(pairs); start += perChunk {
+		chunk := "json_build_object(" + strings.Join(pairs[start:min(start+perChunk, len(pairs))], ", ") + ")::text"
+		switch {
+		case start == 0:
+			parts = append(parts, "left("+chunk+", -1)")
+		case start+perChunk >= len(pairs):
+			parts = append(parts, "substr("+chunk+", 2)")
+		default:
+			parts = append(parts, "substr(left("+chunk+", -1), 2)")
 		}
-		chunks = append(chunks, "json_build_object("+strings.Join(parts, ", ")+")")
 	}
-	if len(chunks) == 1 {
-		return chunks[0]
-	}
-	return "(" + strings.Join(chunks, "::jsonb || ") + "::jsonb)::json"
+	return "(" + strings.Join(parts, " || ',' || ") + ")::json"
 }
 
 // quoteLiteral quotes a field name as an SQL string literal. Names are
 // validated to letters, digits and underscores; doubling quotes is a second guard.
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// orderBy parses sort ("-created,title", "@random") into an ORDER BY list
-// ending in the id, so pages are stable. visible is the caller's view of
-// the fields (hidden ones are unknown to non-admins).
-func orderBy(sort string, visible func(string) *collections.Field) (string, error) {
+// orderBy parses a REST sort ("-created,title", "@random") into an ORDER
+// BY list, completed by totalOrder; with no sort, rank (the search rank,
+// "" without search) leads. visible is the caller's view of the fields
+// (hidden ones are unknown to non-admins).
+func orderBy(sort, rank string, visible func(string) *collections.Field) (string, error) {
 	sort = strings.TrimSpace(sort)
-	if sort == "" {
-		return col("created") + " ASC, " + col("id") + " ASC", nil
-	}
 	if sort == "@random" {
 		return "random()", nil
 	}
-	var keys []string
-	hasID, dir := false, "ASC"
-	for i, part := range strings.Split(sort, ",") {
-		part = strings.TrimSpace(part)
-		dir = "ASC"
-		switch {
-		case strings.HasPrefix(part, "-"):
-			dir, part = "DESC", part[1:]
-		case strings.HasPrefix(part, "+"):
-			part = part[1:]
-		}
-		switch part {
-		case "id", "created", "updated":
-			hasID = hasID || part == "id"
-		default:
-			f := visible(part)
-			if f == nil {
-				return "", apierr.BadRequest("sort: unknown field %q (item %d)", part, i+1)
+	var keys []sortKey
+	if sort != "" {
+		for i, part := range strings.Split(sort, ",") {
+			part = strings.TrimSpace(part)
+			k := sortKey{}
+			switch {
+			case strings.HasPrefix(part, "-"):
+				k.desc, k.nullsFirst, part = true, true, part[1:]
+			case strings.HasPrefix(part, "+"):
+				part = part[1:]
 			}
-			if !collections.ShapeOf(f).Sortable {
-				return "", apierr.BadRequest("sort: field %q cannot be sorted", part)
+			switch part {
+			case "id", "created", "updated":
+				k.notNull = true
+			default:
+				f := visible(part)
+				if f == nil {
+					return "", apierr.BadRequest("sort: unknown field %q (item %d)", part, i+1)
+				}
+				if !collections.ShapeOf(f).Sortable {
+					return "", apierr.BadRequest("sort: field %q cannot be sorted", part)
+				}
 			}
+			k.expr, k.name = qcol(alias, part), part
+			keys = append(keys, k)
 		}
-		// PostgreSQL's default null order (nulls as the largest value) lets
-		// one plain index serve both directions of a sort.
-		keys = append(keys, col(part)+" "+dir)
 	}
-	// The id breaks ties in the direction of the last key, so an index
-	// ending in id (the default (created, id) one) serves both directions.
-	if !hasID {
-		keys = append(keys, col("id")+" "+dir)
+	keys = totalOrder(keys, alias)
+	if sort == "" && rank != "" {
+		keys = append([]sortKey{{expr: rank, desc: true, nullsFirst: true}}, keys...)
 	}
-	return strings.Join(keys, ", "), nil
+	return orderSQL(keys), nil
 }

@@ -1,22 +1,40 @@
-package records
+package graph
 
 import (
 	"encoding/json"
 	"sort"
 
+	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
 	"fastcms/internal/query"
 )
 
+// whereScope is the collection a bool_exp is over, as the caller sees it.
+type whereScope struct {
+	snap  *collections.Snapshot
+	c     *collections.Collection
+	admin bool
+}
+
+// visible is the field name of sc's collection unless it is hidden from
+// the caller.
+func (sc whereScope) visible(name string) *collections.Field {
+	f := sc.c.Field(name)
+	if f == nil || (f.Hidden && !sc.admin) {
+		return nil
+	}
+	return f
+}
+
 // boolExp translates a GraphQL <collection>_bool_exp into the filter
-// language's AST, once, for both back ends: queries and mutations compile
-// it to SQL, subscriptions evaluate it on each event. Comparisons become
-// the same nodes a REST filter parses to, so _eq/_neq/_gt/…/_in/_nin/
+// language's AST, once, for both back ends: records compiles it to SQL for
+// queries and mutations and evaluates it on each event for
+// subscriptions. Comparisons become the same nodes a REST filter parses to, so _eq/_neq/_gt/…/_in/_nin/
 // _is_null mean what =, !=, >, … mean there (two-valued: _neq matches
 // NULL); the operators the text syntax has no word for become query.Call;
 // a condition on a relation becomes query.Exists (some related record the
 // caller may view matches, as in Hasura). A nil result matches everything.
-func boolExp(sc *scope, w map[string]any) (query.Expr, error) {
+func boolExp(sc whereScope, w map[string]any) (query.Expr, error) {
 	var parts []query.Expr
 	for _, k := range sortedKeys(w) {
 		v := w[k]
@@ -98,7 +116,7 @@ var functionOps = map[string]query.Func{
 
 // fieldExp is the condition of one field's comparison object or, for a
 // relation, of the related record's bool_exp.
-func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
+func fieldExp(sc whereScope, name string, ops map[string]any) (query.Expr, error) {
 	field := &query.Ident{Path: []string{name}}
 	switch name {
 	case "id", "created", "updated":
@@ -112,7 +130,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 			if target == nil {
 				return &query.Not{}, nil
 			}
-			sub, err := boolExp(newScope(sc.snap, target, sc.p, nil), ops)
+			sub, err := boolExp(whereScope{sc.snap, target, sc.admin}, ops)
 			if err != nil {
 				return nil, err
 			}
@@ -126,7 +144,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 	for _, op := range sortedKeys(ops) {
 		v := ops[op]
 		if v == nil {
-			return nil, gqlError("where: %s.%s: null is not a value here (use _is_null)", name, op)
+			return nil, apierr.BadRequest("where: %s.%s: null is not a value here (use _is_null)", name, op)
 		}
 		if qop, ok := comparisonOps[op]; ok {
 			parts = append(parts, cmp(qop, v))
@@ -143,7 +161,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 				arg = strs
 			}
 			if fn != query.FuncContains && isJSON(sc, name) && fn != query.FuncHasKey {
-				return nil, gqlError("where: %s: %s does not apply to jsonb", name, op)
+				return nil, apierr.BadRequest("where: %s: %s does not apply to jsonb", name, op)
 			}
 			parts = append(parts, &query.Call{Func: fn, Field: field, Arg: arg})
 			continue
@@ -158,7 +176,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 			items := make([]query.Expr, 0, len(list))
 			for _, item := range list {
 				if item == nil {
-					return nil, gqlError("where: %s.%s: null is not a value here (use _is_null)", name, op)
+					return nil, apierr.BadRequest("where: %s.%s: null is not a value here (use _is_null)", name, op)
 				}
 				items = append(items, cmp(each, item))
 			}
@@ -170,7 +188,7 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 				parts = append(parts, cmp(query.Neq, nil))
 			}
 		default:
-			return nil, gqlError("where: %s: unknown operator %s", name, op)
+			return nil, apierr.BadRequest("where: %s: unknown operator %s", name, op)
 		}
 	}
 	return conj(query.And, parts), nil
@@ -179,19 +197,19 @@ func fieldExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
 // backExp is the condition of a back-relation, <collection>_via_<field>:
 // some record of the other collection that points here, and that the
 // caller may view, matches ops (Hasura's array relationships).
-func backExp(sc *scope, name string, ops map[string]any) (query.Expr, error) {
+func backExp(sc whereScope, name string, ops map[string]any) (query.Expr, error) {
 	other, f := sc.snap.BackRelation(sc.c, name)
-	if other == nil || (f.Hidden && !sc.p.IsAdmin()) {
-		return nil, gqlError("where: unknown field %q", name)
+	if other == nil || (f.Hidden && !sc.admin) {
+		return nil, apierr.BadRequest("where: unknown field %q", name)
 	}
-	sub, err := boolExp(newScope(sc.snap, other, sc.p, nil), ops)
+	sub, err := boolExp(whereScope{sc.snap, other, sc.admin}, ops)
 	if err != nil {
 		return nil, err
 	}
 	return &query.Exists{Field: &query.Ident{Path: []string{name}}, Where: sub}, nil
 }
 
-func isJSON(sc *scope, name string) bool {
+func isJSON(sc whereScope, name string) bool {
 	f := sc.c.Field(name)
 	return f != nil && collections.TypeOf(f).Kind(f) == query.KindJSON
 }

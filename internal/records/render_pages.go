@@ -9,85 +9,63 @@ import (
 	"fastcms/internal/collections"
 )
 
-// aggregate is the statement of X_aggregate.
-func (b *gqlBuilder) aggregate(sc *scope, op GQLOp) (string, error) {
-	cond, err := b.rootCond(sc, &op.Args)
+// aggregate is the statement of ReadAggregate.
+func (b *renderer) aggregate(sc *scope, op Op) (string, error) {
+	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
 	}
-	obj, err := b.aggregateObject(sc, &op.Args, cond, op.Sel)
+	obj, err := b.aggregateObject(sc, &op.Rows, cond, op.Members)
 	if err != nil {
 		return "", err
 	}
 	return "SELECT " + obj, nil
 }
 
-// aggregateObject is the JSON of an X_aggregate over the rows of sc's table
+// aggregateObject is the JSON of the aggregates of the rows of sc's table
 // (aliased sc.opts.Alias) meeting cond: the aggregates and the nodes are
-// subqueries, each built only when selected; limit and offset page the
-// nodes, as order_by orders them.
-func (b *gqlBuilder) aggregateObject(sc *scope, args *GQLListArgs, cond string, sel []GQLSel) (string, error) {
-	var pairs []string
-	for _, n := range sel {
-		var v string
+// subqueries, each built only when selected; args' order, limit and
+// offset apply to the nodes.
+func (b *renderer) aggregateObject(sc *scope, args *Rows, cond string, sel []Member) (string, error) {
+	return objectOf(sel, func(n Member) (string, error) {
 		switch n.Kind {
-		case GQLTypename:
-			v = quoteLiteral(n.Name) + "::text"
-		case GQLAggregate:
+		case Aggregate:
 			obj, err := b.aggregateFields(sc, n.Sub)
 			if err != nil {
 				return "", err
 			}
 			// GROUP BY () makes this one row even when no aggregate
 			// function is selected (only hidden fields, or __typename).
-			v = "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())"
-		case GQLNodes:
-			var err error
-			v, err = b.list(sc, &GQLListArgs{OrderBy: args.OrderBy, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
-			if err != nil {
-				return "", err
-			}
-		default:
-			continue
+			return "(SELECT " + obj + " FROM " + sc.c.Table() + " " + collections.Quote(sc.opts.Alias) + " WHERE " + cond + " GROUP BY ())", nil
+		case Nodes:
+			return b.list(sc, &Rows{Order: args.Order, Limit: args.Limit, Offset: args.Offset}, cond, n.Sub)
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
-	}
-	return buildObject(pairs), nil
+		return "", nil
+	})
 }
 
-func (b *gqlBuilder) aggregateFields(sc *scope, sel []GQLSel) (string, error) {
-	var pairs []string
-	for _, n := range sel {
-		var v string
+func (b *renderer) aggregateFields(sc *scope, sel []Member) (string, error) {
+	return objectOf(sel, func(n Member) (string, error) {
 		switch n.Kind {
-		case GQLTypename:
-			v = quoteLiteral(n.Name) + "::text"
-		case GQLCount:
-			v = "count(*)"
-		case GQLAggFunc:
-			var inner []string
-			for _, m := range n.Sub {
-				switch m.Kind {
-				case GQLTypename:
-					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
-				case GQLColumn:
-					inner = append(inner, quoteLiteral(m.Key)+", "+b.aggregateColumn(sc, n.Name, m.Name))
+		case Count:
+			return "count(*)", nil
+		case AggFunc:
+			return objectOf(n.Sub, func(m Member) (string, error) {
+				if m.Kind != Column {
+					return "", nil
 				}
-			}
-			v = buildObject(inner)
-		default:
-			continue
+				return b.aggregateColumn(sc, n.Name, m.Name), nil
+			})
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
-	}
-	return buildObject(pairs), nil
+		return "", nil
+	})
 }
 
 // aggregateColumn is fn (sum, avg, min or max) over the column name, as
 // JSON: sum and avg take numbers, min and max any field with an order
 // (not a boolean) and the timestamps; a hidden field is null for a
 // non-admin.
-func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
+func (b *renderer) aggregateColumn(sc *scope, fn, name string) string {
 	c := qcol(sc.opts.Alias, name)
 	if name == "created" || name == "updated" {
 		return collections.TimestampJSON(fn + "(" + c + ")")
@@ -106,30 +84,30 @@ func (b *gqlBuilder) aggregateColumn(sc *scope, fn, name string) string {
 	return collections.TypeOf(f).JSON(f, fn+"("+c+")")
 }
 
-// connection is the statement of X_connection: keyset paging over the
-// order_by keys plus the id. A cursor is the base64 of the JSON array of
+// connection is the statement of ReadConnection: keyset paging over the
+// order keys plus the id. A cursor is the base64 of the JSON array of
 // a row's sort key values, built by PostgreSQL and bound back typed, so
 // deep pages cost what the first does. total_count is counted only when
 // selected.
-func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
-	cond, err := b.rootCond(sc, &op.Args)
+func (b *renderer) connection(sc *scope, op Op) (string, error) {
+	cond, err := b.rootCond(sc, &op.Rows)
 	if err != nil {
 		return "", err
 	}
-	keys, err := b.sortKeys(sc, op.Args.OrderBy)
+	keys, err := b.sortKeys(sc, op.Rows.Order)
 	if err != nil {
 		return "", err
 	}
-	args := op.Args
+	args := op.Rows
 	if args.First != nil && args.Last != nil {
 		return "", gqlError("give first or last, not both")
 	}
 	backward := args.Last != nil
-	size := MaxGQLLimit
+	size := MaxLimit
 	for _, n := range []*int{args.First, args.Last} {
 		if n != nil {
-			if *n < 0 || *n > MaxGQLLimit {
-				return "", gqlError("first and last must be between 0 and %d", MaxGQLLimit)
+			if *n < 0 || *n > MaxLimit {
+				return "", gqlError("first and last must be between 0 and %d", MaxLimit)
 			}
 			size = *n
 		}
@@ -173,57 +151,47 @@ func (b *gqlBuilder) connection(sc *scope, op GQLOp) (string, error) {
 	}
 
 	var nodeCols []string
-	var pairs []string
-	for _, n := range op.Sel {
-		var v string
+	obj, err := objectOf(op.Members, func(n Member) (string, error) {
 		switch n.Kind {
-		case GQLTypename:
-			v = quoteLiteral(n.Name) + "::text"
-		case GQLTotalCount:
-			v = "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")"
-		case GQLPageInfo:
-			var inner []string
-			for _, m := range n.Sub {
-				e := ""
-				switch m.Kind {
-				case GQLTypename:
-					e = quoteLiteral(m.Name) + "::text"
-				case GQLPageField:
-					e = map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name]
+		case TotalCount:
+			return "(SELECT count(*) FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + ")", nil
+		case PageInfo:
+			return objectOf(n.Sub, func(m Member) (string, error) {
+				if m.Kind != PageField {
+					return "", nil
 				}
-				if e != "" {
-					inner = append(inner, quoteLiteral(m.Key)+", "+e)
-				}
-			}
-			v = buildObject(inner)
-		case GQLEdges:
-			var inner []string
-			for _, m := range n.Sub {
+				return map[string]string{"has_next_page": hasNext, "has_previous_page": hasPrev, "start_cursor": startCursor, "end_cursor": endCursor}[m.Name], nil
+			})
+		case Edges:
+			edge, err := objectOf(n.Sub, func(m Member) (string, error) {
 				switch m.Kind {
-				case GQLTypename:
-					inner = append(inner, quoteLiteral(m.Key)+", "+quoteLiteral(m.Name)+"::text")
-				case GQLCursor:
-					inner = append(inner, quoteLiteral(m.Key)+", cursor")
-				case GQLNode:
+				case Cursor:
+					return "cursor", nil
+				case Node:
 					obj, err := b.object(sc, m.Sub)
 					if err != nil {
 						return "", err
 					}
 					col := "node" + strconv.Itoa(len(nodeCols))
 					nodeCols = append(nodeCols, obj+" AS "+col)
-					inner = append(inner, quoteLiteral(m.Key)+", "+col)
+					return col, nil
 				}
+				return "", nil
+			})
+			if err != nil {
+				return "", err
 			}
-			v = "COALESCE((SELECT json_agg(" + buildObject(inner) + " ORDER BY " + edgeOrder + ") FROM page WHERE n <= " + sizeS + "), '[]'::json)"
-		default:
-			continue
+			return "COALESCE((SELECT json_agg(" + edge + " ORDER BY " + edgeOrder + ") FROM page WHERE n <= " + sizeS + "), '[]'::json)", nil
 		}
-		pairs = append(pairs, quoteLiteral(n.Key)+", "+v)
+		return "", nil
+	})
+	if err != nil {
+		return "", err
 	}
 	cols := append(nodeCols, cursor+" AS cursor", "row_number() OVER (ORDER BY "+order+") AS n")
 	page := "SELECT " + strings.Join(cols, ", ") + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " AND " + keyset +
 		" ORDER BY " + order + " LIMIT " + strconv.Itoa(size+1)
-	return "WITH page AS (" + page + ") SELECT " + buildObject(pairs), nil
+	return "WITH page AS (" + page + ") SELECT " + obj, nil
 }
 
 // rowwise reports whether keys are all system columns (never NULL) sorted
@@ -245,7 +213,7 @@ func rowwise(keys []sortKey, vals []any) bool {
 // keyset is the condition "strictly after" (or before) the cursor in the
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
-func (b *gqlBuilder) keyset(keys []sortKey, cursor string, after bool) (string, error) {
+func (b *renderer) keyset(keys []sortKey, cursor string, after bool) (string, error) {
 	arg := "before"
 	if after {
 		arg = "after"

@@ -1,0 +1,314 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+	"fastcms/internal/opt"
+	"fastcms/internal/query"
+)
+
+var renderSeq atomic.Int64
+
+// renderFixture is a people/posts/lists schema on the package's database:
+// posts have a single relation to people (author) and lists a multi
+// relation to posts (items), so posts have a back-relation of each kind
+// (comments_via_post is single, lists_via_items multi).
+type renderFixture struct {
+	svc                            *Service
+	snap                           func() *collections.Snapshot
+	admin, user                    *auth.Principal
+	people, posts, lists, comments string
+	ann, bob, p1, p2               string
+}
+
+func newRenderFixture(t *testing.T) *renderFixture {
+	t.Helper()
+	db, registry, log := testRegistry(t)
+	n := renderSeq.Add(1)
+	f := &renderFixture{
+		svc: New(db, registry), snap: registry.Current,
+		admin:  &auth.Principal{UserID: "00000000-0000-4000-8000-000000000001", Role: auth.RoleAdmin},
+		user:   &auth.Principal{UserID: "00000000-0000-4000-8000-000000000002", Role: auth.RoleUser},
+		people: fmt.Sprintf("rp_people_%d", n), posts: fmt.Sprintf("rp_posts_%d", n),
+		lists: fmt.Sprintf("rp_lists_%d", n), comments: fmt.Sprintf("rp_comments_%d", n),
+	}
+	adminCtx := auth.NewContext(context.Background(), f.admin, nil)
+	cols := collections.NewService(db, registry, log, collections.Options{})
+	notBob, everyone := "name != 'bob'", ""
+	for _, in := range []collections.Input{
+		{Name: opt.Some(f.people), ListRule: opt.Some(&everyone), ViewRule: opt.Some(&notBob), Schema: opt.Some([]*collections.Field{
+			{Name: "name", Type: "text"},
+			{Name: "salary", Type: "number", Hidden: true},
+		})},
+		{Name: opt.Some(f.posts), ListRule: opt.Some(&everyone), ViewRule: opt.Some(&everyone), Schema: opt.Some([]*collections.Field{
+			{Name: "title", Type: "text"},
+			{Name: "views", Type: "number"},
+			{Name: "author", Type: "relation", Relation: &collections.RelationOptions{Collection: f.people}},
+		})},
+		{Name: opt.Some(f.lists), ListRule: opt.Some(&everyone), ViewRule: opt.Some(&everyone), Schema: opt.Some([]*collections.Field{
+			{Name: "label", Type: "text"},
+			{Name: "items", Type: "relation", Relation: &collections.RelationOptions{Collection: f.posts, MaxSelect: 10}},
+		})},
+		{Name: opt.Some(f.comments), ListRule: opt.Some(&everyone), ViewRule: opt.Some(&everyone), Schema: opt.Some([]*collections.Field{
+			{Name: "body", Type: "text"},
+			{Name: "post", Type: "relation", Relation: &collections.RelationOptions{Collection: f.posts}},
+		})},
+	} {
+		if _, err := cols.Create(adminCtx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(coll string, data map[string]any) string {
+		t.Helper()
+		rec, err := f.svc.Create(adminCtx, coll, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recordID(rec)
+	}
+	f.ann = create(f.people, map[string]any{"name": "ann", "salary": 10})
+	f.bob = create(f.people, map[string]any{"name": "bob", "salary": 20})
+	f.p1 = create(f.posts, map[string]any{"title": "one", "views": 5, "author": f.ann})
+	f.p2 = create(f.posts, map[string]any{"title": "two", "views": 7, "author": f.bob})
+	create(f.lists, map[string]any{"label": "both", "items": []any{f.p2, f.p1}})
+	create(f.lists, map[string]any{"label": "first", "items": []any{f.p1}})
+	create(f.comments, map[string]any{"body": "hi", "post": f.p1})
+	return f
+}
+
+// table replaces {people}, {posts}, {lists} and {comments} in s with the
+// fixture's tables.
+func (f *renderFixture) table(s string) string {
+	snap := f.snap()
+	return strings.NewReplacer(
+		"{people}", snap.Get(f.people).Table(), "{posts}", snap.Get(f.posts).Table(),
+		"{lists}", snap.Get(f.lists).Table(), "{comments}", snap.Get(f.comments).Table(),
+	).Replace(s)
+}
+
+func cols(names ...string) []Member {
+	out := make([]Member, len(names))
+	for i, n := range names {
+		out[i] = Member{Key: n, Kind: Column, Name: n}
+	}
+	return out
+}
+
+func intp(n int) *int { return &n }
+
+// TestRenderPlans renders a table of plans into SQL and arguments, checks
+// both exactly, and runs each statement against PostgreSQL for its answer.
+func TestRenderPlans(t *testing.T) {
+	f := newRenderFixture(t)
+	viewsGE := &query.Comparison{Op: query.Gte, Left: &query.Ident{Path: []string{"views"}}, Right: &query.Literal{Value: 6.0}}
+	for _, tc := range []struct {
+		name   string
+		p      func() *auth.Principal
+		op     Op
+		sql    string
+		args   []any
+		answer string
+	}{{
+		name:   "a list in the default order: created, then id the same way",
+		p:      func() *auth.Principal { return f.admin },
+		op:     Op{Kind: ReadList, Collection: f.posts, Members: cols("title")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq1.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq1)`,
+		answer: `[{"title":"one"},{"title":"two"}]`,
+	}, {
+		name:   "a field descending: the id breaks ties descending, NULLs where PostgreSQL puts them",
+		p:      func() *auth.Principal { return f.admin },
+		op:     Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Order: []SortKey{{Path: []string{"views"}, Desc: true, NullsFirst: true}}}, Members: cols("title")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq1.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."views" DESC, "r"."id" DESC LIMIT 1000 OFFSET 0) gq1)`,
+		answer: `[{"title":"two"},{"title":"one"}]`,
+	}, {
+		name:   "ascending with NULLs first names the placement",
+		p:      func() *auth.Principal { return f.admin },
+		op:     Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Order: []SortKey{{Path: []string{"views"}, NullsFirst: true}}, Limit: intp(1), Offset: intp(1)}, Members: cols("title")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq1.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."views" ASC NULLS FIRST, "r"."id" ASC LIMIT 1 OFFSET 1) gq1)`,
+		answer: `[{"title":"two"}]`,
+	}, {
+		name:   "a where compiles with bound arguments",
+		p:      func() *auth.Principal { return f.user },
+		op:     Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Where: viewsGE}, Members: cols("title")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq1.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND ("r"."views" >= $1::double precision) AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq1)`,
+		args:   []any{6.0},
+		answer: `[{"title":"two"}]`,
+	}, {
+		name: "a forward relation is read under the target's view rule",
+		p:    func() *auth.Principal { return f.user },
+		op: Op{Kind: ReadList, Collection: f.posts, Members: append(cols("title"),
+			Member{Key: "by", Kind: Relation, Name: "author", Sub: cols("name")})},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq2.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title"), 'by', (SELECT json_build_object('name', to_json("gq1"."name")) FROM {people} "gq1" WHERE "gq1"."id" = "r"."author" AND ("gq1"."name" IS DISTINCT FROM $1::text))) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq2)`,
+		args:   []any{"bob"},
+		answer: `[{"title":"one","by":{"name":"ann"}},{"title":"two","by":null}]`,
+	}, {
+		name:   "a hidden field is null for a non-admin",
+		p:      func() *auth.Principal { return f.user },
+		op:     Op{Kind: ReadList, Collection: f.people, Members: cols("name", "salary")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq1.j), '[]'::json) FROM (SELECT json_build_object('name', to_json("r"."name"), 'salary', NULL::json) AS j FROM {people} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq1)`,
+		answer: `[{"name":"ann","salary":null},{"name":"bob","salary":null}]`,
+	}, {
+		name: "a back-relation through a multi relation is @> (the GIN index)",
+		p:    func() *auth.Principal { return f.admin },
+		op: Op{Kind: ReadList, Collection: f.posts, Members: append(cols("title"),
+			Member{Key: "in", Kind: BackRelation, Name: f.lists, Field: "items", Rows: &Rows{}, Sub: cols("label")})},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title"), 'in', (SELECT COALESCE(json_agg(gq2.j), '[]'::json) FROM (SELECT json_build_object('label', to_json("gq1"."label")) AS j FROM {lists} "gq1" WHERE "gq1"."items" @> ARRAY["r"."id"] AND TRUE AND TRUE ORDER BY "gq1"."created" ASC, "gq1"."id" ASC LIMIT 1000 OFFSET 0) gq2)) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
+		answer: `[{"title":"one","in":[{"label":"both"},{"label":"first"}]},{"title":"two","in":[{"label":"both"}]}]`,
+	}, {
+		name: "a back-relation through a single relation, and its aggregate",
+		p:    func() *auth.Principal { return f.admin },
+		op: Op{Kind: ReadList, Collection: f.posts, Members: append(cols("title"),
+			Member{Key: "comments", Kind: BackRelation, Name: f.comments, Field: "post", Rows: &Rows{}, Sub: cols("body")},
+			Member{Key: "n", Kind: BackAggregate, Name: f.comments, Field: "post", Rows: &Rows{}, Sub: []Member{
+				{Key: "aggregate", Kind: Aggregate, Sub: []Member{{Key: "count", Kind: Count}}}}})},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq4.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title"), 'comments', (SELECT COALESCE(json_agg(gq2.j), '[]'::json) FROM (SELECT json_build_object('body', to_json("gq1"."body")) AS j FROM {comments} "gq1" WHERE "gq1"."post" = "r"."id" AND TRUE AND TRUE ORDER BY "gq1"."created" ASC, "gq1"."id" ASC LIMIT 1000 OFFSET 0) gq2), 'n', json_build_object('aggregate', (SELECT json_build_object('count', count(*)) FROM {comments} "gq3" WHERE "gq3"."post" = "r"."id" AND TRUE AND TRUE GROUP BY ()))) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq4)`,
+		answer: `[{"title":"one","comments":[{"body":"hi"}],"n":{"aggregate":{"count":1}}},{"title":"two","comments":[],"n":{"aggregate":{"count":0}}}]`,
+	}, {
+		name: "order by a related field and by a back-relation's count",
+		p:    func() *auth.Principal { return f.admin },
+		op: Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Order: []SortKey{
+			{Path: []string{f.lists + "_via_items"}, Agg: "count", Desc: true, NullsFirst: true},
+			{Path: []string{"author", "name"}},
+		}}, Members: cols("title")},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY (SELECT count(*) FROM {lists} "gq1" WHERE "gq1"."items" @> ARRAY["r"."id"] AND TRUE) DESC, (SELECT "gq2"."name" FROM {people} "gq2" WHERE "gq2"."id" = "r"."author" AND TRUE) ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
+		answer: `[{"title":"one"},{"title":"two"}]`,
+	}, {
+		name:   "a by-id with no record id renders nothing",
+		p:      func() *auth.Principal { return f.user },
+		op:     Op{Kind: ReadByID, Collection: f.posts, ID: "nope", Members: cols("title")},
+		sql:    "",
+		answer: ``,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stmt, args, err := Render(f.snap(), tc.p(), tc.op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stmt == "" && tc.answer == "" {
+				return
+			}
+			if want := f.table(tc.sql); stmt != want {
+				t.Errorf("sql:\n got %s\nwant %s", stmt, want)
+			}
+			if fmt.Sprint(args) != fmt.Sprint(tc.args) {
+				t.Errorf("args: got %v, want %v", args, tc.args)
+			}
+			var got []byte
+			if err := f.svc.db.QueryRow(stmt, args...).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !jsonEqual(got, []byte(f.table(tc.answer))) {
+				t.Errorf("answer:\n got %s\nwant %s", got, f.table(tc.answer))
+			}
+		})
+	}
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+// TestRESTOrderBy holds REST's sort to the shared order builder: the id
+// breaks ties in the last key's direction, PostgreSQL's NULL placement is
+// left implicit, and the search rank leads only without a sort.
+func TestRESTOrderBy(t *testing.T) {
+	fields := map[string]*collections.Field{"title": {Name: "title", Type: "text"}, "tags": {Name: "tags", Type: "json"}}
+	visible := func(name string) *collections.Field { return fields[name] }
+	for _, tc := range []struct{ sort, rank, want, err string }{
+		{sort: "", want: `"r"."created" ASC, "r"."id" ASC`},
+		{sort: "-created", want: `"r"."created" DESC, "r"."id" DESC`},
+		{sort: "title,-created", want: `"r"."title" ASC, "r"."created" DESC, "r"."id" DESC`},
+		{sort: "-title, +id", want: `"r"."title" DESC, "r"."id" ASC`},
+		{sort: "", rank: "rank", want: `rank DESC, "r"."created" ASC, "r"."id" ASC`},
+		{sort: "title", rank: "rank", want: `"r"."title" ASC, "r"."id" ASC`},
+		{sort: "@random", want: `random()`},
+		{sort: "nope", err: `sort: unknown field "nope" (item 1)`},
+		{sort: "title,tags", err: `sort: field "tags" cannot be sorted`},
+	} {
+		got, err := orderBy(tc.sort, tc.rank, visible)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: got error %v, want %s", tc.sort, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: got %s (%v), want %s", tc.sort, got, err, tc.want)
+		}
+	}
+}
+
+// TestBuildObjectKeepsOrder builds an object of more pairs than
+// json_build_object takes arguments and checks PostgreSQL keeps every key
+// in the order given (a jsonb concatenation would sort them).
+func TestBuildObjectKeepsOrder(t *testing.T) {
+	db, _, _ := testRegistry(t)
+	for _, n := range []int{0, 1, 50, 51, 120} {
+		pairs := make([]string, n)
+		want := make([]string, n)
+		for i := range pairs {
+			key := fmt.Sprintf("k%03d", n-i) // descending, so sorting would show
+			pairs[i] = quoteLiteral(key) + ", " + fmt.Sprint(i)
+			want[i] = fmt.Sprintf("%q:%d", key, i)
+		}
+		var got string
+		if err := db.QueryRow("SELECT (" + buildObject(pairs) + ")::text").Scan(&got); err != nil {
+			t.Fatal(n, err)
+		}
+		got = strings.NewReplacer(" ", "").Replace(got)
+		if w := "{" + strings.Join(want, ",") + "}"; got != w {
+			t.Errorf("%d pairs: got %s, want %s", n, got, w)
+		}
+	}
+}
+
+// TestBackRelationThroughMultiUsesGIN renders a back-relation through a
+// multi relation and asks PostgreSQL for its plan: the relation's GIN
+// index answers it (sequential scans are priced out, so the test shows
+// the index can be used, whatever the tiny table's statistics say).
+func TestBackRelationThroughMultiUsesGIN(t *testing.T) {
+	f := newRenderFixture(t)
+	stmt, args, err := Render(f.snap(), f.admin, Op{Kind: ReadList, Collection: f.posts, Members: []Member{
+		{Key: "in", Kind: BackRelation, Name: f.lists, Field: "items", Rows: &Rows{}, Sub: cols("label")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := f.svc.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	if _, err := tx.Exec("SET LOCAL enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query("EXPLAIN "+stmt, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	index := "ix_" + f.snap().Get(f.lists).Field("items").ID
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "Bitmap Index Scan on "+index) {
+		t.Errorf("the back-relation does not use %s:\n%s", index, text)
+	}
+	t.Logf("%s\n%s", stmt, text)
+}
