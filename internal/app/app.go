@@ -136,6 +136,9 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return files.Policy{MaxSize: snap.MaxFileSize(), Types: snap.AllowedFileTypes()}
 	}
 	filesSvc := files.New(db, store, filePolicy, log)
+	if err := filesSvc.FollowReleases(hub); err != nil {
+		return fail(err)
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()

@@ -1,0 +1,161 @@
+package files_test
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fastcms/internal/apptest"
+)
+
+// fileFieldsCollection creates "docs": doc (one text file of at most 100
+// bytes, kept when dropped) and pics (up to 3 files, deleted when no
+// record refers to them any more); every user may do everything.
+func fileFieldsCollection(t *testing.T, s *apptest.Server, adm account) {
+	t.Helper()
+	r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": "docs", "type": "base",
+		"list_rule": "", "view_rule": "", "create_rule": "", "update_rule": "", "delete_rule": "",
+		"schema": []any{
+			map[string]any{"name": "title", "type": "text"},
+			map[string]any{"name": "doc", "type": "file", "file": map[string]any{"max_size": 100, "mime_types": []any{"text/*"}}},
+			map[string]any{"name": "pics", "type": "file", "file": map[string]any{"max_files": 3, "on_delete": "delete"}},
+		}}, adm.Access)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create collection: %d %s", r.Status, r.Body)
+	}
+	schema := r.JSON(t)["schema"].([]any)
+	validation := map[string]any{"required": false, "unique": false}
+	if diff := apptest.Diff(schema[1:], []any{
+		map[string]any{"name": "doc", "type": "file", "validation": validation, "hidden": false,
+			"file": map[string]any{"max_size": float64(100), "mime_types": []any{"text/*"}, "on_delete": "keep"}},
+		map[string]any{"name": "pics", "type": "file", "validation": validation, "hidden": false,
+			"file": map[string]any{"max_files": float64(3), "on_delete": "delete"}},
+	}, "$.schema"); diff != "" {
+		t.Fatal(diff)
+	}
+}
+
+// A file field takes only ids of files the writer may see that fit its
+// options; expand shows their metadata to those who may see the files;
+// dropping files releases them as the field says.
+func TestFileFields(t *testing.T) {
+	s := apptest.Start(t)
+	adm, u, other := admin(t, s), newUser(t, s), newUser(t, s)
+	fileFieldsCollection(t, s, adm)
+	recs := "/api/v1/collections/docs/records"
+	a := uploaded(t, s, u.Access, "a.txt", []byte("note a"))
+	b := uploaded(t, s, u.Access, "b.txt", []byte("note b"))
+	big := uploaded(t, s, u.Access, "big.txt", bytes.Repeat([]byte("x"), 101))
+	pdf := uploaded(t, s, u.Access, "p.pdf", []byte("%PDF-1.4\nxx"))
+	theirs := uploaded(t, s, other.Access, "o.txt", []byte("theirs"))
+	const missing = "0b8e2a4e-7a9c-4d5e-9f00-000000000001"
+
+	bad := []struct {
+		data  map[string]any
+		field string
+		why   string
+	}{
+		{map[string]any{"doc": theirs}, "doc", "file " + theirs + " not found"},
+		{map[string]any{"doc": missing}, "doc", "file " + missing + " not found"},
+		{map[string]any{"doc": "a.txt"}, "doc", "must be a file id"},
+		{map[string]any{"doc": big}, "doc", "file " + big + " is 101 bytes, more than the 100 allowed"},
+		{map[string]any{"doc": pdf}, "doc", "file " + pdf + " is application/pdf, not one of text/*"},
+		{map[string]any{"pics": []any{a, b, pdf, big}}, "pics", "must have at most 3 files"},
+		{map[string]any{"pics": []any{a, theirs}}, "pics", "file " + theirs + " not found"},
+		{map[string]any{"pics": a}, "pics", "must be a list of file ids"},
+	}
+	for _, c := range bad {
+		r := s.Do(t, http.MethodPost, recs, map[string]any{"data": c.data}, u.Access)
+		apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", c.field+": "+c.why, map[string]string{c.field: c.why})
+	}
+
+	r := s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "one", "doc": a, "pics": []any{b, pdf, b}}}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusCreated, map[string]any{"id": apptest.AnyUUID, "created": apptest.AnyTime, "updated": apptest.AnyTime,
+		"data": map[string]any{"title": "one", "doc": a, "pics": []any{b, pdf}}, "expand": nil})
+	id := r.JSON(t)["id"].(string)
+
+	meta := func(fid, name, mime string, size int) map[string]any { return fileJSON(fid, u.ID, name, mime, size) }
+	r = s.Do(t, http.MethodGet, recs+"/"+id+"?expand=doc,pics", nil, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"id": id, "created": apptest.AnyTime, "updated": apptest.AnyTime,
+		"data": map[string]any{"title": "one", "doc": a, "pics": []any{b, pdf}},
+		"expand": map[string]any{"doc": meta(a, "a.txt", "text/plain; charset=utf-8", 6),
+			"pics": []any{meta(b, "b.txt", "text/plain; charset=utf-8", 6), meta(pdf, "p.pdf", "application/pdf", 11)}}})
+	if url := r.JSON(t)["expand"].(map[string]any)["doc"].(map[string]any)["url"]; url != "/api/v1/files/"+a+"/download" {
+		t.Fatalf("url %v", url)
+	}
+	// Another user sees the record but not the files: their metadata is left out.
+	r = s.Do(t, http.MethodGet, recs+"?expand=pics,doc", nil, other.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"page": float64(1), "per_page": float64(20), "total": float64(1), "total_pages": float64(1),
+		"items": []any{map[string]any{"id": id, "created": apptest.AnyTime, "updated": apptest.AnyTime,
+			"data": map[string]any{"title": "one", "doc": a, "pics": []any{b, pdf}}, "expand": map[string]any{}}}})
+	r = s.Do(t, http.MethodGet, recs+"/"+id+"?expand=doc.title", nil, u.Access)
+	apptest.ExpectError(t, r, http.StatusBadRequest, "bad request", `expand: unknown relation "doc.title"`, nil)
+
+	// Another user's file is refused on update and bulk update too, and
+	// nothing changes.
+	r = s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"doc": theirs}}, u.Access)
+	apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", "doc: file "+theirs+" not found", map[string]string{"doc": "file " + theirs + " not found"})
+	r = s.Do(t, http.MethodPost, recs+"/bulk-update", map[string]any{"record_ids": []any{id}, "data": map[string]any{"pics": []any{theirs}}}, u.Access)
+	apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", "pics: file "+theirs+" not found", map[string]string{"pics": "file " + theirs + " not found"})
+	// The owner of the other file may not use the first user's either.
+	r = s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"pics": []any{a}}}, other.Access)
+	apptest.ExpectError(t, r, http.StatusUnprocessableEntity, "validation failed", "pics: file "+a+" not found", map[string]string{"pics": "file " + a + " not found"})
+
+	// A second record shares pdf; replacing pics releases b (on_delete:
+	// delete) but not pdf, which the second record still holds.
+	r = s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"title": "two", "pics": []any{pdf}}}, u.Access)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("second record: %d %s", r.Status, r.Body)
+	}
+	second := r.JSON(t)["id"].(string)
+	r = s.Do(t, http.MethodPatch, recs+"/"+id, map[string]any{"data": map[string]any{"pics": []any{pdf}, "doc": nil}}, u.Access)
+	if r.Status != http.StatusOK {
+		t.Fatalf("update: %d %s", r.Status, r.Body)
+	}
+	expectFiles(t, s, u, map[string]bool{a: true, b: false, big: true, pdf: true})
+	// Deleting the first record keeps pdf (the second holds it); deleting
+	// the second releases it. doc keeps its files (on_delete: keep).
+	if r = s.Do(t, http.MethodDelete, recs+"/"+id, nil, u.Access); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	expectFiles(t, s, u, map[string]bool{pdf: true})
+	if r = s.Do(t, http.MethodDelete, recs+"/"+second, nil, u.Access); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	expectFiles(t, s, u, map[string]bool{a: true, pdf: false})
+	// An admin may attach any user's file.
+	r = s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"doc": theirs}}, adm.Access)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("admin create: %d %s", r.Status, r.Body)
+	}
+}
+
+// expectFiles checks which files still exist (their row and their bytes).
+func expectFiles(t *testing.T, s *apptest.Server, u account, want map[string]bool) {
+	t.Helper()
+	for id, exists := range want {
+		r := s.Do(t, http.MethodGet, "/api/v1/files/"+id+"/download", nil, u.Access)
+		if got := r.Status == http.StatusOK; got != exists {
+			t.Fatalf("file %s: download %d, want it to exist: %v", id, r.Status, exists)
+		}
+		if !exists {
+			waitGone(t, s, diskPath(id))
+		}
+	}
+}
+
+// waitGone waits for the bytes of a released file to go: the instance
+// removes them when it hears of the committed release.
+func waitGone(t *testing.T, s *apptest.Server, rel string) {
+	t.Helper()
+	path := filepath.Join(s.Config.DataDir, "files", rel)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			return
+		}
+	}
+	t.Fatalf("%s still stored", rel)
+}
