@@ -395,6 +395,10 @@ func (g *generation) selection(oc *graphql.OperationContext, set ast.SelectionSe
 				}
 				break
 			}
+			if field, ok := g.info.files[typeName][f.Name]; ok {
+				n.Kind, n.Field, n.Sub = records.GQLFiles, field, fileSelection(oc, f.Selections)
+				break
+			}
 			n.Kind = records.GQLColumn
 			if cf := ti.coll.Field(f.Name); cf != nil && cf.Relation != nil && f.Definition != nil {
 				sub(records.GQLRelation, f.Definition.Type.Name())

@@ -11,12 +11,12 @@ import (
 	"fastcms/internal/apptest"
 )
 
-// fileFieldsCollection creates "docs": doc (one text file of at most 100
+// fileFieldsCollection creates collection name: doc (one text file of at most 100
 // bytes, kept when dropped) and pics (up to 3 files, deleted when no
 // record refers to them any more); every user may do everything.
-func fileFieldsCollection(t *testing.T, s *apptest.Server, adm account) {
+func fileFieldsCollection(t *testing.T, s *apptest.Server, adm account, name string) {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": "docs", "type": "base",
+	r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": name, "type": "base",
 		"list_rule": "", "view_rule": "", "create_rule": "", "update_rule": "", "delete_rule": "",
 		"schema": []any{
 			map[string]any{"name": "title", "type": "text"},
@@ -44,7 +44,7 @@ func fileFieldsCollection(t *testing.T, s *apptest.Server, adm account) {
 func TestFileFields(t *testing.T) {
 	s := apptest.Start(t)
 	adm, u, other := admin(t, s), newUser(t, s), newUser(t, s)
-	fileFieldsCollection(t, s, adm)
+	fileFieldsCollection(t, s, adm, "docs")
 	recs := "/api/v1/collections/docs/records"
 	a := uploaded(t, s, u.Access, "a.txt", []byte("note a"))
 	b := uploaded(t, s, u.Access, "b.txt", []byte("note b"))
@@ -158,4 +158,52 @@ func waitGone(t *testing.T, s *apptest.Server, rel string) {
 		}
 	}
 	t.Fatalf("%s still stored", rel)
+}
+
+// Through GraphQL, file fields are the ids (String) and a sibling member
+// with the files' metadata; writes check the ids as REST does.
+func TestFileFieldsGraphQL(t *testing.T) {
+	s := apptest.Start(t)
+	adm, u, other := admin(t, s), newUser(t, s), newUser(t, s)
+	fileFieldsCollection(t, s, adm, "gdocs")
+	a := uploaded(t, s, u.Access, "a.txt", []byte("note a"))
+	pdf := uploaded(t, s, u.Access, "p.pdf", []byte("%PDF-1.4\nxx"))
+	theirs := uploaded(t, s, other.Access, "o.txt", []byte("theirs"))
+
+	gqlError := func(op, message string, fields map[string]any) map[string]any {
+		return map[string]any{"data": map[string]any{op: nil}, "errors": []any{map[string]any{"message": message, "path": []any{op},
+			"locations": []any{map[string]any{"line": float64(1), "column": apptest.AnyNumber}}, "extensions": map[string]any{"code": "BAD_USER_INPUT", "fields": fields}}}}
+	}
+	notFound := "file " + theirs + " not found"
+	insert := `mutation($o: gdocs_insert_input!) { insert_gdocs_one(object: $o) { id doc pics } }`
+	r, _ := s.GraphQL(t, insert, map[string]any{"o": map[string]any{"doc": theirs}}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, gqlError("insert_gdocs_one", "doc: "+notFound, map[string]any{"doc": notFound}))
+	r, _ = s.GraphQL(t, `mutation($o: [gdocs_insert_input!]!) { insert_gdocs(objects: $o) { affected_rows } }`,
+		map[string]any{"o": []any{map[string]any{"pics": []any{a}}, map[string]any{"pics": []any{a, theirs}}}}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, gqlError("insert_gdocs", "objects.1.pics: "+notFound, map[string]any{"objects.1.pics": notFound}))
+	r, _ = s.GraphQL(t, insert, map[string]any{"o": map[string]any{"doc": a, "pics": []any{pdf, a}}}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"insert_gdocs_one": map[string]any{
+		"id": apptest.AnyUUID, "doc": a, "pics": []any{pdf, a}}}})
+	id := r.JSON(t)["data"].(map[string]any)["insert_gdocs_one"].(map[string]any)["id"].(string)
+
+	q := `query($id: ID!) { gdocs_by_pk(id: $id) { doc doc_file { __typename id original_filename mime_type size url } pics pics_files { n: original_filename } } }`
+	r, _ = s.GraphQL(t, q, map[string]any{"id": id}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"gdocs_by_pk": map[string]any{
+		"doc": a, "doc_file": map[string]any{"__typename": "file", "id": a, "original_filename": "a.txt", "mime_type": "text/plain; charset=utf-8",
+			"size": float64(6), "url": "/api/v1/files/" + a + "/download"},
+		"pics": []any{pdf, a}, "pics_files": []any{map[string]any{"n": "p.pdf"}, map[string]any{"n": "a.txt"}}}}})
+	// Another user sees the ids but not the files.
+	r, _ = s.GraphQL(t, q, map[string]any{"id": id}, other.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"gdocs_by_pk": map[string]any{
+		"doc": a, "doc_file": nil, "pics": []any{pdf, a}, "pics_files": []any{}}}})
+
+	r, _ = s.GraphQL(t, `mutation($id: ID!, $s: gdocs_set_input!) { update_gdocs_by_pk(pk_columns: {id: $id}, _set: $s) { pics } }`,
+		map[string]any{"id": id, "s": map[string]any{"pics": []any{theirs}}}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, gqlError("update_gdocs_by_pk", "pics: "+notFound, map[string]any{"pics": notFound}))
+	// Deleting the record releases pics' files (on_delete: delete), a too:
+	// that doc (on_delete: keep) held it as well does not count, since no
+	// record refers to it any more.
+	r, _ = s.GraphQL(t, `mutation($id: ID!) { delete_gdocs_by_pk(id: $id) { id } }`, map[string]any{"id": id}, u.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"delete_gdocs_by_pk": map[string]any{"id": id}}})
+	expectFiles(t, s, u, map[string]bool{a: false, pdf: false})
 }

@@ -1,6 +1,11 @@
 package records
 
-import "fastcms/internal/collections"
+import (
+	"strings"
+
+	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+)
 
 // File fields expand too: expand=<file field> embeds the metadata of the
 // files the field holds, as the files API's FileResponse — one object,
@@ -28,35 +33,63 @@ func fileFanOut(f *collections.Field) int {
 	return 1
 }
 
+// fileColumns are the members of a FileResponse (and of GraphQL's file
+// type), in order, each with its SQL over the files row aliased row.
+var fileColumns = []struct {
+	name string
+	sql  func(row string) string
+}{
+	{"id", fileCol("id")}, {"filename", fileCol("filename")}, {"original_filename", fileCol("original_filename")},
+	{"mime_type", fileCol("mime_type")}, {"size", fileCol("size")}, {"collection_name", fileCol("collection_name")},
+	{"record_id", fileCol("record_id")}, {"field_name", fileCol("field_name")}, {"user_id", fileCol("user_id")},
+	{"created", func(row string) string { return collections.TimestampJSON(row + ".created") }},
+	{"updated", func(row string) string { return collections.TimestampJSON(row + ".updated") }},
+	{"url", func(row string) string { return "'/api/v1/files/' || " + row + ".id || '/download'" }},
+}
+
+func fileCol(name string) func(string) string {
+	return func(row string) string { return row + "." + name }
+}
+
 // fileJSON is the FileResponse of the files row aliased row.
 func fileJSON(row string) string {
-	col := func(name string) string { return row + "." + name }
-	return "json_build_object('id', " + col("id") + ", 'filename', " + col("filename") + ", 'original_filename', " + col("original_filename") +
-		", 'mime_type', " + col("mime_type") + ", 'size', " + col("size") + ", 'collection_name', " + col("collection_name") +
-		", 'record_id', " + col("record_id") + ", 'field_name', " + col("field_name") + ", 'user_id', " + col("user_id") +
-		", 'created', " + collections.TimestampJSON(col("created")) + ", 'updated', " + collections.TimestampJSON(col("updated")) +
-		", 'url', '/api/v1/files/' || " + col("id") + " || '/download')"
+	pairs := make([]string, len(fileColumns))
+	for i, c := range fileColumns {
+		pairs[i] = "'" + c.name + "', " + c.sql(row)
+	}
+	return "json_build_object(" + strings.Join(pairs, ", ") + ")"
 }
 
 // files is the value of a file field's expand key for the row aliased
 // row: a scalar subquery yielding a FileResponse, an array of them, or NULL.
 func (b *expandBuilder) files(n *expandNode, row string) string {
 	e := b.alias("f")
-	seen := "TRUE"
-	if p := n.target.p; !p.IsAdmin() {
-		seen = "FALSE"
-		if p != nil {
-			seen = e + ".user_id = " + b.a.add(p.UserID) + "::uuid"
-		}
+	return filesOf(n.field, colOf(row, n.field.Name), e, fileJSON(e), fileSeen(b.a, n.target.p, e))
+}
+
+// fileSeen is the condition that p may see the files row aliased row: the
+// files API's visibility (their own, every file for an admin).
+func fileSeen(a *args, p *auth.Principal, row string) string {
+	switch {
+	case p.IsAdmin():
+		return "TRUE"
+	case p == nil:
+		return "FALSE"
 	}
-	// Values written before file fields were checked may not be ids; they
-	// match nothing rather than fail the cast.
-	ids := colOf(row, n.field.Name)
-	if !n.field.Multi() {
-		return "(SELECT " + fileJSON(e) + " FROM files " + e + " WHERE " + e + ".id = CASE WHEN " + ids + " ~ " + quoteLiteral(uuidPattern) +
+	return row + ".user_id = " + a.add(p.UserID) + "::uuid"
+}
+
+// filesOf is a scalar subquery rendering, as obj over the files rows
+// aliased e that pass seen, the files that ids (the column of file field
+// f) holds: one, or for a multi field an array in the order of the ids
+// (NULL when none shows). Values written before file fields were checked
+// may not be ids; they match nothing rather than fail the cast.
+func filesOf(f *collections.Field, ids, e, obj, seen string) string {
+	if !f.Multi() {
+		return "(SELECT " + obj + " FROM files " + e + " WHERE " + e + ".id = CASE WHEN " + ids + " ~ " + quoteLiteral(uuidPattern) +
 			" THEN " + ids + "::uuid END AND " + seen + ")"
 	}
-	return "(SELECT json_agg(" + fileJSON(e) + " ORDER BY array_position(" + ids + ", " + e + ".id::text)) FROM files " + e +
+	return "(SELECT json_agg(" + obj + " ORDER BY array_position(" + ids + ", " + e + ".id::text)) FROM files " + e +
 		" WHERE " + e + ".id = ANY(ARRAY(SELECT x::uuid FROM unnest(" + ids + ") x WHERE x ~ " + quoteLiteral(uuidPattern) + ")) AND " + seen + ")"
 }
 

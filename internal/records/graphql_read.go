@@ -47,6 +47,7 @@ const (
 	GQLAffectedRows                 // mutation response affected_rows
 	GQLReturning                    // mutation response returning; Sub is a record selection
 	GQLBackAggregate                // X_aggregate of the records of collection Name whose relation Field points here; Args apply
+	GQLFiles                        // the files of file field Field (graphql_files.go); Sub selects members of the file type
 )
 
 // GQLSel is one selected member: its response key (the alias), what it is,
@@ -454,6 +455,8 @@ func (b *gqlBuilder) member(sc *scope, n GQLSel) (string, error) {
 		}
 		return "COALESCE((SELECT json_agg(" + obj + " ORDER BY array_position(" + qcol(row, f.Name) + ", " + qcol(tr, "id") + "))" +
 			from + qcol(tr, "id") + " = ANY(" + qcol(row, f.Name) + ") AND " + rule + "), '[]'::json)", nil
+	case GQLFiles:
+		return b.fileMember(sc, n), nil
 	case GQLBackRelation, GQLBackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
