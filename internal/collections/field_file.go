@@ -126,9 +126,6 @@ func validMediaRange(t string) bool {
 	return err == nil && len(params) == 0 && mt == strings.ToLower(typ+"/"+sub)
 }
 
-// Shape: file ids are text (a list with max_files above 1) and do not sort.
-func (fileType) Shape(f *Field) Shape { return Shape{Scalar: ScalarText, List: f.Multi()} }
-
 // Refs lists the file ids of a parsed value.
 func (fileType) Refs(_ *Field, v any) []string {
 	switch x := v.(type) {
@@ -146,18 +143,23 @@ func (fileType) Admit(f *Field, o Object) string {
 	if opts.MaxSize > 0 && o.Size > opts.MaxSize {
 		return fmt.Sprintf("file %s is %d bytes, more than the %d allowed", o.ID, o.Size, opts.MaxSize)
 	}
-	if len(opts.MimeTypes) > 0 && !MediaTypeAllowed(opts.MimeTypes, o.MimeType) {
+	if !MediaTypeAllowed(opts.MimeTypes, o.MimeType) {
 		return fmt.Sprintf("file %s is %s, not one of %s", o.ID, o.MimeType, strings.Join(opts.MimeTypes, ", "))
 	}
 	return ""
 }
 
-// MediaTypeAllowed reports whether media type t is one of allowed, exactly
-// or by a "family/*" entry.
+// MediaTypeAllowed reports whether media type t (parameters aside) is one
+// of allowed, exactly or by a "family/*" entry; an empty list allows all.
 func MediaTypeAllowed(allowed []string, t string) bool {
-	family, _, _ := strings.Cut(t, "/")
+	if len(allowed) == 0 {
+		return true
+	}
+	mt, _, _ := strings.Cut(t, ";")
+	mt = strings.TrimSpace(mt)
+	family, _, _ := strings.Cut(mt, "/")
 	for _, a := range allowed {
-		if a == t || a == family+"/*" {
+		if a == mt || a == family+"/*" {
 			return true
 		}
 	}
