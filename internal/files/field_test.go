@@ -166,6 +166,12 @@ func TestFileFieldsGraphQL(t *testing.T) {
 	s := apptest.Start(t)
 	adm, u, other := admin(t, s), newUser(t, s), newUser(t, s)
 	fileFieldsCollection(t, s, adm, "gdocs")
+	r, _ := s.GraphQL(t, `{ collection(name: "gdocs") { schema { name file { max_files mime_types max_size on_delete } } } }`, nil, adm.Access)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"collection": map[string]any{"schema": []any{
+		map[string]any{"name": "title", "file": nil},
+		map[string]any{"name": "doc", "file": map[string]any{"max_files": nil, "mime_types": []any{"text/*"}, "max_size": float64(100), "on_delete": "keep"}},
+		map[string]any{"name": "pics", "file": map[string]any{"max_files": float64(3), "mime_types": nil, "max_size": nil, "on_delete": "delete"}},
+	}}}})
 	a := uploaded(t, s, u.Access, "a.txt", []byte("note a"))
 	pdf := uploaded(t, s, u.Access, "p.pdf", []byte("%PDF-1.4\nxx"))
 	theirs := uploaded(t, s, other.Access, "o.txt", []byte("theirs"))
@@ -176,7 +182,7 @@ func TestFileFieldsGraphQL(t *testing.T) {
 	}
 	notFound := "file " + theirs + " not found"
 	insert := `mutation($o: gdocs_insert_input!) { insert_gdocs_one(object: $o) { id doc pics } }`
-	r, _ := s.GraphQL(t, insert, map[string]any{"o": map[string]any{"doc": theirs}}, u.Access)
+	r, _ = s.GraphQL(t, insert, map[string]any{"o": map[string]any{"doc": theirs}}, u.Access)
 	apptest.ExpectJSON(t, r, http.StatusOK, gqlError("insert_gdocs_one", "doc: "+notFound, map[string]any{"doc": notFound}))
 	r, _ = s.GraphQL(t, `mutation($o: [gdocs_insert_input!]!) { insert_gdocs(objects: $o) { affected_rows } }`,
 		map[string]any{"o": []any{map[string]any{"pics": []any{a}}, map[string]any{"pics": []any{a, theirs}}}}, u.Access)
