@@ -126,6 +126,14 @@ func TestFileFields(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	expectFiles(t, s, u, map[string]bool{a: true, pdf: false})
+	// CSV import checks the ids too, naming the rows, and imports nothing.
+	csv := "title,doc,pics\nx,,\ny," + a + ",\"[\"\"" + theirs + "\"\"]\"\nz,,\"[\"\"" + theirs + "\"\"]\"\n"
+	body, ct := multipartBody(t, part{name: "file", filename: "docs.csv", body: []byte(csv)})
+	r = send(t, s, http.MethodPost, recs+"/import/csv", body, u.Access, "Content-Type", ct)
+	why := "file " + theirs + " not found"
+	apptest.ExpectJSON(t, r, http.StatusUnprocessableEntity, map[string]any{"error": "validation failed",
+		"message": "row 3: pics: " + why + "; nothing was imported", "details": map[string]any{"fields": map[string]any{"pics": why},
+			"total": float64(3), "errors": []any{map[string]any{"row": float64(3), "error": "pics: " + why}, map[string]any{"row": float64(4), "error": "pics: " + why}}}})
 	// An admin may attach any user's file.
 	r = s.Do(t, http.MethodPost, recs, map[string]any{"data": map[string]any{"doc": theirs}}, adm.Access)
 	if r.Status != http.StatusCreated {
