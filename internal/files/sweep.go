@@ -22,7 +22,9 @@ const sweepBatch = 500
 // Sweep removes blobs older than minAge that no files row names: the
 // bytes of an upload whose server died before its row was written, of a
 // deletion whose blob removal failed, and the cached thumbnails of
-// deleted files. It returns how many it removed.
+// deleted files; and, where the store has them, the unfinished writes
+// started before minAge (S3 multipart uploads of a server that died
+// mid-upload). It returns how many blobs and writes it removed.
 // Every instance may run it; deleting twice is harmless.
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
 	cutoff := time.Now().Add(-minAge)
@@ -69,6 +71,14 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 	})
 	if err == nil {
 		err = flush()
+	}
+	if a, ok := s.store.(storage.StaleAborter); ok && err == nil {
+		var n int
+		n, err = a.AbortStale(ctx, cutoff)
+		if n > 0 {
+			s.log.InfoContext(ctx, "aborted unfinished uploads", "count", n)
+		}
+		removed += n
 	}
 	return removed, err
 }
