@@ -21,6 +21,9 @@ type File struct {
 	RecordID         *string   `bun:"record_id"`
 	FieldName        *string   `bun:"field_name"`
 	UserID           *string   `bun:"user_id,type:uuid"`
+	// Backend is the storage backend holding the bytes; nil for files
+	// stored before backends were recorded (the instance's current one).
+	Backend *string `bun:"backend"`
 	Created          time.Time `bun:"created,notnull"`
 	Updated          time.Time `bun:"updated,notnull"`
 }

@@ -18,8 +18,12 @@ func (s *Service) FollowReleases(hub *notify.Hub) error {
 		if !storage.ValidKey(key) {
 			return
 		}
-		if err := s.store.Delete(context.Background(), key); err != nil {
-			s.log.Error("released file's bytes not removed", "key", key, "err", err)
+		// The row, and with it the backend, is gone: every backend
+		// deletes the key, which only one holds.
+		for name, st := range s.stores.All {
+			if err := st.Delete(context.Background(), key); err != nil {
+				s.log.Error("released file's bytes not removed", "key", key, "backend", name, "err", err)
+			}
 		}
 	})
 	return err

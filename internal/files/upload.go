@@ -97,7 +97,7 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in U
 	now := time.Now()
 	f := &dbmodel.File{
 		ID: id, Filename: id, OriginalFilename: CleanName(in.Filename),
-		MimeType: mimeType, Size: size, SHA256: sum,
+		MimeType: mimeType, Size: size, SHA256: sum, Backend: &s.stores.Current,
 		CollectionName: meta.CollectionName, RecordID: meta.RecordID, FieldName: meta.FieldName,
 		UserID: &p.UserID, Created: now, Updated: now,
 	}
