@@ -8,9 +8,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/http"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/uptrace/bun"
 
