@@ -26,7 +26,7 @@ func TestSettingsREST(t *testing.T) {
 		"email": map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
 		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false),
 			"webhook_allow_private_targets": entry(false, descHooks, "default", false)},
-		"storage": map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)},
+		"storage": withStorageBackend(map[string]any{"max_file_size": entry(10485760, descFileSize, "default", false), "allowed_file_types": entry([]any{}, descFileTypes, "default", false)}),
 		"custom":  map[string]any{},
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
@@ -54,10 +54,10 @@ func TestSettingsREST(t *testing.T) {
 		"new_editor":     entry("off", "the new editor", "database", false),
 		"stripe_api_key": entry(nil, "", "database", true),
 	})
-	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/storage", nil, root.Access), http.StatusOK, map[string]any{
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/storage", nil, root.Access), http.StatusOK, withStorageBackend(map[string]any{
 		"max_file_size":      entry(2048, descFileSize, "database", false),
 		"allowed_file_types": entry([]any{}, descFileTypes, "default", false),
-	})
+	}))
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/settings/mail", nil, root.Access), http.StatusNotFound, "not found",
 		`no settings category "mail" (categories: app, email, security, storage, custom)`, nil)
 
