@@ -151,16 +151,7 @@ func TestRecordsCSVRoundTrip(t *testing.T) {
 	for _, name := range []string{src, dst} {
 		createCollection(t, s, root.Access, map[string]any{"name": name, "schema": schema, "list_rule": "", "view_rule": ""})
 	}
-	// File fields take ids of files the writer may see: two uploads.
-	var files []string
-	for _, name := range []string{"a.txt", "b.txt"} {
-		body, ct := csvForm(t, "file "+name)
-		r := s.Do(t, http.MethodPost, "/api/v1/files", strings.NewReader(body), root.Access, "Content-Type", ct)
-		if r.Status != http.StatusCreated {
-			t.Fatalf("upload: %d %s", r.Status, r.Body)
-		}
-		files = append(files, r.JSON(t)["id"].(string))
-	}
+	files := []string{uploadedFile(t, s, root.Access, "a.txt"), uploadedFile(t, s, root.Access, "b.txt")}
 	rows := []map[string]any{
 		{"title": `He said "hi", then left`, "body": "line1\nline2\n", "score": -5, "done": true, "mail": "a@b.io", "site": "https://x.io/p?q=1,2",
 			"day": "2026-11-24", "at": "2026-11-24T10:00:00.123Z", "color": "=green", "tags": []any{"b", "+d"}, "author": ann,
