@@ -48,7 +48,7 @@ func admitFiles(ctx context.Context, q querier, p *auth.Principal, f *collection
 		return "", "", nil
 	}
 	var owner any
-	if !p.IsAdmin() && p != nil {
+	if p != nil && !p.IsAdmin() {
 		owner = p.UserID
 	}
 	rows, err := q.QueryContext(ctx, "SELECT id::text, mime_type, size FROM files WHERE id = ANY($1::uuid[]) AND ($2::boolean OR user_id = $3::uuid)",
@@ -106,10 +106,10 @@ func (run *importRun) checkFiles(ctx context.Context, tx *sql.Tx, ids []string) 
 			return err
 		}
 		bad, why, err := admitFiles(ctx, tx, run.sc.p, f, l, refs)
-		if err != nil || why == "" {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if why == "" {
 			continue
 		}
 		var holders []string
