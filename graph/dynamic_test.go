@@ -15,6 +15,7 @@ type shop struct {
 	people, items string
 	ann, bob      string // people ids
 	a, b, c       string // item ids
+	file          string // the file of item a
 }
 
 func newShop(t *testing.T, s *apptest.Server, token string) shop {
@@ -33,9 +34,10 @@ func newShop(t *testing.T, s *apptest.Server, token string) shop {
 		{name: "file", type: "file"}, {name: "meta", type: "json"}]`, sh.people, sh.people), open)
 	sh.ann = insert(t, s, token, sh.people, map[string]any{"name": "Ann"})
 	sh.bob = insert(t, s, token, sh.people, map[string]any{"name": "Bob"})
+	sh.file = uploadFile(t, s, token, "f1.txt")
 	sh.a = insert(t, s, token, sh.items, map[string]any{"title": "Apple pie", "body": "<p>x</p>", "score": 1.5, "done": true, "mail": "a@x.io",
 		"site": "https://a.io", "day": "2026-01-02", "at": "2026-01-02T10:00:00Z", "color": "red", "tags": []any{"a", "b"},
-		"owner": sh.ann, "readers": []any{sh.bob, sh.ann}, "file": "f1", "meta": map[string]any{"k": 1, "list": []any{"x"}}})
+		"owner": sh.ann, "readers": []any{sh.bob, sh.ann}, "file": sh.file, "meta": map[string]any{"k": 1, "list": []any{"x"}}})
 	sh.b = insert(t, s, token, sh.items, map[string]any{"title": "banana", "score": 7, "done": false, "day": "2026-03-04",
 		"at": "2026-03-04T10:00:00Z", "color": "green", "tags": []any{"c"}, "owner": sh.bob, "meta": map[string]any{"j": true}})
 	sh.c = insert(t, s, token, sh.items, map[string]any{"title": "Cherry", "score": 3})
@@ -53,7 +55,7 @@ func TestDynamicFieldTypes(t *testing.T) {
 	expectJSON(t, d[sh.items+"_by_pk"], map[string]any{"id": sh.a, "title": "Apple pie", "body": "<p>x</p>", "score": 1.5, "done": true,
 		"mail": "a@x.io", "site": "https://a.io", "day": "2026-01-02", "at": "2026-01-02T10:00:00.000Z", "color": "red",
 		"tags": []any{"a", "b"}, "owner": map[string]any{"id": sh.ann, "name": "Ann"},
-		"readers": []any{map[string]any{"name": "Bob"}, map[string]any{"name": "Ann"}}, "file": "f1",
+		"readers": []any{map[string]any{"name": "Bob"}, map[string]any{"name": "Ann"}}, "file": sh.file,
 		"meta": map[string]any{"k": 1.0, "list": []any{"x"}}, "created": apptest.AnyTime, "updated": apptest.AnyTime})
 	// Absent values are null, lists empty; a missing record is null.
 	d = must(t, s, root.Access, q, map[string]any{"id": sh.c})

@@ -72,6 +72,8 @@ type dynInfo struct {
 	// X_aggregate) to what they run, as the Query fields of the same name.
 	live map[string]rootOp
 	back map[string]map[string]backRelation // record type → field → relation
+	// files maps record type → file metadata member → file field (dynfiles.go).
+	files map[string]map[string]string
 }
 
 // prelude holds the run-time schema's shared types.
@@ -200,7 +202,7 @@ func comparisonType(snap *collections.Snapshot, f *collections.Field) string {
 
 // collectionSDL writes every collection's types and root fields.
 func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
-	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, subscription: map[string]*collections.Collection{}, live: map[string]rootOp{}, back: map[string]map[string]backRelation{}}
+	info := &dynInfo{types: map[string]typeInfo{}, query: map[string]rootOp{}, mutation: map[string]rootOp{}, subscription: map[string]*collections.Collection{}, live: map[string]rootOp{}, back: map[string]map[string]backRelation{}, files: map[string]map[string]string{}}
 	var b strings.Builder
 	var query, mutation, subscription strings.Builder
 	w := func(sb *strings.Builder, format string, a ...any) { fmt.Fprintf(sb, format, a...) }
@@ -220,6 +222,13 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 				continue
 			}
 			w(&b, "  %s: %s\n", f.Name, t)
+			if name, sdl := fileMember(f); name != "" {
+				if info.files[n] == nil {
+					info.files[n] = map[string]string{}
+				}
+				info.files[n][name] = f.Name
+				b.WriteString(sdl)
+			}
 			writable = append(writable, f)
 			if collections.ShapeOf(f).Numeric {
 				numbers = append(numbers, f)

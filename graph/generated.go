@@ -150,12 +150,20 @@ type ComplexityRoot struct {
 	}
 
 	Collection_field struct {
+		File       func(childComplexity int) int
 		Hidden     func(childComplexity int) int
 		Name       func(childComplexity int) int
 		Relation   func(childComplexity int) int
 		Select     func(childComplexity int) int
 		Type       func(childComplexity int) int
 		Validation func(childComplexity int) int
+	}
+
+	Field_file struct {
+		MaxFiles  func(childComplexity int) int
+		MaxSize   func(childComplexity int) int
+		MimeTypes func(childComplexity int) int
+		OnDelete  func(childComplexity int) int
 	}
 
 	Field_relation struct {
@@ -1122,6 +1130,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Collection.ViewRule(childComplexity), true
 
+	case "collection_field.file":
+		if e.ComplexityRoot.Collection_field.File == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Collection_field.File(childComplexity), true
 	case "collection_field.hidden":
 		if e.ComplexityRoot.Collection_field.Hidden == nil {
 			break
@@ -1158,6 +1172,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Collection_field.Validation(childComplexity), true
+
+	case "field_file.max_files":
+		if e.ComplexityRoot.Field_file.MaxFiles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_file.MaxFiles(childComplexity), true
+	case "field_file.max_size":
+		if e.ComplexityRoot.Field_file.MaxSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_file.MaxSize(childComplexity), true
+	case "field_file.mime_types":
+		if e.ComplexityRoot.Field_file.MimeTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_file.MimeTypes(childComplexity), true
+	case "field_file.on_delete":
+		if e.ComplexityRoot.Field_file.OnDelete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Field_file.OnDelete(childComplexity), true
 
 	case "field_relation.cascade_delete":
 		if e.ComplexityRoot.Field_relation.CascadeDelete == nil {
@@ -1772,6 +1811,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("collection_field_input", ec.unmarshalInputcollection_field_input),
+			graphql.NewInputUnmarshaler("field_file_input", ec.unmarshalInputfield_file_input),
 			graphql.NewInputUnmarshaler("field_relation_input", ec.unmarshalInputfield_relation_input),
 			graphql.NewInputUnmarshaler("field_select_input", ec.unmarshalInputfield_select_input),
 			graphql.NewInputUnmarshaler("field_validation_input", ec.unmarshalInputfield_validation_input),
@@ -2207,6 +2247,7 @@ type collection_field {
   validation: field_validation!
   relation: field_relation
   select: field_select
+  file: field_file
   hidden: Boolean!
 }
 
@@ -2232,12 +2273,22 @@ type field_select {
   max_select: Int
 }
 
+"A file field's options (REST FieldSchema.file)."
+type field_file {
+  max_files: Int
+  mime_types: [String!]
+  max_size: Float
+  "keep or delete: what happens to a file a record drops"
+  on_delete: String!
+}
+
 input collection_field_input {
   name: String!
   type: String!
   validation: field_validation_input
   relation: field_relation_input
   select: field_select_input
+  file: field_file_input
   hidden: Boolean
   "in an update, the field this one was"
   rename_from: String
@@ -2263,6 +2314,13 @@ input field_relation_input {
 input field_select_input {
   values: [String!]!
   max_select: Int
+}
+
+input field_file_input {
+  max_files: Int
+  mime_types: [String!]
+  max_size: Float
+  on_delete: String
 }
 
 "A setting: an entry of the REST listing, with its key and category."
@@ -2503,10 +2561,26 @@ func (ec *executionContext) childFields_collection_field(ctx context.Context, fi
 		return ec.fieldContext_collection_field_relation(ctx, field)
 	case "select":
 		return ec.fieldContext_collection_field_select(ctx, field)
+	case "file":
+		return ec.fieldContext_collection_field_file(ctx, field)
 	case "hidden":
 		return ec.fieldContext_collection_field_hidden(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type collection_field", field.Name)
+}
+
+func (ec *executionContext) childFields_field_file(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "max_files":
+		return ec.fieldContext_field_file_max_files(ctx, field)
+	case "mime_types":
+		return ec.fieldContext_field_file_mime_types(ctx, field)
+	case "max_size":
+		return ec.fieldContext_field_file_max_size(ctx, field)
+	case "on_delete":
+		return ec.fieldContext_field_file_on_delete(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type field_file", field.Name)
 }
 
 func (ec *executionContext) childFields_field_relation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8269,6 +8343,38 @@ func (ec *executionContext) fieldContext_collection_field_select(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _collection_field_file(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_collection_field_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.File, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FieldFile) graphql.Marshaler {
+			return ec.marshalOfield_file2ᚖfastcmsᚋgraphᚋmodelᚐFieldFile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_collection_field_file(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "collection_field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_field_file(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _collection_field_hidden(ctx context.Context, field graphql.CollectedField, obj *model.CollectionField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8290,6 +8396,98 @@ func (ec *executionContext) _collection_field_hidden(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_collection_field_hidden(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("collection_field", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _field_file_max_files(ctx context.Context, field graphql.CollectedField, obj *model.FieldFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_file_max_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxFiles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_file_max_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_file", field, false, false, "Int")
+}
+
+func (ec *executionContext) _field_file_mime_types(ctx context.Context, field graphql.CollectedField, obj *model.FieldFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_file_mime_types(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MimeTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_file_mime_types(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_file", field, false, false, "String")
+}
+
+func (ec *executionContext) _field_file_max_size(ctx context.Context, field graphql.CollectedField, obj *model.FieldFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_file_max_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_field_file_max_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_file", field, false, false, "Float")
+}
+
+func (ec *executionContext) _field_file_on_delete(ctx context.Context, field graphql.CollectedField, obj *model.FieldFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_field_file_on_delete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnDelete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_field_file_on_delete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("field_file", field, false, false, "String")
 }
 
 func (ec *executionContext) _field_relation_collection(ctx context.Context, field graphql.CollectedField, obj *model.FieldRelation) (ret graphql.Marshaler) {
@@ -10597,7 +10795,7 @@ func (ec *executionContext) unmarshalInputcollection_field_input(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "type", "validation", "relation", "select", "hidden", "rename_from"}
+	fieldsInOrder := [...]string{"name", "type", "validation", "relation", "select", "file", "hidden", "rename_from"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10639,6 +10837,13 @@ func (ec *executionContext) unmarshalInputcollection_field_input(ctx context.Con
 				return it, err
 			}
 			it.Select = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalOfield_file_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldFileInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
 		case "hidden":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hidden"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -10667,6 +10872,69 @@ func (ec *executionContext) unmarshalInputcollection_field_input(ctx context.Con
 func Unmarshalcollection_field_input(ctx context.Context, raw any) (model.CollectionFieldInput, error) {
 	var out model.CollectionFieldInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "collection_field_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputfield_file_input(ctx context.Context, obj any) (model.FieldFileInput, error) {
+	var it model.FieldFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"max_files", "mime_types", "max_size", "on_delete"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "max_files":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max_files"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxFiles = data
+		case "mime_types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mime_types"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MimeTypes = data
+		case "max_size":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("max_size"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSize = data
+		case "on_delete":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on_delete"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnDelete = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalfield_file_input unmarshals raw into the field_file_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalfield_file_input(ctx context.Context, raw any) (model.FieldFileInput, error) {
+	var out model.FieldFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "field_file_input", raw, &out)
 	return out, err
 }
 
@@ -12030,8 +12298,61 @@ func (ec *executionContext) _collection_field(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "file":
+			out.Values[i] = ec._collection_field_file(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "hidden":
 			out.Values[i] = ec._collection_field_hidden(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var field_fileImplementors = []string{"field_file"}
+
+func (ec *executionContext) _field_file(ctx context.Context, sel ast.SelectionSet, obj *model.FieldFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, field_fileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("field_file")
+		case "max_files":
+			out.Values[i] = ec._field_file_max_files(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mime_types":
+			out.Values[i] = ec._field_file_mime_types(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max_size":
+			out.Values[i] = ec._field_file_max_size(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "on_delete":
+			out.Values[i] = ec._field_file_on_delete(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13833,6 +14154,21 @@ func (ec *executionContext) unmarshalOcollection_field_input2ᚕᚖfastcmsᚋgra
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOfield_file2ᚖfastcmsᚋgraphᚋmodelᚐFieldFile(ctx context.Context, sel ast.SelectionSet, v *model.FieldFile) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._field_file(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOfield_file_input2ᚖfastcmsᚋgraphᚋmodelᚐFieldFileInput(ctx context.Context, v any) (*model.FieldFileInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputfield_file_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOfield_relation2ᚖfastcmsᚋgraphᚋmodelᚐFieldRelation(ctx context.Context, sel ast.SelectionSet, v *model.FieldRelation) graphql.Marshaler {

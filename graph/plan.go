@@ -237,6 +237,10 @@ func (g *generation) selection(ctx context.Context, oc *graphql.OperationContext
 				}
 				break
 			}
+			if field, ok := g.info.files[typeName][f.Name]; ok {
+				n.Kind, n.Field, n.Sub = records.Files, field, fileSelection(oc, f.Selections)
+				break
+			}
 			n.Kind = records.Column
 			if cf := ti.coll.Field(f.Name); cf != nil && cf.Relation != nil && f.Definition != nil {
 				sub(records.Relation, f.Definition.Type.Name())

@@ -67,6 +67,13 @@ func toCollection(c *collections.Collection) *model.Collection {
 		if f.Select != nil {
 			mf.Select = &model.FieldSelect{Values: f.Select.Values, MaxSelect: nonZero(f.Select.MaxSelect)}
 		}
+		if o := f.File; o != nil {
+			mf.File = &model.FieldFile{MaxFiles: nonZero(o.MaxFiles), MimeTypes: o.MimeTypes, OnDelete: o.OnDelete}
+			if o.MaxSize > 0 {
+				size := float64(o.MaxSize)
+				mf.File.MaxSize = &size
+			}
+		}
 		fields[i] = mf
 	}
 	options := c.Options

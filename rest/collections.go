@@ -14,6 +14,7 @@ type fieldResponse struct {
 	Validation collections.Validation     `json:"validation"`
 	Relation   *relationResponse          `json:"relation,omitempty"`
 	Select     *collections.SelectOptions `json:"select,omitempty"`
+	File       *collections.FileOptions   `json:"file,omitempty"`
 	Hidden     bool                       `json:"hidden"`
 }
 
@@ -42,7 +43,7 @@ func newCollection(c **collections.Collection) collectionResponse {
 	col := *c
 	fields := make([]fieldResponse, len(col.Fields))
 	for i, f := range col.Fields {
-		fields[i] = fieldResponse{Name: f.Name, Type: f.Type, Validation: f.Validation, Select: f.Select, Hidden: f.Hidden}
+		fields[i] = fieldResponse{Name: f.Name, Type: f.Type, Validation: f.Validation, Select: f.Select, File: f.File, Hidden: f.Hidden}
 		if f.Relation != nil {
 			fields[i].Relation = &relationResponse{Collection: f.Relation.Collection, CascadeDelete: f.Relation.CascadeDelete, MaxSelect: f.Relation.MaxSelect}
 		}

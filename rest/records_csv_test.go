@@ -151,11 +151,12 @@ func TestRecordsCSVRoundTrip(t *testing.T) {
 	for _, name := range []string{src, dst} {
 		createCollection(t, s, root.Access, map[string]any{"name": name, "schema": schema, "list_rule": "", "view_rule": ""})
 	}
+	files := []string{uploadedFile(t, s, root.Access, "a.txt"), uploadedFile(t, s, root.Access, "b.txt")}
 	rows := []map[string]any{
 		{"title": `He said "hi", then left`, "body": "line1\nline2\n", "score": -5, "done": true, "mail": "a@b.io", "site": "https://x.io/p?q=1,2",
 			"day": "2026-11-24", "at": "2026-11-24T10:00:00.123Z", "color": "=green", "tags": []any{"b", "+d"}, "author": ann,
-			"readers": []any{bob, ann}, "file": "f1", "meta": map[string]any{"k": []any{1, "two", nil}, "q": "=1+1"}},
-		{"title": "=1+1", "body": "+x", "score": -0.25, "done": false, "mail": "x@b.io", "color": "-blue", "tags": []any{}, "meta": "=SUM(A1)", "file": "@z"},
+			"readers": []any{bob, ann}, "file": files[0], "meta": map[string]any{"k": []any{1, "two", nil}, "q": "=1+1"}},
+		{"title": "=1+1", "body": "+x", "score": -0.25, "done": false, "mail": "x@b.io", "color": "-blue", "tags": []any{}, "meta": "=SUM(A1)", "file": files[1]},
 		{"title": "-y", "body": "@z", "score": 1e21, "meta": []any{1, 2.5, "x"}, "at": "1999-12-31T23:59:59.999-05:00"},
 		{"title": "\tTab", "body": "'=already quoted", "score": 1e-7, "meta": 0},
 		{"title": "'plain quote", "body": "''+two quotes", "score": 123456789.125, "meta": true},

@@ -45,7 +45,7 @@ func TestRecordFieldTypesRoundTrip(t *testing.T) {
 
 	data := map[string]any{"title": "Hello", "body": "<p>hi ☃</p>", "score": 2.5, "done": true, "mail": "a@b.io", "site": "https://x.io/p?q=1",
 		"day": "2026-11-24", "at": "2026-11-24T10:00:00.123+01:00", "color": "red", "tags": []any{"b", "a", "b"}, "author": ann,
-		"readers": []any{bob, ann}, "file": "f1", "meta": map[string]any{"k": []any{1.0, "two", nil}}}
+		"readers": []any{bob, ann}, "file": uploadedFile(t, s, root.Access, "f1.txt"), "meta": map[string]any{"k": []any{1.0, "two", nil}}}
 	r := s.Do(t, http.MethodPost, "/api/v1/collections/"+name+"/records", map[string]any{"data": data}, root.Access)
 	want := map[string]any{}
 	for k, v := range data {

@@ -79,6 +79,7 @@ type CollectionField struct {
 	Validation *FieldValidation `json:"validation"`
 	Relation   *FieldRelation   `json:"relation,omitempty"`
 	Select     *FieldSelect     `json:"select,omitempty"`
+	File       *FieldFile       `json:"file,omitempty"`
 	Hidden     bool             `json:"hidden"`
 }
 
@@ -88,9 +89,26 @@ type CollectionFieldInput struct {
 	Validation *FieldValidationInput `json:"validation,omitempty"`
 	Relation   *FieldRelationInput   `json:"relation,omitempty"`
 	Select     *FieldSelectInput     `json:"select,omitempty"`
+	File       *FieldFileInput       `json:"file,omitempty"`
 	Hidden     *bool                 `json:"hidden,omitempty"`
 	// in an update, the field this one was
 	RenameFrom *string `json:"rename_from,omitempty"`
+}
+
+// A file field's options (REST FieldSchema.file).
+type FieldFile struct {
+	MaxFiles  *int     `json:"max_files,omitempty"`
+	MimeTypes []string `json:"mime_types,omitempty"`
+	MaxSize   *float64 `json:"max_size,omitempty"`
+	// keep or delete: what happens to a file a record drops
+	OnDelete string `json:"on_delete"`
+}
+
+type FieldFileInput struct {
+	MaxFiles  *int     `json:"max_files,omitempty"`
+	MimeTypes []string `json:"mime_types,omitempty"`
+	MaxSize   *float64 `json:"max_size,omitempty"`
+	OnDelete  *string  `json:"on_delete,omitempty"`
 }
 
 type FieldRelation struct {

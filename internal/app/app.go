@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -128,15 +129,19 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		return fail(err)
 	}
 	a.onClose(func() error { webhookSvc.Close(); return nil })
-	store, err := newStore(cfg)
+	stores, err := newStores(cfg, settingsSvc.Current())
 	if err != nil {
 		return fail(err)
 	}
+	store := stores.All[stores.Current]
 	filePolicy := func() files.Policy {
 		snap := settingsSvc.Current()
 		return files.Policy{MaxSize: snap.MaxFileSize(), Types: snap.AllowedFileTypes()}
 	}
-	filesSvc := files.New(db, store, filePolicy, log)
+	filesSvc := files.New(db, stores, filePolicy, log)
+	if err := filesSvc.FollowReleases(hub); err != nil {
+		return fail(err)
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
@@ -206,14 +211,28 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	return a, nil
 }
 
-// newStore opens the storage backend STORAGE_BACKEND names.
-func newStore(cfg *config.Config) (storage.Store, error) {
-	if cfg.Storage.Backend == "s3" {
-		c := cfg.Storage.S3
-		return storage.NewS3(storage.S3Config{Bucket: c.Bucket, Region: c.Region, Endpoint: c.Endpoint,
-			AccessKey: c.AccessKeyID, SecretKey: c.SecretAccessKey, PathStyle: c.PathStyle})
+// newStores opens the storage backends: the disk under DATA_DIR always,
+// S3 when a bucket is configured, by the environment or, for what it
+// leaves unset, the settings (storage_backend, s3_*), read here at start
+// only: every instance must agree on where files go, which a restart of
+// all of them guarantees and a live switch would not.
+func newStores(cfg *config.Config, snap *settings.Snapshot) (files.Stores, error) {
+	sc, err := cfg.Storage.WithSettings(func(envVar string) (string, bool) { return snap.Stored(settings.StorageEnv[envVar]) })
+	if err != nil {
+		return files.Stores{}, fmt.Errorf("storage (environment and settings): %w", err)
 	}
-	return storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	disk, err := storage.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return files.Stores{}, err
+	}
+	stores := files.Stores{Current: sc.Backend, All: map[string]storage.Store{"local": disk}}
+	if c := sc.S3; c.Complete() {
+		if stores.All["s3"], err = storage.NewS3(storage.S3Config{Bucket: c.Bucket, Region: c.Region, Endpoint: c.Endpoint,
+			AccessKey: c.AccessKeyID, SecretKey: c.SecretAccessKey, PathStyle: c.PathStyle}); err != nil {
+			return files.Stores{}, err
+		}
+	}
+	return stores, nil
 }
 
 // bodyLimit is the REST route table's body limits, and MAX_IMPORT_BYTES

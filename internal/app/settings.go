@@ -27,11 +27,15 @@ func initialSettings(cfg *config.Config) map[string]settings.Initial {
 		settings.KeyWebhookPrivate:    cfg.Webhooks.AllowPrivateTargets,
 	}
 	values[settings.KeyOAuthRedirects] = cfg.OAuthRedirects
-	for _, p := range config.OAuthProviders {
-		c := cfg.OAuth[p]
-		values[settings.OAuthKey(p, "client_id")] = c.ClientID
-		values[settings.OAuthKey(p, "client_secret")] = c.ClientSecret
-		values[settings.OAuthKey(p, "redirect_uri")] = c.RedirectURI
+	// The storage backend is read once at start (internal/config): its
+	// keys show the environment's value only where it pins them.
+	st := cfg.Storage
+	for key, v := range map[string]any{settings.KeyStorageBackend: st.Backend, settings.KeyS3Bucket: st.S3.Bucket,
+		settings.KeyS3Region: st.S3.Region, settings.KeyS3Endpoint: st.S3.Endpoint, settings.KeyS3PathStyle: st.S3.PathStyle,
+		settings.KeyS3AccessKey: st.S3.AccessKeyID, settings.KeyS3SecretKey: st.S3.SecretAccessKey} {
+		if d, _ := settings.Lookup(key); cfg.FromEnv[d.Env] {
+			values[key] = v
+		}
 	}
 	out := make(map[string]settings.Initial, len(values))
 	for key, v := range values {

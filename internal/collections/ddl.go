@@ -46,7 +46,7 @@ func createTableSQL(c *Collection, find func(id string) *Collection) []ddl {
 }
 
 // fieldExtrasSQL is what a field needs beside its column: its unique index,
-// foreign key and lookup index.
+// foreign key and lookup index (relations and lifecycle fields).
 func fieldExtrasSQL(c *Collection, f *Field, find func(id string) *Collection) []ddl {
 	var out []ddl
 	if f.Validation.Unique {
@@ -59,6 +59,9 @@ func fieldExtrasSQL(c *Collection, f *Field, find func(id string) *Collection) [
 			out = append(out, forField(f, foreignKeySQL(c, f, find),
 				fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Quote("ix_"+f.ID), c.Table(), Quote(f.Name)))...)
 		}
+	}
+	if LifecycleOf(f) != nil {
+		out = append(out, forField(f, lifecycleIndexSQL(c, f))...)
 	}
 	return out
 }

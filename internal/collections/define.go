@@ -54,6 +54,9 @@ func checkFields(self *Collection, fields []*Field, prev []*Field, find lookup) 
 		if f.Type != "relation" {
 			f.Relation = nil
 		}
+		if f.Type != "file" {
+			f.File = nil
+		}
 		if member, why := ft.Define(f); why != "" {
 			problems[key+"."+member] = why
 		}

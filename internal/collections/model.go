@@ -34,6 +34,7 @@ type Field struct {
 	Validation Validation       `json:"validation"`
 	Relation   *RelationOptions `json:"relation,omitempty"`
 	Select     *SelectOptions   `json:"select,omitempty"`
+	File       *FileOptions     `json:"file,omitempty"`
 	Hidden     bool             `json:"hidden"`
 	// RenameFrom, in an update, names the field this one was.
 	RenameFrom string `json:"rename_from,omitempty"`
@@ -68,9 +69,11 @@ type SelectOptions struct {
 	MaxSelect int      `json:"max_select,omitempty"`
 }
 
-// Multi reports whether the field holds a list (multi select or relation).
+// Multi reports whether the field holds a list (multi select, relation or file).
 func (f *Field) Multi() bool {
 	switch {
+	case f.File != nil:
+		return f.File.MaxFiles > 1
 	case f.Select != nil:
 		return f.Select.MaxSelect > 1
 	case f.Relation != nil:

@@ -202,6 +202,7 @@ func (s *Service) Delete(ctx context.Context, nameOrID string) error {
 			}
 		}
 		stmts := append([]ddl{{"DROP TABLE " + c.Table(), ""}}, relationTriggersSQL(remaining, byIDList(remaining))...)
+		stmts = append(stmts, lifecycleTriggersSQL(remaining)...)
 		if err := execAll(ctx, tx, stmts, c); err != nil {
 			return err
 		}
@@ -226,6 +227,7 @@ func (s *Service) change(ctx context.Context, fn func(tx bun.Tx, cur *Snapshot) 
 			}
 		}
 		stmts = append(stmts, relationTriggersSQL(all, byIDList(all))...)
+		stmts = append(stmts, lifecycleTriggersSQL(all)...)
 		if err := execAll(ctx, tx, stmts, next); err != nil {
 			return err
 		}

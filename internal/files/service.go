@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/uptrace/bun"
 
@@ -24,9 +25,32 @@ import (
 // Service is the file store of one instance.
 type Service struct {
 	db     *bun.DB
-	store  storage.Store
+	stores Stores
+	store  storage.Store // stores' current one
 	policy func() Policy
 	log    *slog.Logger
+}
+
+// Stores are an instance's storage backends by name ("local", "s3").
+// Uploads go to Current; each file row remembers its backend, so after
+// the current backend changes a file is still read from (and deleted in)
+// the one that holds it, as long as that one is still configured.
+type Stores struct {
+	Current string
+	All     map[string]storage.Store
+}
+
+// storeOf is the backend holding f's bytes.
+func (s *Service) storeOf(f *dbmodel.File) (storage.Store, error) {
+	name := s.stores.Current
+	if f.Backend != nil {
+		name = *f.Backend
+	}
+	if st := s.stores.All[name]; st != nil {
+		return st, nil
+	}
+	return nil, apierr.New(http.StatusServiceUnavailable, "storage unavailable",
+		"file %s is in the storage backend %s, which this instance is not configured for", f.ID, name)
 }
 
 // Policy is what uploads may be: the settings max_file_size and
@@ -37,10 +61,10 @@ type Policy struct {
 	Types []string
 }
 
-// New serves files over db and store; policy is read at each upload, so
+// New serves files over db and stores; policy is read at each upload, so
 // a changed setting applies to the next one.
-func New(db *bun.DB, store storage.Store, policy func() Policy, log *slog.Logger) *Service {
-	return &Service{db: db, store: store, policy: policy, log: log}
+func New(db *bun.DB, stores Stores, policy func() Policy, log *slog.Logger) *Service {
+	return &Service{db: db, stores: stores, store: stores.All[stores.Current], policy: policy, log: log}
 }
 
 // ListParams select a page of the caller's files (every file for an
@@ -104,7 +128,11 @@ func (s *Service) Get(ctx context.Context, id string) (*dbmodel.File, error) {
 // Open reads length bytes of f from offset (length < 0: to the end). f
 // comes from Get, which checked the caller may see it.
 func (s *Service) Open(ctx context.Context, f *dbmodel.File, offset, length int64) (io.ReadCloser, error) {
-	rc, err := s.store.Open(ctx, f.Filename, offset, length)
+	st, err := s.storeOf(f)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := st.Open(ctx, f.Filename, offset, length)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.log.ErrorContext(ctx, "file row without its bytes", "file_id", f.ID)
 		return nil, notFound()
@@ -123,17 +151,21 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if !ids.IsUUID(id) {
 		return notFound()
 	}
-	var key string
-	q := s.db.NewDelete().Model((*dbmodel.File)(nil)).Where("id = ?", id).Returning("filename")
+	f := new(dbmodel.File)
+	q := s.db.NewDelete().Model(f).Where("id = ?", id).Returning("id, filename, backend")
 	if !p.IsAdmin() {
 		q = q.Where("user_id = ?", p.UserID)
 	}
-	if err := q.Scan(ctx, &key); errors.Is(err, sql.ErrNoRows) {
+	if err := q.Scan(ctx); errors.Is(err, sql.ErrNoRows) {
 		return notFound()
 	} else if err != nil {
 		return err
 	}
-	if err := s.store.Delete(context.WithoutCancel(ctx), key); err != nil {
+	st, err := s.storeOf(f)
+	if err == nil {
+		err = st.Delete(context.WithoutCancel(ctx), f.Filename)
+	}
+	if err != nil {
 		s.log.ErrorContext(ctx, "deleted file's bytes not removed", "file_id", id, "err", err)
 	}
 	return nil

@@ -22,10 +22,26 @@ const sweepBatch = 500
 // Sweep removes blobs older than minAge that no files row names: the
 // bytes of an upload whose server died before its row was written, of a
 // deletion whose blob removal failed, and the cached thumbnails of
-// deleted files. It returns how many it removed.
-// Every instance may run it; deleting twice is harmless.
+// deleted files; and, where the store has them, the unfinished writes
+// started before minAge (S3 multipart uploads of a server that died
+// mid-upload). It returns how many blobs and writes it removed.
+// Every instance may run it; deleting twice is harmless. It sweeps every
+// configured backend: one no longer current still holds older files.
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
 	cutoff := time.Now().Add(-minAge)
+	removed := 0
+	for _, st := range s.stores.All {
+		n, err := s.sweep(ctx, st, cutoff)
+		removed += n
+		if err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// sweep is Sweep over one backend.
+func (s *Service) sweep(ctx context.Context, st storage.Store, cutoff time.Time) (int, error) {
 	removed := 0
 	var batch []string
 	flush := func() error {
@@ -48,7 +64,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 			if keep[baseID(k)] {
 				continue
 			}
-			if err := s.store.Delete(ctx, k); err != nil {
+			if err := st.Delete(ctx, k); err != nil {
 				return err
 			}
 			s.log.InfoContext(ctx, "removed an unreferenced file blob", "key", k)
@@ -57,7 +73,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 		batch = batch[:0]
 		return nil
 	}
-	err := s.store.List(ctx, func(o storage.Info) error {
+	err := st.List(ctx, func(o storage.Info) error {
 		if o.Modified.After(cutoff) || strings.HasPrefix(o.Key, storage.BackupPrefix) {
 			return nil
 		}
@@ -69,6 +85,14 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (int, error) 
 	})
 	if err == nil {
 		err = flush()
+	}
+	if a, ok := st.(storage.StaleAborter); ok && err == nil {
+		var n int
+		n, err = a.AbortStale(ctx, cutoff)
+		if n > 0 {
+			s.log.InfoContext(ctx, "aborted unfinished uploads", "count", n)
+		}
+		removed += n
 	}
 	return removed, err
 }

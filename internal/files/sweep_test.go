@@ -27,7 +27,7 @@ func TestSweepRemovesOrphans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := files.New(s.DB(t), disk, func() files.Policy { return files.Policy{MaxSize: 1 << 20} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := files.New(s.DB(t), files.Stores{Current: "local", All: map[string]storage.Store{"local": disk}}, func() files.Policy { return files.Policy{MaxSize: 1 << 20} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := t.Context()
 	old := time.Now().Add(-2 * time.Hour)
 	age := func(key string, when time.Time) {

@@ -74,8 +74,12 @@ func (s *Service) Thumbnail(ctx context.Context, f *dbmodel.File, w, h int) (*Th
 	}
 	t := &Thumb{MimeType: mt, ETag: fmt.Sprintf(`"%s-%dx%d"`, f.SHA256, w, h)}
 	key := thumbKey(f.ID, w, h)
-	if info, err := s.store.Stat(ctx, key); err == nil {
-		rc, err := s.store.Open(ctx, key, 0, -1)
+	st, err := s.storeOf(f)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := st.Stat(ctx, key); err == nil {
+		rc, err := st.Open(ctx, key, 0, -1)
 		if err == nil {
 			t.Body, t.Size = rc, info.Size
 			return t, nil
@@ -87,7 +91,7 @@ func (s *Service) Thumbnail(ctx context.Context, f *dbmodel.File, w, h int) (*Th
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Put(ctx, key, bytes.NewReader(out)); err != nil {
+	if _, err := st.Put(ctx, key, bytes.NewReader(out)); err != nil {
 		s.log.WarnContext(ctx, "thumbnail not cached", "file_id", f.ID, "err", err)
 	}
 	t.Body, t.Size = io.NopCloser(bytes.NewReader(out)), int64(len(out))

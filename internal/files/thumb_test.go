@@ -125,7 +125,7 @@ func TestThumbnails(t *testing.T) {
 		t.Fatalf("delete: %d", r.Status)
 	}
 	disk, _ := storage.NewDisk(filepath.Join(s.Config.DataDir, "files"))
-	svc := files.New(s.DB(t), disk, func() files.Policy { return files.Policy{MaxSize: 1} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := files.New(s.DB(t), files.Stores{Current: "local", All: map[string]storage.Store{"local": disk}}, func() files.Policy { return files.Policy{MaxSize: 1} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if n, err := svc.Sweep(t.Context(), 0); err != nil || n != 3 {
 		t.Fatalf("Sweep: %d, %v; want the 3 thumbnails", n, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"fastcms/dbmodel"
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
 )
 
 // sniffLen is how many leading bytes decide the MIME type, as
@@ -60,7 +61,7 @@ func (s *Service) Upload(ctx context.Context, in Upload) (*dbmodel.File, error) 
 	}
 	head = head[:n]
 	mimeType := http.DetectContentType(head)
-	if !allowed(mimeType, policy.Types) {
+	if !collections.MediaTypeAllowed(policy.Types, mimeType) {
 		return nil, apierr.New(http.StatusUnsupportedMediaType, "unsupported media type",
 			"file type %s is not allowed (allowed_file_types: %s)", mediaType(mimeType), strings.Join(policy.Types, ", "))
 	}
@@ -96,7 +97,7 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in U
 	now := time.Now()
 	f := &dbmodel.File{
 		ID: id, Filename: id, OriginalFilename: CleanName(in.Filename),
-		MimeType: mimeType, Size: size, SHA256: sum,
+		MimeType: mimeType, Size: size, SHA256: sum, Backend: &s.stores.Current,
 		CollectionName: meta.CollectionName, RecordID: meta.RecordID, FieldName: meta.FieldName,
 		UserID: &p.UserID, Created: now, Updated: now,
 	}
@@ -110,22 +111,6 @@ func (s *Service) record(ctx context.Context, p *auth.Principal, id string, in U
 func mediaType(t string) string {
 	mt, _, _ := strings.Cut(t, ";")
 	return strings.TrimSpace(mt)
-}
-
-// allowed reports whether the sniffed type t is in types ("type/*" takes
-// a family); no types allows everything.
-func allowed(t string, types []string) bool {
-	if len(types) == 0 {
-		return true
-	}
-	mt := mediaType(t)
-	family, _, _ := strings.Cut(mt, "/")
-	for _, a := range types {
-		if a == mt || a == family+"/*" {
-			return true
-		}
-	}
-	return false
 }
 
 // readError turns a failure to read the upload into the client's error.

@@ -168,6 +168,9 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 	if err := run.checkMultiRelations(ctx, tx, ids); err != nil {
 		return nil, err
 	}
+	if err := run.checkFiles(ctx, tx, ids); err != nil {
+		return nil, err
+	}
 	if err := run.checkRule(ctx, tx, ids); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ func (sc *scope) expand(a *args, paths []string, rows int) (string, error) {
 		}
 		n := root
 		for i, seg := range segs {
+			if n.files {
+				return "", apierr.BadRequest("expand: unknown relation %q", strings.Join(segs[:i+1], "."))
+			}
 			next := n.child(seg)
 			if next == nil {
 				if next = n.target.relation(seg); next == nil {
@@ -108,6 +111,8 @@ func (n *expandNode) fanOut() int {
 	switch {
 	case n.back:
 		return maxBackRelation
+	case n.files:
+		return fileFanOut(n.field)
 	case n.field.Multi():
 		return min(n.field.Relation.MaxSelect, maxExpandRecords+1)
 	}
@@ -122,6 +127,7 @@ type expandNode struct {
 	// back-relation a field of the target's that points at the parent.
 	field    *collections.Field
 	back     bool
+	files    bool   // a file field (expand_files.go)
 	target   *scope // the related collection, as the caller sees it
 	children []*expandNode
 }
@@ -139,7 +145,7 @@ func (n *expandNode) child(key string) *expandNode {
 func (sc *scope) relation(seg string) *expandNode {
 	if f := sc.visible(seg); f != nil {
 		if f.Relation == nil {
-			return nil
+			return sc.fileNode(seg, f)
 		}
 		t := sc.snap.Get(f.Relation.CollectionID)
 		if t == nil {
@@ -194,6 +200,9 @@ func (b *expandBuilder) object(n *expandNode, row string) (string, error) {
 // relation is the value of one expand key for the row aliased row: a
 // scalar subquery yielding a RecordResponse, an array of them, or NULL.
 func (b *expandBuilder) relation(n *expandNode, row string) (string, error) {
+	if n.files {
+		return b.files(n, row), nil
+	}
 	e := b.alias("e")
 	rule := b.viewRule(n.target, e)
 	nested, err := b.object(n, e)

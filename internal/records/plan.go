@@ -41,6 +41,7 @@ const (
 	AffectedRows                    // a write's count of records
 	Returning                       // a write's records; Sub is a record's members
 	BackAggregate                   // aggregates of the records of collection Name whose relation Field points here; Rows apply
+	Files                           // the files of file field Field (render_files.go); Sub selects members of the file type
 )
 
 // Member is one rendered member: its key in the object, what it is, and

@@ -10,6 +10,8 @@ import (
 
 // checkRelations verifies that every id a multi relation is given exists:
 // a uuid[] column cannot carry a foreign key. (Single relations have one.)
+// The ids of file fields are checked too (checkFiles), so every write path
+// that checks its relations checks its files.
 func checkRelations(ctx context.Context, q querier, sc *scope, changes []change) error {
 	for _, ch := range changes {
 		f := ch.field
@@ -29,5 +31,5 @@ func checkRelations(ctx context.Context, q querier, sc *scope, changes []change)
 			return apierr.InvalidField(f.Name, "related record not found")
 		}
 	}
-	return nil
+	return checkFiles(ctx, q, sc, changes)
 }

@@ -298,6 +298,8 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 		}
 		return "COALESCE((SELECT json_agg(" + obj + " ORDER BY array_position(" + qcol(row, f.Name) + ", " + qcol(tr, "id") + "))" +
 			from + "), '[]'::json)", nil
+	case Files:
+		return b.fileMember(sc, n), nil
 	case BackRelation, BackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field

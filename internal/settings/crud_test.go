@@ -53,10 +53,10 @@ func TestSettingsREST(t *testing.T) {
 		"new_editor":     entry("off", "the new editor", "database", false),
 		"stripe_api_key": entry(nil, "", "database", true),
 	})
-	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/storage", nil, root.Access), http.StatusOK, map[string]any{
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/storage", nil, root.Access), http.StatusOK, withStorageBackend(map[string]any{
 		"max_file_size":      entry(2048, descFileSize, "database", false),
 		"allowed_file_types": entry([]any{}, descFileTypes, "default", false),
-	})
+	}))
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/settings/mail", nil, root.Access), http.StatusNotFound, "not found",
 		`no settings category "mail" (categories: app, email, security, storage, custom)`, nil)
 

@@ -129,6 +129,38 @@ var Defs = []Def{
 	oauthKey("microsoft", "redirect_uri", "Microsoft OAuth callback, https://host/api/v1/oauth/microsoft/callback (MICROSOFT_REDIRECT_URI wins when set)", false),
 	{Key: KeyOAuthRedirects, Category: "app", Kind: URLList, Default: []string{}, Env: "OAUTH_REDIRECT_ALLOWLIST",
 		Description: "front-end URLs a social login may end at (?redirect=), each an origin and path prefix; OAUTH_REDIRECT_ALLOWLIST wins when set"},
+	// The storage backend (internal/app newStores): read at start; the
+	// environment variable in parentheses wins when it is set.
+	{Key: KeyStorageBackend, Category: "storage", Kind: String, Default: "local",
+		Env: "STORAGE_BACKEND", Description: "where new uploads go, local or s3 (STORAGE_BACKEND); read at start; older files stay where they were stored"},
+	{Key: KeyS3Bucket, Category: "storage", Kind: String, Default: "", Env: "S3_BUCKET", Description: "S3 bucket (S3_BUCKET); read at start"},
+	{Key: KeyS3Region, Category: "storage", Kind: String, Default: "us-east-1", Env: "S3_REGION", Description: "S3 region (S3_REGION); read at start"},
+	{Key: KeyS3Endpoint, Category: "storage", Kind: String, Default: "",
+		Env: "S3_ENDPOINT", Description: "S3-compatible service URL, empty for AWS (S3_ENDPOINT); read at start"},
+	{Key: KeyS3PathStyle, Category: "storage", Kind: Bool, Default: false,
+		Env: "S3_PATH_STYLE", Description: "address the bucket in the path, as MinIO and versitygw need (S3_PATH_STYLE; true by default with an endpoint); read at start"},
+	{Key: KeyS3AccessKey, Category: "storage", Kind: String, Default: "", Secret: true,
+		Env: "S3_ACCESS_KEY_ID", Description: "S3 access key id (S3_ACCESS_KEY_ID, write-only); read at start"},
+	{Key: KeyS3SecretKey, Category: "storage", Kind: String, Default: "", Secret: true,
+		Env: "S3_SECRET_ACCESS_KEY", Description: "S3 secret access key (S3_SECRET_ACCESS_KEY, write-only); read at start"},
+}
+
+// Keys of the storage backend, each standing for the environment variable
+// StorageEnv names.
+const (
+	KeyStorageBackend = "storage_backend"
+	KeyS3Bucket       = "s3_bucket"
+	KeyS3Region       = "s3_region"
+	KeyS3Endpoint     = "s3_endpoint"
+	KeyS3PathStyle    = "s3_path_style"
+	KeyS3AccessKey    = "s3_access_key_id"
+	KeyS3SecretKey    = "s3_secret_access_key"
+)
+
+// StorageEnv maps the storage backend's environment variables to their keys.
+var StorageEnv = map[string]string{
+	"STORAGE_BACKEND": KeyStorageBackend, "S3_BUCKET": KeyS3Bucket, "S3_REGION": KeyS3Region, "S3_ENDPOINT": KeyS3Endpoint,
+	"S3_PATH_STYLE": KeyS3PathStyle, "S3_ACCESS_KEY_ID": KeyS3AccessKey, "S3_SECRET_ACCESS_KEY": KeyS3SecretKey,
 }
 
 // Lookup finds the definition of a known key.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -159,8 +160,8 @@ func (c *S3) Delete(ctx context.Context, key string) error {
 }
 
 // List pages through the bucket. Objects whose names are not keys are
-// not ours and are skipped; unfinished multipart uploads are S3's to
-// expire (a bucket lifecycle rule), not listed.
+// not ours and are skipped; unfinished multipart uploads are not objects
+// (AbortStale removes them).
 func (c *S3) List(ctx context.Context, fn func(Info) error) error {
 	p := s3.NewListObjectsV2Paginator(c.client, &s3.ListObjectsV2Input{Bucket: &c.bucket})
 	for p.HasMorePages() {
@@ -179,6 +180,40 @@ func (c *S3) List(ctx context.Context, fn func(Info) error) error {
 		}
 	}
 	return nil
+}
+
+// AbortStale aborts the multipart uploads of keys started before cutoff:
+// the parts of a Put whose server died before it could complete or
+// abort the upload, which S3 keeps (and bills) until aborted.
+func (c *S3) AbortStale(ctx context.Context, cutoff time.Time) (int, error) {
+	aborted := 0
+	in := &s3.ListMultipartUploadsInput{Bucket: &c.bucket}
+	for {
+		page, err := c.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return aborted, err
+		}
+		for _, u := range page.Uploads {
+			if !ValidKey(aws.ToString(u.Key)) || !aws.ToTime(u.Initiated).Before(cutoff) {
+				continue
+			}
+			_, err := c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &c.bucket, Key: u.Key, UploadId: u.UploadId})
+			if err != nil && !isNoSuchUpload(err) {
+				return aborted, err
+			}
+			aborted++
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return aborted, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+}
+
+// isNoSuchUpload: another instance aborted or completed it first.
+func isNoSuchUpload(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload"
 }
 
 // notFoundErr maps S3's missing-object answers to ErrNotFound.

@@ -39,6 +39,15 @@ type Store interface {
 	List(ctx context.Context, fn func(Info) error) error
 }
 
+// StaleAborter is implemented by stores whose writes can leave pieces
+// that are not blobs when the process dies mid-write (S3 multipart
+// uploads): List does not see them, so the sweep removes them apart.
+type StaleAborter interface {
+	// AbortStale removes the pieces of writes started before cutoff and
+	// returns how many writes it aborted.
+	AbortStale(ctx context.Context, cutoff time.Time) (int, error)
+}
+
 // ValidKey reports whether key may name a blob: 1 to 128 characters of
 // ASCII letters, digits, '-' and '_'. Keys never carry a client's name,
 // so no backend has to defend against separators, dots or traversal.
