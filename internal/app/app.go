@@ -140,7 +140,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
-	backupSvc := backups.New(db.DB, store, backups.Options{Version: Version, Log: log,
+	backupSvc := backups.New(db, store, backups.Options{Version: Version, Log: log,
 		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel},
 		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload}})
 	a.onClose(func() error { backupSvc.Close(); return nil })
