@@ -189,7 +189,12 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,
-		Log:                       log,
+		OnRestore: func(fn func()) {
+			if _, err := hub.Subscribe(backups.RestoredChannel, func(string) { fn() }); err != nil {
+				log.Error("following restores", "err", err)
+			}
+		},
+		Log: log,
 	})
 	mux.Handle("/graphql", withClient(gql))
 	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))

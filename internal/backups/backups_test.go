@@ -235,3 +235,40 @@ func TestPreRestoreBackupUndoesARestore(t *testing.T) {
 		"server_version": apptest.AnyString, "collections": []any{"extra", "posts"}, "rows": apptest.AnyNumber})
 	sameSnapshot(t, snapshot(t, s), changed)
 }
+
+// Secret settings stay out of archives (the manifest names them only),
+// and a restore keeps their live values.
+func TestSecretsStayOutOfArchives(t *testing.T) {
+	s := start(t)
+	tok, _ := setup(t, s)
+	setSecret := func(v string) {
+		r := s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "smtp_password", "value": v, "category": "email", "description": "d"}, tok)
+		if r.Status >= 300 {
+			t.Fatalf("set smtp_password: %d %s", r.Status, r.Body)
+		}
+	}
+	setSecret("password-at-backup")
+	id := createBackup(t, s, tok)["id"].(string)
+	r := s.Do(t, http.MethodGet, "/api/v1/backups/"+id+"/download", nil, tok)
+	entries := readArchive(t, bytes.NewReader(r.Body))
+	for _, e := range entries {
+		if bytes.Contains(e.body, []byte("password-at-backup")) {
+			t.Fatalf("the secret is in %s", e.name)
+		}
+	}
+	var m backups.Manifest
+	if err := json.Unmarshal(entries[len(entries)-1].body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.SecretsExcluded, ",") != "smtp_password" {
+		t.Fatalf("secrets_excluded: %v", m.SecretsExcluded)
+	}
+	setSecret("password-now")
+	if r := s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok); r.Status != http.StatusOK {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	var v string
+	if err := s.DB(t).QueryRowContext(context.Background(), `SELECT value::text FROM settings WHERE key = 'smtp_password'`).Scan(&v); err != nil || v != `"password-now"` {
+		t.Fatalf("smtp_password after the restore: %s %v", v, err)
+	}
+}

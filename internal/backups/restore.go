@@ -45,8 +45,8 @@ var beforeCommit func() error
 //     and loads their rows. Any failure rolls all of it back and removes
 //     the files step 1 wrote: the data is as it was.
 //  4. After the commit the files only the old rows named are removed, every
-//     instance reloads (NOTIFY) and this one before it answers, and open
-//     subscriptions end (Options.Restored).
+//     instance reloads (NOTIFY) and this one before it answers, and every
+//     instance closes its open websockets (RestoredChannel).
 func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 	if _, err := auth.RequireAdmin(ctx); err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]string
 			return nil, err
 		}
 	}
-	for _, ch := range s.opts.Notify {
+	for _, ch := range append(s.opts.Notify, RestoredChannel) {
 		if _, err := tx.Tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, ch); err != nil {
 			return nil, err
 		}
@@ -132,9 +132,6 @@ func (s *Service) afterCommit(ctx context.Context, id string, m *Manifest, old [
 		if err := reload(ctx); err != nil {
 			s.opts.Log.ErrorContext(ctx, "reloading after a restore failed; the NOTIFY will retry", "err", err)
 		}
-	}
-	if s.opts.Restored != nil {
-		s.opts.Restored()
 	}
 }
 
@@ -206,10 +203,10 @@ func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) (
 		return nil, err
 	}
 	var system []string
-	for _, t := range systemTables {
+	for _, t := range withoutSettings(systemTables) {
 		system = append(system, quoteTable("public."+t))
 	}
-	if _, err := q.ExecContext(ctx, `TRUNCATE `+strings.Join(withoutSettings(system), ", ")+` CASCADE`); err != nil {
+	if _, err := q.ExecContext(ctx, `TRUNCATE `+strings.Join(system, ", ")+` CASCADE`); err != nil {
 		return nil, err
 	}
 	if err := keepSecrets(ctx, q); err != nil {

@@ -68,8 +68,8 @@ func conflictClause(table string) string {
 	return ""
 }
 
-// withoutSettings is names without the settings table, which keepSecrets
+// withoutSettings is the system tables but settings, which keepSecrets
 // empties instead of TRUNCATE.
 func withoutSettings(tables []string) []string {
-	return slices.DeleteFunc(slices.Clone(tables), func(t string) bool { return t == "public.settings" })
+	return slices.DeleteFunc(slices.Clone(tables), func(t string) bool { return t == "settings" })
 }

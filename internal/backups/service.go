@@ -24,6 +24,11 @@ import (
 // keys with it, since no files row refers to an archive.
 const KeyPrefix = storage.BackupPrefix
 
+// RestoredChannel is notified (empty payload) by every restore as it
+// commits; each instance closes its open websockets on it (graph), since
+// what their subscriptions watched was replaced.
+const RestoredChannel = "fastcms_restored"
+
 // The statuses of a backup.
 const (
 	Running   = "running"
@@ -53,10 +58,7 @@ type Options struct {
 	// commits, so its answer is already served from the restored data;
 	// the other instances follow the NOTIFY.
 	Reload []func(context.Context) error
-	// Restored runs after a restore committed and reloaded; the app ends
-	// the open subscriptions there (their state is of the old data).
-	Restored func()
-	Log      *slog.Logger
+	Log    *slog.Logger
 }
 
 // Service creates, lists, restores and deletes backups.
