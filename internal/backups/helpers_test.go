@@ -39,14 +39,14 @@ func login(t *testing.T, s *apptest.Server, email string) string {
 
 // start resets the package's database to a fresh install (the tests
 // restore over all of it, so they share nothing) and starts a server.
-func start(t *testing.T) *apptest.Server {
+func start(t *testing.T, opts ...apptest.Option) *apptest.Server {
 	t.Helper()
 	_, err := pgtest.Open(t).ExecContext(context.Background(), `DROP SCHEMA data CASCADE; CREATE SCHEMA data;
 		TRUNCATE users, collections, webhooks, files, backups CASCADE; DELETE FROM settings WHERE key = 'greeting'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return apptest.Start(t)
+	return apptest.Start(t, opts...)
 }
 
 // setup makes the first admin, a collection posts with three records and
