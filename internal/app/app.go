@@ -142,7 +142,11 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
 	backupSvc := backups.New(db, store, backups.Options{Version: Version, Log: log,
 		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel},
-		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload}})
+		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload},
+		Schedule: func() (string, int) {
+			cur := settingsSvc.Current()
+			return cur.BackupSchedule(), cur.BackupRetention()
+		}})
 	a.onClose(func() error { backupSvc.Close(); return nil })
 	svc := &services.Set{
 		Auth:        authSvc,

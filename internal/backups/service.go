@@ -58,7 +58,10 @@ type Options struct {
 	// commits, so its answer is already served from the restored data;
 	// the other instances follow the NOTIFY.
 	Reload []func(context.Context) error
-	Log    *slog.Logger
+	// Schedule reads the backup_schedule and backup_retention settings
+	// (schedule.go); nil takes no scheduled backups.
+	Schedule func() (spec string, keep int)
+	Log      *slog.Logger
 }
 
 // Service creates, lists, restores and deletes backups.
@@ -82,7 +85,15 @@ func New(db *bun.DB, store storage.Store, opts Options) *Service {
 		opts.Log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{db: db.DB, bun: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	s := &Service{db: db.DB, bun: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	if opts.Schedule != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.schedule()
+		}()
+	}
+	return s
 }
 
 // Close stops the background jobs (their backups end failed) and waits.
@@ -227,10 +238,15 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if b.Status == Running {
 		return apierr.Conflict("backup %q is still running", id)
 	}
+	return s.remove(ctx, b)
+}
+
+// remove deletes a finished backup's archive and then its row.
+func (s *Service) remove(ctx context.Context, b *Backup) error {
 	if err := s.store.Delete(ctx, key(b.ID)); err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `DELETE FROM backups WHERE id = $1`, b.ID)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM backups WHERE id = $1`, b.ID)
 	return err
 }
 

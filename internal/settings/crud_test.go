@@ -22,7 +22,8 @@ func TestSettingsREST(t *testing.T) {
 
 	// Known keys show their default or environment value; secrets never.
 	defaults := map[string]any{
-		"app":   map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false)},
+		"app": map[string]any{"maintenance_mode": entry(false, descMaintenance, "default", false),
+			"backup_schedule": entry("", descBackupSchedule, "default", false), "backup_retention": entry(7, descBackupRetention, "default", false)},
 		"email": map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)},
 		"security": map[string]any{"api_rate_limit": entry(0, descRate, "default", false), "trust_x_forwarded_for": entry(false, descTrust, "default", false),
 			"webhook_allow_private_targets": entry(false, descHooks, "default", false)},
@@ -100,3 +101,9 @@ func TestSettingsValidation(t *testing.T) {
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/settings", `{"key":"x","value":1,"secret":true}`, root.Access), http.StatusBadRequest,
 		"bad request", `unknown field "secret"`, map[string]string{"secret": "is not a known field"})
 }
+
+// Descriptions of the backup schedule's keys (internal/backups).
+const (
+	descBackupSchedule  = `when to take a scheduled backup, a cron expression in UTC ("0 3 * * *" is daily at 03:00, "@hourly"); empty takes none`
+	descBackupRetention = "how many scheduled backups to keep; older ones are deleted after each scheduled backup (other backups are never deleted)"
+)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Categories are the groups settings are listed in; unknown keys go to
@@ -38,6 +40,9 @@ type Def struct {
 	Min         int64
 	Secret      bool
 	Description string
+	// Check, when set, further validates a String value; it returns why
+	// the value is refused, or "".
+	Check func(string) string
 }
 
 // Known keys. Each one the server reads is enforced live, from the
@@ -68,6 +73,30 @@ var Defs = []Def{
 		Description: "largest file upload in bytes"},
 	{Key: KeyAllowedTypes, Category: "storage", Kind: MIMEList, Default: []string{},
 		Description: "media types an upload may have, as sniffed from its bytes (\"image/*\" for a whole family); empty allows every type"},
+	// Backups (internal/backups): the schedule is checked when set, so a
+	// typo is a 400 rather than backups silently never taken.
+	{Key: KeyBackupSchedule, Category: "app", Kind: String, Default: "", Check: checkSchedule,
+		Description: "when to take a scheduled backup, a cron expression in UTC (\"0 3 * * *\" is daily at 03:00, \"@hourly\"); empty takes none"},
+	{Key: KeyBackupRetention, Category: "app", Kind: Int, Default: int64(7), Min: 1,
+		Description: "how many scheduled backups to keep; older ones are deleted after each scheduled backup (other backups are never deleted)"},
+}
+
+// The keys of the backup schedule.
+const (
+	KeyBackupSchedule  = "backup_schedule"
+	KeyBackupRetention = "backup_retention"
+)
+
+// checkSchedule validates a backup_schedule: empty, or a standard 5-field
+// cron expression or descriptor, as robfig/cron parses it.
+func checkSchedule(v string) string {
+	if v == "" {
+		return ""
+	}
+	if _, err := cron.ParseStandard(v); err != nil || strings.HasPrefix(v, "TZ=") || strings.HasPrefix(v, "CRON_TZ=") {
+		return `must be a cron expression of 5 fields (minute hour day month weekday, e.g. "0 3 * * *") or a descriptor like "@daily"`
+	}
+	return ""
 }
 
 // Lookup finds the definition of a known key.
@@ -129,6 +158,11 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		var s string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
 			return nil, "must be a string"
+		}
+		if d.Check != nil {
+			if why := d.Check(s); why != "" {
+				return nil, why
+			}
 		}
 		return s, ""
 	}

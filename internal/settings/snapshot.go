@@ -33,6 +33,8 @@ type Snapshot struct {
 	hookPrivate bool
 	maxFileSize int64
 	fileTypes   []string
+	backupCron  string
+	backupKeep  int
 }
 
 // MaintenanceMode reports whether writes of non-admins are paused.
@@ -53,6 +55,12 @@ func (s *Snapshot) MaxFileSize() int64 { return s.maxFileSize }
 // AllowedFileTypes are the media types (or "type/*" families) an upload
 // may have; empty allows every type. The slice is shared: do not change it.
 func (s *Snapshot) AllowedFileTypes() []string { return s.fileTypes }
+
+// BackupSchedule is the cron expression of scheduled backups; "" is none.
+func (s *Snapshot) BackupSchedule() string { return s.backupCron }
+
+// BackupRetention is how many scheduled backups to keep.
+func (s *Snapshot) BackupRetention() int { return s.backupKeep }
 
 // inCategory lists the entries of category ("" for all) by key.
 func (s *Snapshot) inCategory(category string) []Entry {
@@ -104,5 +112,8 @@ func build(env map[string]any, rows []storedRow, invalid func(key, why string)) 
 	s.hookPrivate, _ = typed[KeyWebhookPrivate].(bool)
 	s.maxFileSize, _ = typed[KeyMaxFileSize].(int64)
 	s.fileTypes, _ = typed[KeyAllowedTypes].([]string)
+	s.backupCron, _ = typed[KeyBackupSchedule].(string)
+	keep, _ := typed[KeyBackupRetention].(int64)
+	s.backupKeep = int(keep)
 	return s
 }
