@@ -84,21 +84,8 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 		return 0, err
 	}
-	m := Manifest{FormatVersion: FormatVersion, ServerVersion: s.opts.Version, Created: time.Now().UTC(), Collections: []string{}}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM collections ORDER BY name`)
-	if err != nil {
-		return 0, err
-	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		m.Collections = append(m.Collections, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	m := Manifest{FormatVersion: FormatVersion, ServerVersion: s.opts.Version, Created: time.Now().UTC()}
+	if m.Collections, err = collectionNames(ctx, tx); err != nil {
 		return 0, err
 	}
 	tables := make([]string, 0, len(systemTables)+len(m.Collections))
@@ -217,6 +204,34 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// column reads the one text column query returns.
+func column(ctx context.Context, q querier, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// collectionNames lists q's collections by name.
+func collectionNames(ctx context.Context, q querier) ([]string, error) {
+	return column(ctx, q, `SELECT name FROM collections ORDER BY name`)
+}
+
+// fileKeys lists the storage keys q's files rows name.
+func fileKeys(ctx context.Context, q querier) ([]string, error) {
+	return column(ctx, q, `SELECT filename FROM files ORDER BY filename`)
+}
+
 // columns lists a table's stored (not generated) columns in order. table
 // is schema-qualified and comes from the collections table or the fixed
 // list, never from a client; it is quoted for the lookup.
@@ -245,21 +260,8 @@ func columns(ctx context.Context, q querier, table string) ([]Column, error) {
 // deleted since the snapshot began fails the backup rather than leaving
 // a row without its bytes.
 func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m *Manifest) error {
-	rows, err := tx.QueryContext(ctx, `SELECT filename FROM files ORDER BY filename`)
+	keys, err := fileKeys(ctx, tx)
 	if err != nil {
-		return err
-	}
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return err
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	m.Files = []File{}

@@ -158,24 +158,6 @@ func liveFiles(ctx context.Context, q querier) (map[string]bool, error) {
 	return set, nil
 }
 
-// fileKeys lists the storage keys of q's files rows.
-func fileKeys(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT filename FROM files ORDER BY filename`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	keys := []string{}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
-}
-
 // load replaces every backed-up table's rows and the collection tables
 // with the archive's, all in tx, and returns the file keys of the rows it
 // replaced.
@@ -261,20 +243,8 @@ func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) (
 // sameCollections checks that the restored collections rows are the ones
 // the manifest lists.
 func sameCollections(ctx context.Context, q querier, m *Manifest) error {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM collections ORDER BY name`)
+	names, err := collectionNames(ctx, q)
 	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return err
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	want := slices.Sorted(slices.Values(m.Collections))

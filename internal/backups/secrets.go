@@ -21,22 +21,11 @@ import (
 
 // secretKeys lists the keys of the secret settings stored in q's snapshot.
 func secretKeys(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT key FROM settings ORDER BY key`)
+	all, err := column(ctx, q, `SELECT key FROM settings ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	keys := []string{}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		if settings.IsSecret(k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys, rows.Err()
+	return slices.DeleteFunc(all, func(k string) bool { return !settings.IsSecret(k) }), nil
 }
 
 // partFilter is the WHERE clause and its argument that leave the secret

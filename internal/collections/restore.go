@@ -15,10 +15,7 @@ import (
 // DropTables drops the table of every collection in tx's collections
 // rows, and the relation triggers between them.
 func DropTables(ctx context.Context, tx bun.Tx) error {
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLock); err != nil {
-		return err
-	}
-	list, err := loadAll(ctx, tx)
+	list, err := lockedList(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -34,10 +31,7 @@ func DropTables(ctx context.Context, tx bun.Tx) error {
 // Every table is created before any foreign key, so relations between
 // collections (cycles too) need no order.
 func CreateTables(ctx context.Context, tx bun.Tx) error {
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLock); err != nil {
-		return err
-	}
-	list, err := loadAll(ctx, tx)
+	list, err := lockedList(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -54,6 +48,14 @@ func CreateTables(ctx context.Context, tx bun.Tx) error {
 	}
 	stmts := append(append(tables, rest...), relationTriggersSQL(list, find)...)
 	return execRestore(ctx, tx, stmts)
+}
+
+// lockedList takes the schema lock and loads tx's collections.
+func lockedList(ctx context.Context, tx bun.Tx) ([]*Collection, error) {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLock); err != nil {
+		return nil, err
+	}
+	return loadAll(ctx, tx)
 }
 
 // execRestore runs a restore's DDL; the definitions come from a backup,
