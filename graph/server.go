@@ -58,6 +58,10 @@ type Options struct {
 	// RateLimit spends one request of the caller's budget for an operation
 	// on a websocket (HTTP requests are counted by the router); nil is none.
 	RateLimit func(context.Context) error
+	// OnRestore registers a func to run when any instance has restored a
+	// backup: the server then closes every websocket with wsRestored, since
+	// what their subscriptions and live queries watched was replaced.
+	OnRestore func(func())
 
 	sessions *wsSessions
 }
@@ -78,6 +82,9 @@ func NewServer(o Options) http.Handler {
 		o.Set = &services.Set{} // the static schema alone
 	}
 	o.sessions = newWSSessions(o.Auth, o.MaxSocketsPerClient, o.MaxSubscriptionsPerSocket)
+	if o.OnRestore != nil {
+		o.OnRestore(func() { o.sessions.closeAll(wsRestored, msgRestored) })
+	}
 	if o.Collections == nil {
 		return websocketUpgrade(o.CheckOrigin, checkRequest(overHTTP(newHandler(NewExecutableSchema(Config{Resolvers: o.Resolvers}), o))))
 	}
@@ -266,7 +273,14 @@ const (
 	// wsTooMany refuses a socket over its client's cap (graphql-ws uses
 	// 4429 for too many requests of another kind).
 	wsTooMany = 4429
+	// wsRestored closes every socket after a backup was restored (4410,
+	// "gone": the data the subscriptions watched was replaced); clients
+	// connect and subscribe again. graphql-ws leaves 4410 unused.
+	wsRestored = 4410
 )
+
+// msgRestored is the reason of a socket closed by a restore.
+const msgRestored = "the data was restored from a backup: connect and subscribe again"
 
 // wsTokenKey holds the access token a websocket authenticated with: that of
 // connection_init, else that of the upgrade request.

@@ -86,10 +86,13 @@ type wsSessions struct {
 	mu     sync.Mutex
 	byUser map[string]map[*wsSession]struct{}
 	open   map[string]int
+	// sockets are all the open sessions, anonymous ones too (closeAll).
+	sockets map[*wsSession]struct{}
 }
 
 func newWSSessions(svc *auth.Service, maxSockets, maxSubs int) *wsSessions {
-	ss := &wsSessions{svc: svc, maxSockets: maxSockets, maxSubs: maxSubs, byUser: map[string]map[*wsSession]struct{}{}, open: map[string]int{}}
+	ss := &wsSessions{svc: svc, maxSockets: maxSockets, maxSubs: maxSubs, byUser: map[string]map[*wsSession]struct{}{}, open: map[string]int{},
+		sockets: map[*wsSession]struct{}{}}
 	if svc != nil {
 		svc.OnChange(ss.changed)
 	}
@@ -150,6 +153,7 @@ func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string
 		return nil, fmt.Errorf("%w: at most %d", errTooManySockets, ss.maxSockets)
 	}
 	ss.open[s.client]++
+	ss.sockets[s] = struct{}{}
 	ss.mu.Unlock()
 	ss.index(s, "", s.userID)
 	conn.sess.Store(s)
@@ -157,10 +161,24 @@ func (ss *wsSessions) start(ctx context.Context, conn *gorillaConn, token string
 	return s, nil
 }
 
+// closeAll closes every open socket with code and reason.
+func (ss *wsSessions) closeAll(code int, reason string) {
+	ss.mu.Lock()
+	open := make([]*wsSession, 0, len(ss.sockets))
+	for s := range ss.sockets {
+		open = append(open, s)
+	}
+	ss.mu.Unlock()
+	for _, s := range open {
+		s.conn.closeWith(code, reason)
+	}
+}
+
 // release uncounts a closed socket.
 func (ss *wsSessions) release(s *wsSession) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	delete(ss.sockets, s)
 	if ss.open[s.client]--; ss.open[s.client] <= 0 {
 		delete(ss.open, s.client)
 	}

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -107,4 +108,23 @@ func (h handlers) downloadBackup(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, err = io.Copy(chunkWriter{w, r}, rc)
 	return err
+}
+
+// uploadBackup stores an archive sent as the raw request body (a download
+// from another server) as a backup to restore. The body is at most
+// MAX_IMPORT_BYTES (FileBody), like every upload that is a file.
+func (h handlers) uploadBackup(w http.ResponseWriter, r *http.Request) error {
+	httpx.StreamUpload(w, r)
+	ctx, cancel := httpx.StreamContext(r)
+	defer cancel()
+	b, err := h.Backups.Upload(ctx, r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return bodyError(err)
+	}
+	if err != nil {
+		return streamError(ctx, err)
+	}
+	httpx.WriteJSON(w, http.StatusCreated, newBackup(b))
+	return nil
 }

@@ -129,4 +129,5 @@ var routes = []Route{
 	{"POST", backupsPath + "/{id}/restore", Admin, NoBody, "Restore a backup while the server runs (all or nothing)", handlers.restoreBackup},
 	{"DELETE", backupsPath + "/{id}", Admin, NoBody, "Delete a backup and its archive", handlers.deleteBackup},
 	{"GET", backupsPath + "/{id}/download", Admin, NoBody, "Stream a backup's archive", handlers.downloadBackup},
+	{"POST", backupsPath + "/upload", Admin, FileBody, "Upload an archive (the raw body, up to MAX_IMPORT_BYTES) to restore it here", handlers.uploadBackup},
 }

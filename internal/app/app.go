@@ -146,9 +146,13 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
-	backupSvc := backups.New(db.DB, store, backups.Options{Version: Version, Log: log,
+	backupSvc := backups.New(db, store, backups.Options{Version: Version, Log: log,
 		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel},
-		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload}})
+		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload},
+		Schedule: func() (string, int) {
+			cur := settingsSvc.Current()
+			return cur.BackupSchedule(), cur.BackupRetention()
+		}})
 	a.onClose(func() error { backupSvc.Close(); return nil })
 	svc := &services.Set{
 		Auth:        authSvc,
@@ -193,7 +197,12 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,
-		Log:                       log,
+		OnRestore: func(fn func()) {
+			if _, err := hub.Subscribe(backups.RestoredChannel, func(string) { fn() }); err != nil {
+				log.Error("following restores", "err", err)
+			}
+		},
+		Log: log,
 	})
 	mux.Handle("/graphql", withClient(gql))
 	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))

@@ -15,7 +15,10 @@ import (
 )
 
 // FormatVersion is the archive layout this server writes and restores.
-const FormatVersion = 1
+// Version 2 added the stored files' bytes; a version 1 archive is refused
+// (422), since restoring its files rows without their bytes would leave
+// files that cannot be downloaded.
+const FormatVersion = 2
 
 // systemTables are the system tables a backup holds, in load order.
 // Left out on purpose: sessions, refresh_tokens, user_tokens and
@@ -43,6 +46,13 @@ type Column struct {
 	Type string `json:"type"`
 }
 
+// File is one stored file's bytes in the archive, under "files/<key>".
+type File struct {
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
 // Manifest describes an archive; it is its last entry.
 type Manifest struct {
 	FormatVersion int       `json:"format_version"`
@@ -50,9 +60,16 @@ type Manifest struct {
 	Created       time.Time `json:"created"`
 	Collections   []string  `json:"collections"`
 	Parts         []Part    `json:"parts"`
+	Files         []File    `json:"files"`
+	// SecretsExcluded lists the secret settings left out of the archive
+	// (their values never leave the database; a restore keeps the live ones).
+	SecretsExcluded []string `json:"secrets_excluded"`
 }
 
-const manifestName = "manifest.json"
+const (
+	manifestName = "manifest.json"
+	filesDir     = "files/"
+)
 
 // write streams backup id's archive into storage and returns its size.
 // Every table is read in one REPEATABLE READ READ ONLY transaction, so the
@@ -67,21 +84,8 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 		return 0, err
 	}
-	m := Manifest{FormatVersion: FormatVersion, ServerVersion: s.opts.Version, Created: time.Now().UTC(), Collections: []string{}}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM collections ORDER BY name`)
-	if err != nil {
-		return 0, err
-	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		m.Collections = append(m.Collections, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	m := Manifest{FormatVersion: FormatVersion, ServerVersion: s.opts.Version, Created: time.Now().UTC()}
+	if m.Collections, err = collectionNames(ctx, tx); err != nil {
 		return 0, err
 	}
 	tables := make([]string, 0, len(systemTables)+len(m.Collections))
@@ -100,7 +104,7 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 		size, putErr = s.store.Put(ctx, key(id), pr)
 		pr.CloseWithError(putErr)
 	}()
-	err = writeArchive(ctx, tx, pw, tables, &m)
+	err = s.writeArchive(ctx, tx, pw, tables, &m)
 	pw.CloseWithError(err)
 	<-done
 	if err != nil {
@@ -109,17 +113,25 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 	return size, putErr
 }
 
-// writeArchive writes every table's part and then the manifest to w as a
-// gzipped tar.
-func writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest) error {
+// writeArchive writes every table's part, the stored files and then the
+// manifest to w as a gzipped tar.
+func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
+	secrets, err := secretKeys(ctx, tx)
+	if err != nil {
+		return err
+	}
+	m.SecretsExcluded = secrets
 	for i, t := range tables {
 		p := Part{Table: t, Path: fmt.Sprintf("tables/%03d.jsonl", i)}
-		if err := writePart(ctx, tx, tw, &p); err != nil {
+		if err := writePart(ctx, tx, tw, &p, secrets); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 		m.Parts = append(m.Parts, p)
+	}
+	if err := s.writeFiles(ctx, tx, tw, m); err != nil {
+		return err
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -140,7 +152,7 @@ func writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string,
 // writePart spools one table's rows to a temporary file (a tar entry needs
 // its size first), hashing them on the way, and copies it into tw. Rows
 // are streamed from the database, never held in memory together.
-func writePart(ctx context.Context, tx *sql.Tx, tw *tar.Writer, p *Part) error {
+func writePart(ctx context.Context, tx *sql.Tx, tw *tar.Writer, p *Part, secrets []string) error {
 	cols, err := columns(ctx, tx, p.Table)
 	if err != nil {
 		return err
@@ -154,7 +166,8 @@ func writePart(ctx context.Context, tx *sql.Tx, tw *tar.Writer, p *Part) error {
 	defer f.Close()
 	h := sha256.New()
 	out := io.MultiWriter(f, h)
-	rows, err := tx.QueryContext(ctx, `SELECT to_jsonb(t)::text FROM `+quoteTable(p.Table)+` t`)
+	where, args := partFilter(p.Table, secrets)
+	rows, err := tx.QueryContext(ctx, `SELECT to_jsonb(t)::text FROM `+quoteTable(p.Table)+` t`+where, args...)
 	if err != nil {
 		return err
 	}
@@ -191,6 +204,34 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// column reads the one text column query returns.
+func column(ctx context.Context, q querier, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// collectionNames lists q's collections by name.
+func collectionNames(ctx context.Context, q querier) ([]string, error) {
+	return column(ctx, q, `SELECT name FROM collections ORDER BY name`)
+}
+
+// fileKeys lists the storage keys q's files rows name.
+func fileKeys(ctx context.Context, q querier) ([]string, error) {
+	return column(ctx, q, `SELECT filename FROM files ORDER BY filename`)
+}
+
 // columns lists a table's stored (not generated) columns in order. table
 // is schema-qualified and comes from the collections table or the fixed
 // list, never from a client; it is quoted for the lookup.
@@ -211,4 +252,45 @@ func columns(ctx context.Context, q querier, table string) ([]Column, error) {
 		cols = append(cols, c)
 	}
 	return cols, rows.Err()
+}
+
+// writeFiles copies the bytes of every file the snapshot's files rows name
+// into tw, hashing them for the manifest. The blobs are immutable (a key
+// is an upload's id), so the bytes read now are the snapshot's; a blob
+// deleted since the snapshot began fails the backup rather than leaving
+// a row without its bytes.
+func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m *Manifest) error {
+	keys, err := fileKeys(ctx, tx)
+	if err != nil {
+		return err
+	}
+	m.Files = []File{}
+	for _, k := range keys {
+		f, err := s.writeFile(ctx, tw, k)
+		if err != nil {
+			return fmt.Errorf("file %s: %w", k, err)
+		}
+		m.Files = append(m.Files, f)
+	}
+	return nil
+}
+
+func (s *Service) writeFile(ctx context.Context, tw *tar.Writer, k string) (File, error) {
+	info, err := s.store.Stat(ctx, k)
+	if err != nil {
+		return File{}, err
+	}
+	rc, err := s.store.Open(ctx, k, 0, -1)
+	if err != nil {
+		return File{}, err
+	}
+	defer rc.Close()
+	if err := tw.WriteHeader(&tar.Header{Name: filesDir + k, Mode: 0o600, Size: info.Size, ModTime: info.Modified}); err != nil {
+		return File{}, err
+	}
+	h := sha256.New()
+	if _, err := io.CopyN(io.MultiWriter(tw, h), rc, info.Size); err != nil {
+		return File{}, err
+	}
+	return File{Key: k, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

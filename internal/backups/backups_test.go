@@ -17,11 +17,15 @@ import (
 )
 
 // change alters every kind of backed-up data: records added, changed and
-// deleted, a new user, a setting and a collection's rules.
+// deleted, a new user, a setting, a collection's rules and fields, a new
+// collection related to posts, a file deleted and another uploaded.
 func change(t *testing.T, s *apptest.Server, tok string) {
 	t.Helper()
 	addPost(t, s, tok, "fourth", 4)
-	r := s.Do(t, http.MethodGet, "/api/v1/collections/posts/records?sort=rank", nil, tok)
+	r := s.Do(t, http.MethodGet, "/api/v1/files", nil, tok)
+	kept := r.JSON(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+	uploadFile(t, s, tok, "late.txt", []byte("bytes made after the backup"))
+	r = s.Do(t, http.MethodGet, "/api/v1/collections/posts/records?sort=rank", nil, tok)
 	items := r.JSON(t)["items"].([]any)
 	first, second := items[0].(map[string]any)["id"].(string), items[1].(map[string]any)["id"].(string)
 	for _, c := range []struct {
@@ -33,6 +37,11 @@ func change(t *testing.T, s *apptest.Server, tok string) {
 		{http.MethodPost, "/api/v1/auth/register", map[string]any{"email": "late@example.com", "password": password, "password_confirm": password}},
 		{http.MethodPost, "/api/v1/settings", map[string]any{"key": "greeting", "value": "hi", "category": "custom", "description": "d"}},
 		{http.MethodPatch, "/api/v1/collections/posts", map[string]any{"list_rule": "@request.auth.id != ''"}},
+		{http.MethodDelete, "/api/v1/files/" + kept, nil},
+		{http.MethodPatch, "/api/v1/collections/posts", map[string]any{"schema": []any{map[string]any{"name": "title", "type": "text"},
+			map[string]any{"name": "body", "type": "text", "validation": map[string]any{"unique": true}}}}},
+		{http.MethodPost, "/api/v1/collections", map[string]any{"name": "extra", "schema": []any{map[string]any{"name": "x", "type": "text"},
+			map[string]any{"name": "post", "type": "relation", "relation": map[string]any{"collection": "posts"}}}}},
 	} {
 		if r := s.Do(t, c.method, c.path, c.body, tok); r.Status >= 300 {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, r.Status, r.Body)
@@ -44,13 +53,17 @@ func TestRestoreBringsBackTheSnapshot(t *testing.T) {
 	s := start(t)
 	tok, _ := setup(t, s)
 	before := snapshot(t, s)
+	kept := s.Do(t, http.MethodGet, "/api/v1/files", nil, tok).JSON(t)["items"].([]any)[0].(map[string]any)["id"].(string)
 	b := createBackup(t, s, tok)
 	change(t, s, tok)
-	if after := snapshot(t, s); after[`data."posts"`] == before[`data."posts"`] || after["users"] == before["users"] {
-		t.Fatal("the changes did not change the data")
+	after := snapshot(t, s)
+	for _, k := range []string{`data."posts"`, "users", "files", "settings", "collections", "definitions", "blobs"} {
+		if after[k] == before[k] {
+			t.Fatalf("the changes did not change %s", k)
+		}
 	}
 	r := s.Do(t, http.MethodPost, "/api/v1/backups/"+b["id"].(string)+"/restore", nil, tok)
-	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"status": "restored", "id": b["id"], "format_version": float64(1),
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"status": "restored", "id": b["id"], "format_version": float64(2),
 		"server_version": apptest.AnyString, "collections": []any{"posts"}, "rows": apptest.AnyNumber})
 	sameSnapshot(t, snapshot(t, s), before)
 	// Sessions are not in a backup: the admin signs in again, and the
@@ -67,6 +80,13 @@ func TestRestoreBringsBackTheSnapshot(t *testing.T) {
 	if strings.Join(titles, ",") != "first,second,third" {
 		t.Fatalf("records after restore: %v", titles)
 	}
+	tok = login(t, s, "root@example.com")
+	r = s.Do(t, http.MethodGet, "/api/v1/files/"+kept+"/download", nil, tok)
+	if r.Status != http.StatusOK || string(r.Body) != "bytes the backup keeps" {
+		t.Fatalf("the restored file: %d %q", r.Status, r.Body)
+	}
+	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/collections/extra", nil, tok), http.StatusNotFound,
+		"not found", `collection "extra" not found`, nil)
 	if r := s.Do(t, http.MethodPost, "/api/v1/auth/login", map[string]any{"email": "late@example.com", "password": password}, ""); r.Status != http.StatusUnauthorized {
 		t.Fatalf("a user made after the backup still logs in: %d %s", r.Status, r.Body)
 	}
@@ -91,10 +111,10 @@ func TestCorruptArchiveIsRefused(t *testing.T) {
 	sameSnapshot(t, snapshot(t, s), changed)
 
 	same := func(_ string, rows []byte) []byte { return rows }
-	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 2 })
+	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 1 })
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusUnprocessableEntity,
-		"unsupported backup", "backup format version 2 is not supported (this server restores version 1)", nil)
-	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 1; m.Parts[6].Table = "public.backups" })
+		"unsupported backup", "backup format version 1 is not supported (this server restores version 2)", nil)
+	rewrite(t, s, id, true, same, func(m *backups.Manifest) { m.FormatVersion = 2; m.Parts[6].Table = "public.backups" })
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusUnprocessableEntity,
 		"corrupt backup", `backup archive is corrupt: unexpected table "public.backups"`, nil)
 	sameSnapshot(t, snapshot(t, s), changed)
@@ -170,7 +190,7 @@ func TestDownloadListAndDelete(t *testing.T) {
 		}
 		rows[p.Table] = p.Rows
 	}
-	if m.FormatVersion != 1 || strings.Join(m.Collections, ",") != "posts" || rows["data.posts"] != 3 || rows["public.users"] != 2 {
+	if m.FormatVersion != 2 || strings.Join(m.Collections, ",") != "posts" || rows["data.posts"] != 3 || rows["public.users"] != 2 {
 		t.Fatalf("manifest: %+v", m)
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok), http.StatusOK, map[string]any{
@@ -188,30 +208,67 @@ func TestDownloadListAndDelete(t *testing.T) {
 	}
 }
 
-// A restore replaces rows, not table definitions: a collection created or
-// whose fields changed since the backup is a 409 and nothing changes.
-func TestRestoreRefusesChangedDefinitions(t *testing.T) {
+// A restore first takes a backup named pre-restore-…; restoring that one
+// brings back everything the first restore replaced: rows, definitions
+// (a new collection, a changed field list) and files.
+func TestPreRestoreBackupUndoesARestore(t *testing.T) {
 	s := start(t)
 	tok, _ := setup(t, s)
-	id := createBackup(t, s, tok)["id"].(string)
-	r := s.Do(t, http.MethodPost, "/api/v1/collections", map[string]any{"name": "extra", "schema": []any{map[string]any{"name": "x", "type": "text"}}}, tok)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("create collection: %d %s", r.Status, r.Body)
-	}
+	b := createBackup(t, s, tok)
+	change(t, s, tok)
 	changed := snapshot(t, s)
-	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusConflict,
-		"conflict", `collection "extra" was created after the backup; delete it first`, nil)
+	if r := s.Do(t, http.MethodPost, "/api/v1/backups/"+b["id"].(string)+"/restore", nil, tok); r.Status != http.StatusOK {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	tok = login(t, s, "root@example.com")
+	r := s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok)
+	pre := map[string]any{"id": apptest.AnyUUID, "filename": apptest.AnyString, "size_bytes": apptest.AnyNumber,
+		"status": "completed", "created": apptest.AnyTime, "completed": apptest.AnyTime}
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"items": []any{b, pre},
+		"page": float64(1), "per_page": float64(20), "total": float64(2), "total_pages": float64(1)})
+	item := r.JSON(t)["items"].([]any)[1].(map[string]any)
+	if name := item["filename"].(string); !strings.HasPrefix(name, backups.PreRestorePrefix) || !strings.HasSuffix(name, ".tar.gz") {
+		t.Fatalf("the pre-restore backup is named %q", name)
+	}
+	r = s.Do(t, http.MethodPost, "/api/v1/backups/"+item["id"].(string)+"/restore", nil, tok)
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"status": "restored", "id": item["id"], "format_version": float64(2),
+		"server_version": apptest.AnyString, "collections": []any{"extra", "posts"}, "rows": apptest.AnyNumber})
 	sameSnapshot(t, snapshot(t, s), changed)
+}
 
-	if r := s.Do(t, http.MethodDelete, "/api/v1/collections/extra", nil, tok); r.Status != http.StatusNoContent {
-		t.Fatalf("delete collection: %d %s", r.Status, r.Body)
+// Secret settings stay out of archives (the manifest names them only),
+// and a restore keeps their live values.
+func TestSecretsStayOutOfArchives(t *testing.T) {
+	s := start(t)
+	tok, _ := setup(t, s)
+	setSecret := func(v string) {
+		r := s.Do(t, http.MethodPost, "/api/v1/settings", map[string]any{"key": "smtp_password", "value": v, "category": "email", "description": "d"}, tok)
+		if r.Status >= 300 {
+			t.Fatalf("set smtp_password: %d %s", r.Status, r.Body)
+		}
 	}
-	r = s.Do(t, http.MethodPatch, "/api/v1/collections/posts", map[string]any{"schema": []any{map[string]any{"name": "title", "type": "text"}}}, tok)
-	if r.Status != http.StatusOK {
-		t.Fatalf("drop a field: %d %s", r.Status, r.Body)
+	setSecret("password-at-backup")
+	id := createBackup(t, s, tok)["id"].(string)
+	r := s.Do(t, http.MethodGet, "/api/v1/backups/"+id+"/download", nil, tok)
+	entries := readArchive(t, bytes.NewReader(r.Body))
+	for _, e := range entries {
+		if bytes.Contains(e.body, []byte("password-at-backup")) {
+			t.Fatalf("the secret is in %s", e.name)
+		}
 	}
-	changed = snapshot(t, s)
-	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusConflict,
-		"conflict", "table data.posts has changed since the backup (its columns differ)", nil)
-	sameSnapshot(t, snapshot(t, s), changed)
+	var m backups.Manifest
+	if err := json.Unmarshal(entries[len(entries)-1].body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.SecretsExcluded, ",") != "smtp_password" {
+		t.Fatalf("secrets_excluded: %v", m.SecretsExcluded)
+	}
+	setSecret("password-now")
+	if r := s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok); r.Status != http.StatusOK {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	var v string
+	if err := s.DB(t).QueryRowContext(context.Background(), `SELECT value::text FROM settings WHERE key = 'smtp_password'`).Scan(&v); err != nil || v != `"password-now"` {
+		t.Fatalf("smtp_password after the restore: %s %v", v, err)
+	}
 }

@@ -34,8 +34,12 @@ func TestBackupGraphQL(t *testing.T) {
 	change(t, s, tok)
 	r, _ = s.GraphQL(t, `mutation($id: ID!) { restore_backup(id: $id) { status id format_version collections rows } }`, map[string]any{"id": id}, tok)
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"restore_backup": map[string]any{
-		"status": "restored", "id": id, "format_version": 1.0, "collections": []any{"posts"}, "rows": apptest.AnyNumber}}})
+		"status": "restored", "id": id, "format_version": 2.0, "collections": []any{"posts"}, "rows": apptest.AnyNumber}}})
 	sameSnapshot(t, snapshot(t, s), before)
+	// The GraphQL schema follows the restored definitions: rank is back.
+	r, _ = s.GraphQL(t, `{ posts(order_by: {rank: asc}) { title rank } }`, nil, "")
+	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"posts": []any{
+		map[string]any{"title": "first", "rank": 0.0}, map[string]any{"title": "second", "rank": 1.0}, map[string]any{"title": "third", "rank": 2.0}}}})
 
 	userTok := login(t, s, "user@example.com")
 	r, _ = s.GraphQL(t, `{ backups { total } }`, nil, userTok)

@@ -9,8 +9,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,14 +39,14 @@ func login(t *testing.T, s *apptest.Server, email string) string {
 
 // start resets the package's database to a fresh install (the tests
 // restore over all of it, so they share nothing) and starts a server.
-func start(t *testing.T) *apptest.Server {
+func start(t *testing.T, opts ...apptest.Option) *apptest.Server {
 	t.Helper()
 	_, err := pgtest.Open(t).ExecContext(context.Background(), `DROP SCHEMA data CASCADE; CREATE SCHEMA data;
 		TRUNCATE users, collections, webhooks, files, backups CASCADE; DELETE FROM settings WHERE key = 'greeting'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return apptest.Start(t)
+	return apptest.Start(t, opts...)
 }
 
 // setup makes the first admin, a collection posts with three records and
@@ -64,6 +67,7 @@ func setup(t *testing.T, s *apptest.Server) (adminTok, userTok string) {
 	for i, title := range []string{"first", "second", "third"} {
 		addPost(t, s, adminTok, title, i)
 	}
+	uploadFile(t, s, adminTok, "kept.txt", []byte("bytes the backup keeps"))
 	r = s.Do(t, http.MethodPost, "/api/v1/auth/register", map[string]any{"email": "user@example.com", "password": password, "password_confirm": password}, "")
 	if r.Status != http.StatusCreated {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
@@ -80,7 +84,20 @@ func addPost(t *testing.T, s *apptest.Server, tok, title string, n int) string {
 	return r.JSON(t)["id"].(string)
 }
 
-// snapshot is every backed-up table's rows, in a fixed order, as JSON.
+// definitions lists the collection tables' columns, indexes, constraints
+// and triggers. Column order is left out: a recreated table has its fields
+// in definition order, an altered one in the order they were added.
+const definitions = `SELECT jsonb_build_array(
+	(SELECT jsonb_agg(jsonb_build_array(table_name, column_name, data_type, is_nullable, column_default, generation_expression)
+		ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'data'),
+	(SELECT jsonb_agg(jsonb_build_array(indexname, indexdef) ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'data'),
+	(SELECT jsonb_agg(jsonb_build_array(conname, pg_get_constraintdef(c.oid)) ORDER BY conname)
+		FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'data'),
+	(SELECT jsonb_agg(tgname ORDER BY tgname) FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid
+		JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = 'data' AND NOT g.tgisinternal))::text`
+
+// snapshot is every backed-up table's rows, in a fixed order, as JSON,
+// the collection tables' definitions and the stored files' bytes.
 func snapshot(t *testing.T, s *apptest.Server) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -93,7 +110,60 @@ func snapshot(t *testing.T, s *apptest.Server) map[string]string {
 		}
 		out[tbl] = v
 	}
+	var defs string
+	if err := s.DB(t).QueryRowContext(context.Background(), definitions).Scan(&defs); err != nil {
+		t.Fatal(err)
+	}
+	out["definitions"] = defs
+	out["blobs"] = blobs(t, s)
 	return out
+}
+
+// blobs lists the stored files (archives and thumbnails left out) with
+// the sha256 of their bytes.
+func blobs(t *testing.T, s *apptest.Server) string {
+	t.Helper()
+	st := store(t, s)
+	var out []string
+	err := st.List(context.Background(), func(i storage.Info) error {
+		if strings.HasPrefix(i.Key, backups.KeyPrefix) || strings.Contains(i.Key, "_thumb_") {
+			return nil
+		}
+		rc, err := st.Open(context.Background(), i.Key, 0, -1)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, rc); err != nil {
+			return err
+		}
+		out = append(out, i.Key+"="+hex.EncodeToString(h.Sum(nil)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+// uploadFile stores body as a file and returns its id.
+func uploadFile(t *testing.T, s *apptest.Server, tok, name string, body []byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	pw, err := w.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Write(body) //nolint:errcheck // a bytes.Buffer does not fail
+	w.Close()
+	r := s.Do(t, http.MethodPost, "/api/v1/files", &buf, tok, "Content-Type", w.FormDataContentType())
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	return r.JSON(t)["id"].(string)
 }
 
 func sameSnapshot(t *testing.T, got, want map[string]string) {
@@ -192,7 +262,7 @@ func rewrite(t *testing.T, s *apptest.Server, id string, fixSums bool, edit func
 	if err := json.Unmarshal(entries[len(entries)-1].body, &m); err != nil {
 		t.Fatal(err)
 	}
-	for i := range entries[:len(entries)-1] {
+	for i := range m.Parts {
 		p := &m.Parts[i]
 		entries[i].body = edit(p.Table, entries[i].body)
 		if fixSums {

@@ -1,14 +1,9 @@
 package backups
 
 import (
-	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +12,12 @@ import (
 	"strings"
 
 	"github.com/lib/pq"
+	"github.com/uptrace/bun"
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/collections"
+	"fastcms/internal/storage"
 )
 
 // restoreLock is the advisory lock key that makes restores one at a time
@@ -29,24 +27,26 @@ const restoreLock = 0x6661737463_6273 // "fastcbs"
 // batchRows is how many rows one INSERT loads.
 const batchRows = 500
 
-// maxManifest bounds the manifest a restore reads.
-const maxManifest = 16 << 20
-
-// corrupt is the answer for an archive that fails verification.
-func corrupt(format string, args ...any) error {
-	return apierr.New(http.StatusUnprocessableEntity, "corrupt backup", "backup archive is corrupt: "+format, args...)
-}
-
 // beforeCommit, when set (tests), runs after every table is loaded and
 // before the commit; an error from it rolls the restore back.
 var beforeCommit func() error
 
-// Restore replaces the data with backup id's while the server runs. It
-// verifies every part's checksum first (a corrupt archive is refused with
-// 422 and nothing touched), then in one transaction truncates the backed
-// up tables and loads the archive's rows, and commits only if all of it
-// worked: any failure leaves the data as it was. Afterwards every
-// instance reloads its collection registry.
+// Restore replaces the data, the collection definitions and the stored
+// files with backup id's while the server runs:
+//
+//  1. The whole archive is verified (entry names, sizes, checksums, format
+//     version); a bad one is refused with 422 and nothing touched. The
+//     files no live row names yet are written to storage on the way: new
+//     keys, which nothing reads until the rows commit.
+//  2. A pre-restore backup of the live data is taken (listed as
+//     "pre-restore-…"), so a restore can itself be undone.
+//  3. One transaction drops the collection tables, reloads every backed-up
+//     table, recreates the collection tables from the backup's definitions
+//     and loads their rows. Any failure rolls all of it back and removes
+//     the files step 1 wrote: the data is as it was.
+//  4. After the commit the files only the old rows named are removed, every
+//     instance reloads (NOTIFY) and this one before it answers, and every
+//     instance closes its open websockets (RestoredChannel).
 func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 	if _, err := auth.RequireAdmin(ctx); err != nil {
 		return nil, err
@@ -57,16 +57,42 @@ func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 	}
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
-	m, err := s.verify(ctx, b.ID)
+	live, err := liveFiles(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	m, written, err := s.verify(ctx, b.ID, func(k string) bool { return !live[k] })
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			s.deleteBlobs(written)
+		}
+	}()
+	if _, err := s.backupNow(ctx, PreRestorePrefix); err != nil {
+		return nil, fmt.Errorf("the pre-restore backup failed, nothing was restored: %w", err)
+	}
+	old, err := s.replace(ctx, b.ID, m)
+	if err != nil {
+		return nil, err
+	}
+	committed = true
+	s.afterCommit(ctx, b.ID, m, old)
+	return m, nil
+}
+
+// replace loads the archive in one transaction and commits it, returning
+// the file keys the replaced rows named.
+func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]string, error) {
+	tx, err := s.bun.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := s.load(ctx, tx, b.ID, m); err != nil {
+	old, err := s.load(ctx, tx, id, m)
+	if err != nil {
 		return nil, err
 	}
 	if beforeCommit != nil {
@@ -74,200 +100,173 @@ func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	for _, ch := range s.opts.Notify {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, ch); err != nil {
+	for _, ch := range append(s.opts.Notify, RestoredChannel) {
+		if _, err := tx.Tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, ch); err != nil {
 			return nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	return old, tx.Commit()
+}
+
+// afterCommit removes the files only the replaced rows named, writes back
+// any archived file whose blob vanished meanwhile (a concurrent delete of
+// a file the backup brings back), and reloads this instance.
+func (s *Service) afterCommit(ctx context.Context, id string, m *Manifest, old []string) {
+	keep := map[string]bool{}
+	for _, f := range m.Files {
+		keep[f.Key] = true
+	}
+	s.deleteBlobs(slices.DeleteFunc(old, func(k string) bool { return keep[k] }))
+	missing := map[string]bool{}
+	for _, f := range m.Files {
+		if _, err := s.store.Stat(ctx, f.Key); errors.Is(err, storage.ErrNotFound) {
+			missing[f.Key] = true
+		}
+	}
+	if len(missing) > 0 {
+		if _, _, err := s.verify(ctx, id, func(k string) bool { return missing[k] }); err != nil {
+			s.opts.Log.ErrorContext(ctx, "writing back files missing after a restore failed", "err", err)
+		}
 	}
 	for _, reload := range s.opts.Reload {
 		if err := reload(ctx); err != nil {
 			s.opts.Log.ErrorContext(ctx, "reloading after a restore failed; the NOTIFY will retry", "err", err)
 		}
 	}
-	return m, nil
 }
 
-// openArchive opens backup id's archive as a tar stream.
-func (s *Service) openArchive(ctx context.Context, id string) (*tar.Reader, func(), error) {
-	r, err := s.store.Open(ctx, key(id), 0, -1)
-	if err != nil {
-		return nil, nil, err
+// deleteBlobs removes blobs, logging failures: the files sweep removes
+// what is left, since no row names them.
+func (s *Service) deleteBlobs(keys []string) {
+	for _, k := range keys {
+		if err := s.store.Delete(context.Background(), k); err != nil {
+			s.opts.Log.Error("removing a file blob after a restore failed; the sweep will", "key", k, "err", err)
+		}
 	}
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		r.Close()
-		return nil, nil, corrupt("%v", err)
-	}
-	return tar.NewReader(gz), func() { gz.Close(); r.Close() }, nil
 }
 
-// verify reads the whole archive, hashing every entry, and checks the
-// hashes, sizes and entry names against the manifest.
-func (s *Service) verify(ctx context.Context, id string) (*Manifest, error) {
-	tr, closeFn, err := s.openArchive(ctx, id)
+// liveFiles is the set of file keys the live files rows name.
+func liveFiles(ctx context.Context, q querier) (map[string]bool, error) {
+	keys, err := fileKeys(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	defer closeFn()
-	sums := map[string]string{}
-	var m *Manifest
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, corrupt("%v", err)
-		}
-		if h.Name == manifestName {
-			body, err := io.ReadAll(io.LimitReader(tr, maxManifest+1))
-			if err != nil {
-				return nil, corrupt("%v", err)
-			}
-			if len(body) > maxManifest {
-				return nil, corrupt("manifest too large")
-			}
-			m = &Manifest{}
-			if err := json.Unmarshal(body, m); err != nil {
-				return nil, corrupt("manifest: %v", err)
-			}
-			continue
-		}
-		hash := sha256.New()
-		if _, err := io.Copy(hash, tr); err != nil {
-			return nil, corrupt("%s: %v", h.Name, err)
-		}
-		sums[h.Name] = hex.EncodeToString(hash.Sum(nil))
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
 	}
-	if m == nil {
-		return nil, corrupt("no manifest")
-	}
-	if m.FormatVersion != FormatVersion {
-		return nil, apierr.New(http.StatusUnprocessableEntity, "unsupported backup",
-			"backup format version %d is not supported (this server restores version %d)", m.FormatVersion, FormatVersion)
-	}
-	if len(sums) != len(m.Parts) {
-		return nil, corrupt("the archive has %d parts, the manifest lists %d", len(sums), len(m.Parts))
-	}
-	if len(m.Parts) != len(systemTables)+len(m.Collections) {
-		return nil, corrupt("the manifest lists %d parts for %d tables", len(m.Parts), len(systemTables)+len(m.Collections))
-	}
-	seen := map[string]bool{}
-	for _, p := range m.Parts {
-		if seen[p.Table] || seen[p.Path] {
-			return nil, corrupt("%s is listed twice", p.Table)
-		}
-		seen[p.Table], seen[p.Path] = true, true
-		if sums[p.Path] != p.SHA256 {
-			return nil, corrupt("checksum mismatch in %s (%s)", p.Path, p.Table)
-		}
-		if !archivable(p.Table, m.Collections) {
-			return nil, corrupt("unexpected table %q", p.Table)
-		}
-	}
-	return m, nil
+	return set, nil
 }
 
-// archivable reports whether table is one a backup holds.
-func archivable(table string, collections []string) bool {
-	if t, ok := strings.CutPrefix(table, "public."); ok {
-		return slices.Contains(systemTables, t)
-	}
-	t, ok := strings.CutPrefix(table, "data.")
-	return ok && slices.Contains(collections, t)
-}
-
-// load checks that the live tables match the archive's, truncates them and
-// loads the archive's rows, all in tx.
-func (s *Service) load(ctx context.Context, tx *sql.Tx, id string, m *Manifest) error {
-	// The lock wait and TRUNCATE of large tables may outlast
+// load replaces every backed-up table's rows and the collection tables
+// with the archive's, all in tx, and returns the file keys of the rows it
+// replaced.
+func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) ([]string, error) {
+	q := tx.Tx
+	// The lock wait, DDL and TRUNCATE of large tables may outlast
 	// STATEMENT_TIMEOUT; the caller's context bounds the restore instead.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
-		return err
+	if _, err := q.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, restoreLock); err != nil {
-		return err
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, restoreLock); err != nil {
+		return nil, err
 	}
-	if err := sameTables(ctx, tx, m); err != nil {
-		return err
+	old, err := fileKeys(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	// Replica mode turns off foreign key and other triggers for this
 	// transaction: the rows come from one consistent snapshot, so loading
 	// them in any order is safe. It needs a superuser role.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
-		return fmt.Errorf("restore needs a superuser database role: %w", err)
+	if _, err := q.ExecContext(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+		return nil, fmt.Errorf("restore needs a superuser database role: %w", err)
 	}
-	names := make([]string, len(m.Parts))
-	for i, p := range m.Parts {
-		names[i] = quoteTable(p.Table)
+	if err := collections.DropTables(ctx, tx); err != nil {
+		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `TRUNCATE `+strings.Join(names, ", ")+` CASCADE`); err != nil {
-		return err
+	var system []string
+	for _, t := range withoutSettings(systemTables) {
+		system = append(system, quoteTable("public."+t))
+	}
+	if _, err := q.ExecContext(ctx, `TRUNCATE `+strings.Join(system, ", ")+` CASCADE`); err != nil {
+		return nil, err
+	}
+	if err := keepSecrets(ctx, q); err != nil {
+		return nil, err
 	}
 	tr, closeFn, err := s.openArchive(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeFn()
 	byPath := map[string]Part{}
 	for _, p := range m.Parts {
 		byPath[p.Path] = p
 	}
+	created := false
+	create := func() error {
+		if created {
+			return nil
+		}
+		created = true
+		if err := collections.CreateTables(ctx, tx); err != nil {
+			return corrupt("the backup's collection definitions: %v", err)
+		}
+		return sameCollections(ctx, q, m)
+	}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return old, create()
 		}
 		if err != nil {
-			return corrupt("%v", err)
+			return nil, corrupt("%v", err)
 		}
 		p, ok := byPath[h.Name]
 		if !ok {
 			continue
 		}
-		if err := loadPart(ctx, tx, tr, p); err != nil {
-			return apierr.New(http.StatusUnprocessableEntity, "restore failed", "restoring %s failed, nothing was changed: %v", p.Table, err)
+		if strings.HasPrefix(p.Table, "data.") {
+			if err := create(); err != nil {
+				return nil, err
+			}
+			if err := sameColumns(ctx, q, p); err != nil {
+				return nil, err
+			}
+		}
+		if err := loadPart(ctx, q, tr, p); err != nil {
+			return nil, apierr.New(http.StatusUnprocessableEntity, "restore failed", "restoring %s failed, nothing was changed: %v", p.Table, err)
 		}
 	}
 }
 
-// sameTables refuses (409) a restore into tables whose columns differ from
-// the archive's: restore replaces rows, not table definitions.
-func sameTables(ctx context.Context, tx *sql.Tx, m *Manifest) error {
-	live := map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM collections`)
+// sameCollections checks that the restored collections rows are the ones
+// the manifest lists.
+func sameCollections(ctx context.Context, q querier, m *Manifest) error {
+	names, err := collectionNames(ctx, q)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		live[n] = true
+	want := slices.Sorted(slices.Values(m.Collections))
+	if !slices.Equal(names, want) {
+		return corrupt("the collections rows (%s) are not the manifest's (%s)", strings.Join(names, ", "), strings.Join(want, ", "))
 	}
-	rows.Close()
-	for _, c := range m.Collections {
-		if !live[c] {
-			return apierr.Conflict("collection %q of the backup no longer exists; recreate it with its backed-up fields first", c)
-		}
-		delete(live, c)
+	return nil
+}
+
+// sameColumns checks that a recreated collection table has the columns
+// its archived rows were read from. Their order may differ (a field added
+// later comes last in the old table), so they are compared as sets.
+func sameColumns(ctx context.Context, q querier, p Part) error {
+	cols, err := columns(ctx, q, p.Table)
+	if err != nil {
+		return err
 	}
-	for c := range live {
-		return apierr.Conflict("collection %q was created after the backup; delete it first", c)
-	}
-	for _, p := range m.Parts {
-		cols, err := columns(ctx, tx, p.Table)
-		if err != nil {
-			return err
-		}
-		if !slices.Equal(cols, p.Columns) {
-			return apierr.Conflict("table %s has changed since the backup (its columns differ)", p.Table)
-		}
+	byName := func(a, b Column) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(cols, byName)
+	want := slices.SortedFunc(slices.Values(p.Columns), byName)
+	if !slices.Equal(cols, want) {
+		return corrupt("table %s as its definition creates it does not have the columns of its rows", p.Table)
 	}
 	return nil
 }
@@ -279,7 +278,8 @@ func loadPart(ctx context.Context, tx *sql.Tx, r io.Reader, p Part) error {
 		names[i] = pq.QuoteIdentifier(c.Name)
 	}
 	list, table := strings.Join(names, ", "), quoteTable(p.Table)
-	insert := `INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM jsonb_populate_recordset(NULL::` + table + `, $1::jsonb)`
+	insert := `INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM jsonb_populate_recordset(NULL::` + table + `, $1::jsonb)` +
+		conflictClause(p.Table)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 256<<20)
 	var batch strings.Builder

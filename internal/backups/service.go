@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/page"
@@ -21,6 +23,11 @@ import (
 // KeyPrefix starts the storage key of every archive. The files sweep skips
 // keys with it, since no files row refers to an archive.
 const KeyPrefix = storage.BackupPrefix
+
+// RestoredChannel is notified (empty payload) by every restore as it
+// commits; each instance closes its open websockets on it (graph), since
+// what their subscriptions watched was replaced.
+const RestoredChannel = "fastcms_restored"
 
 // The statuses of a backup.
 const (
@@ -51,12 +58,16 @@ type Options struct {
 	// commits, so its answer is already served from the restored data;
 	// the other instances follow the NOTIFY.
 	Reload []func(context.Context) error
-	Log    *slog.Logger
+	// Schedule reads the backup_schedule and backup_retention settings
+	// (schedule.go); nil takes no scheduled backups.
+	Schedule func() (spec string, keep int)
+	Log      *slog.Logger
 }
 
 // Service creates, lists, restores and deletes backups.
 type Service struct {
 	db    *sql.DB
+	bun   *bun.DB // for the restore's collection DDL
 	store storage.Store
 	opts  Options
 	// ctx ends the background jobs on Close; wg waits for them.
@@ -69,12 +80,20 @@ type Service struct {
 }
 
 // New returns a Service over db keeping archives in store.
-func New(db *sql.DB, store storage.Store, opts Options) *Service {
+func New(db *bun.DB, store storage.Store, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{db: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	s := &Service{db: db.DB, bun: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	if opts.Schedule != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.schedule()
+		}()
+	}
+	return s
 }
 
 // Close stops the background jobs (their backups end failed) and waits.
@@ -95,40 +114,64 @@ func scan(row interface{ Scan(...any) error }) (*Backup, error) {
 	return &b, nil
 }
 
+// The filename of a backup starts with what made it, so a list shows
+// which are the admins' own and which a restore or the schedule took.
+const (
+	ManualPrefix     = "backup-"
+	PreRestorePrefix = "pre-restore-"
+	ScheduledPrefix  = "scheduled-"
+	UploadedPrefix   = "uploaded-"
+)
+
 // Create records a running backup and writes its archive in the
 // background; List shows it completed or failed when done.
 func (s *Service) Create(ctx context.Context) (*Backup, error) {
 	if _, err := auth.RequireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	b, err := scan(s.db.QueryRowContext(ctx, `INSERT INTO backups (filename)
-		VALUES ('backup-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD-HH24MISS') || '.tar.gz') RETURNING `+cols))
+	b, err := s.record(ctx, ManualPrefix)
 	if err != nil {
 		return nil, err
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.run(b.ID)
+		_ = s.run(s.ctx, b.ID)
 	}()
 	return b, nil
 }
 
+// record inserts a running backup named prefix and the current time.
+func (s *Service) record(ctx context.Context, prefix string) (*Backup, error) {
+	return scan(s.db.QueryRowContext(ctx, `INSERT INTO backups (filename)
+		VALUES ($1 || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD-HH24MISS') || '.tar.gz') RETURNING `+cols, prefix))
+}
+
+// backupNow records a backup named prefix and writes it before returning.
+func (s *Service) backupNow(ctx context.Context, prefix string) (*Backup, error) {
+	b, err := s.record(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return b, s.run(ctx, b.ID)
+}
+
 // run writes the archive of backup id and records the outcome.
-func (s *Service) run(id string) {
-	size, err := s.write(s.ctx, id)
+func (s *Service) run(ctx context.Context, id string) error {
+	size, err := s.write(ctx, id)
 	if err != nil {
 		s.opts.Log.Error("backup failed", "id", id, "err", err)
 		_ = s.store.Delete(context.Background(), key(id))
 		_, _ = s.db.ExecContext(context.Background(),
 			`UPDATE backups SET status = 'failed', error = $2, completed = now() WHERE id = $1`, id, err.Error())
-		return
+		return err
 	}
 	_, err = s.db.ExecContext(context.Background(),
 		`UPDATE backups SET status = 'completed', size_bytes = $2, completed = now() WHERE id = $1`, id, size)
 	if err != nil {
 		s.opts.Log.Error("recording a backup failed", "id", id, "err", err)
 	}
+	return err
 }
 
 // List pages through the backups, oldest first.
@@ -195,10 +238,15 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if b.Status == Running {
 		return apierr.Conflict("backup %q is still running", id)
 	}
+	return s.remove(ctx, b)
+}
+
+// remove deletes a finished backup's archive and then its row.
+func (s *Service) remove(ctx context.Context, b *Backup) error {
 	if err := s.store.Delete(ctx, key(b.ID)); err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `DELETE FROM backups WHERE id = $1`, b.ID)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM backups WHERE id = $1`, b.ID)
 	return err
 }
 

@@ -26,7 +26,8 @@ func TestSettingsREST(t *testing.T) {
 	// Known keys show their default or environment value; secrets never.
 	defaults := listing(map[string]map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access), http.StatusOK, withOAuthDefaults(map[string]any{
-		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default")}))
+		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default"),
+		"backup_schedule": known("backup_schedule", "", "default"), "backup_retention": known("backup_retention", 7, "default")}))
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
 
 	// Upserts: a custom key (any JSON), a known key, secrets.
@@ -111,3 +112,9 @@ func TestSettingsValidation(t *testing.T) {
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/settings", `{"key":"x","value":1,"secret":true}`, root.Access), http.StatusBadRequest,
 		"bad request", `unknown field "secret"`, map[string]string{"secret": "is not a known field"})
 }
+
+// Descriptions of the backup schedule's keys (internal/backups).
+const (
+	descBackupSchedule  = `when to take a scheduled backup, a cron expression in UTC ("0 3 * * *" is daily at 03:00, "@hourly"); empty takes none`
+	descBackupRetention = "how many scheduled backups to keep; older ones are deleted after each scheduled backup (other backups are never deleted)"
+)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Categories are the groups settings are listed in; unknown keys go to
@@ -46,6 +48,9 @@ type Def struct {
 	// Env is the environment variable that gives the initial value; set
 	// explicitly, it wins over a stored value (see Initial).
 	Env string
+	// Check, when set, further validates a String value; it returns why
+	// the value is refused, or "".
+	Check func(string) string
 }
 
 // Known keys. Each one the server reads is enforced live, from the
@@ -143,6 +148,12 @@ var Defs = []Def{
 		Env: "S3_ACCESS_KEY_ID", Description: "S3 access key id (S3_ACCESS_KEY_ID, write-only); read at start"},
 	{Key: KeyS3SecretKey, Category: "storage", Kind: String, Default: "", Secret: true,
 		Env: "S3_SECRET_ACCESS_KEY", Description: "S3 secret access key (S3_SECRET_ACCESS_KEY, write-only); read at start"},
+	// Backups (internal/backups): the schedule is checked when set, so a
+	// typo is a 400 rather than backups silently never taken.
+	{Key: KeyBackupSchedule, Category: "app", Kind: String, Default: "", Check: checkSchedule,
+		Description: "when to take a scheduled backup, a cron expression in UTC (\"0 3 * * *\" is daily at 03:00, \"@hourly\"); empty takes none"},
+	{Key: KeyBackupRetention, Category: "app", Kind: Int, Default: int64(7), Min: 1,
+		Description: "how many scheduled backups to keep; older ones are deleted after each scheduled backup (other backups are never deleted)"},
 }
 
 // Keys of the storage backend, each standing for the environment variable
@@ -161,6 +172,24 @@ const (
 var StorageEnv = map[string]string{
 	"STORAGE_BACKEND": KeyStorageBackend, "S3_BUCKET": KeyS3Bucket, "S3_REGION": KeyS3Region, "S3_ENDPOINT": KeyS3Endpoint,
 	"S3_PATH_STYLE": KeyS3PathStyle, "S3_ACCESS_KEY_ID": KeyS3AccessKey, "S3_SECRET_ACCESS_KEY": KeyS3SecretKey,
+}
+
+// The keys of the backup schedule.
+const (
+	KeyBackupSchedule  = "backup_schedule"
+	KeyBackupRetention = "backup_retention"
+)
+
+// checkSchedule validates a backup_schedule: empty, or a standard 5-field
+// cron expression or descriptor, as robfig/cron parses it.
+func checkSchedule(v string) string {
+	if v == "" {
+		return ""
+	}
+	if _, err := cron.ParseStandard(v); err != nil || strings.HasPrefix(v, "TZ=") || strings.HasPrefix(v, "CRON_TZ=") {
+		return `must be a cron expression of 5 fields (minute hour day month weekday, e.g. "0 3 * * *") or a descriptor like "@daily"`
+	}
+	return ""
 }
 
 // Lookup finds the definition of a known key.
@@ -249,6 +278,11 @@ func (d Def) check(raw json.RawMessage) (any, string) {
 		var s string
 		if bytes.Equal(raw, []byte("null")) || json.Unmarshal(raw, &s) != nil {
 			return nil, "must be a string"
+		}
+		if d.Check != nil {
+			if why := d.Check(s); why != "" {
+				return nil, why
+			}
 		}
 		return s, ""
 	}

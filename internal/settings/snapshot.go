@@ -52,6 +52,8 @@ type Snapshot struct {
 	gqlDepth    int
 	gqlCost     int
 	gqlIntro    bool
+	backupCron  string
+	backupKeep  int
 }
 
 // MaintenanceMode reports whether writes of non-admins are paused.
@@ -104,6 +106,12 @@ func (s *Snapshot) GraphQLMaxComplexity() int { return s.gqlCost }
 
 // GraphQLIntrospection reports whether clients may read the schema.
 func (s *Snapshot) GraphQLIntrospection() bool { return s.gqlIntro }
+
+// BackupSchedule is the cron expression of scheduled backups; "" is none.
+func (s *Snapshot) BackupSchedule() string { return s.backupCron }
+
+// BackupRetention is how many scheduled backups to keep.
+func (s *Snapshot) BackupRetention() int { return s.backupKeep }
 
 // inCategory lists the entries of category ("" for all) by key.
 func (s *Snapshot) inCategory(category string) []Entry {
@@ -193,5 +201,8 @@ func build(initial map[string]Initial, rows []storedRow, invalid func(key, why s
 	s.gqlDepth = int(typed[KeyGraphQLDepth].(int64))
 	s.gqlCost = int(typed[KeyGraphQLComplexity].(int64))
 	s.gqlIntro, _ = typed[KeyIntrospection].(bool)
+	s.backupCron, _ = typed[KeyBackupSchedule].(string)
+	keep, _ := typed[KeyBackupRetention].(int64)
+	s.backupKeep = int(keep)
 	return s
 }
