@@ -27,9 +27,9 @@ var templateFS embed.FS
 //go:embed static assets
 var staticFS embed.FS
 
-// csp lets the pages load and connect to this origin only; GraphiQL's
-// editors set inline styles, and its fonts are data: URLs in its CSS.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+// csp lets the pages load and connect to this origin only (websockets
+// included); GraphiQL's fonts and icons are data: URLs in its CSS.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // Deps are what the pages read.
