@@ -158,3 +158,29 @@ func signature(f *ast.FieldDefinition) string {
 	}
 	return s + ": " + f.Type.String()
 }
+
+// quickStart is signing in then listing records, in each language: the
+// examples of the two routes one after the other.
+func quickStart(base string) endpoint {
+	var login, list rest.Route
+	for _, rt := range rest.Routes() {
+		switch rt.Pattern() {
+		case "POST /api/v1/auth/login":
+			login = rt
+		case "GET /api/v1/collections/{collection}/records":
+			list = rt
+		}
+	}
+	first, then := examples(exampleRequest(base, login)), examples(exampleRequest(base, list))
+	comment := map[string]string{"curl": "# ", "fetch": "// ", "python": "# "}
+	out := endpoint{ID: "quick-start-example", Path: "signing in, then listing records"}
+	for i, e := range first {
+		c := comment[e.Lang]
+		code := c + "1. Sign in: the answer's token.access_token is YOUR_TOKEN.\n" + e.Code + "\n\n" + c + "2. Call the API with it.\n" + then[i].Code
+		if e.Lang == "python" {
+			code = strings.Replace(code, "\nimport requests\n\n", "\n", 1)
+		}
+		out.Examples = append(out.Examples, example{e.Lang, e.Label, code})
+	}
+	return out
+}

@@ -112,11 +112,12 @@ type indexContent struct {
 	SignedIn    bool
 	Collections []*collections.Collection
 	Static      []rootField
+	Quick       endpoint
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
-	content := indexContent{Sections: sections(base), Static: staticOperations()}
+	content := indexContent{Sections: sections(base), Static: staticOperations(), Quick: quickStart(base)}
 	if auth.FromContext(r.Context()) != nil {
 		list, err := s.Collections.Readable(r.Context())
 		if err != nil {

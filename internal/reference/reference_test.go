@@ -1,12 +1,17 @@
 package reference_test
 
 import (
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator"
+
+	"fastcms/graph"
 	"fastcms/internal/apptest"
 	"fastcms/rest"
 )
@@ -171,5 +176,42 @@ func TestCollectionOperationsRun(t *testing.T) {
 	}
 	if ran < 10 {
 		t.Fatalf("ran %d operations", ran)
+	}
+	// The check above tells a wrong document or variable from a missing record.
+	for _, bad := range []string{`{"query": "query { books(limit: $x) { id } }"}`, `{"query": "query q($n: Int) { books(limit: $n) { id } }", "variables": {"n": "ten"}}`} {
+		if errs := s.Do(t, http.MethodPost, "/graphql", bad, admin).JSON(t)["errors"]; errs == nil || onlyMissingRecord(errs) {
+			t.Errorf("%s: errors %v taken for missing records", bad, errs)
+		}
+	}
+}
+
+// Every operation the GraphQL section opens in the playground is valid,
+// with its variables, against the static schema.
+func TestStaticOperationsAreValid(t *testing.T) {
+	s := apptest.Start(t)
+	schema := graph.StaticSchema()
+	links := playgroundLink.FindAllStringSubmatch(page(t, s, "/docs", "", http.StatusOK), -1)
+	if len(links) < 40 {
+		t.Fatalf("%d playground links", len(links))
+	}
+	for _, m := range links {
+		u, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, errs := gqlparser.LoadQuery(schema, u.Query().Get("query"))
+		if len(errs) > 0 {
+			t.Errorf("%s: %v", u.Query().Get("query"), errs)
+			continue
+		}
+		vars := map[string]any{}
+		if v := u.Query().Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &vars); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := validator.VariableValues(schema, doc.Operations[0], vars); err != nil {
+			t.Errorf("%s with %s: %v", u.Query().Get("query"), u.Query().Get("variables"), err)
+		}
 	}
 }

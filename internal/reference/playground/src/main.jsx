@@ -74,10 +74,12 @@ function fetcher(params, opts) {
 
 const url = new URL(location.href);
 const token = localStorage.getItem('fastcms_access_token');
-const initialHeaders = token ? JSON.stringify({ Authorization: 'Bearer ' + token }, null, 2) : '';
+// Without a stored token the headers start empty: a placeholder token
+// would make the server refuse the subscriptions' websocket.
+const initialHeaders = token ? JSON.stringify({ Authorization: 'Bearer ' + token }, null, 2) : '{}';
 const props = {
   fetcher,
-  defaultHeaders: initialHeaders || '{\n  "Authorization": "Bearer YOUR_TOKEN"\n}',
+  defaultHeaders: initialHeaders,
   isHeadersEditorEnabled: true,
   shouldPersistHeaders: false,
   defaultEditorToolsVisibility: 'headers',
@@ -85,7 +87,7 @@ const props = {
 if (url.searchParams.has('query')) {
   props.query = url.searchParams.get('query');
   props.variables = url.searchParams.get('variables') || '';
-  props.headers = initialHeaders || props.defaultHeaders;
+  props.headers = initialHeaders;
 }
 
 createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, props));
