@@ -41,49 +41,11 @@ type filterDoc struct {
 	Examples          []string
 }
 
-// sampleField is an example value of f as REST and GraphQL take it.
-func sampleField(f *collections.Field) any {
-	var v any
-	switch f.Type {
-	case "number":
-		v = 42
-	case "bool":
-		v = true
-	case "email":
-		v = "ada@example.com"
-	case "url":
-		v = "https://example.com"
-	case "date":
-		v = "2026-01-31"
-	case "datetime":
-		v = "2026-01-31T12:00:00.000Z"
-	case "json":
-		v = map[string]any{"key": "value"}
-	case "editor":
-		v = "<p>Hello</p>"
-	case "relation":
-		v = "RELATED_RECORD_ID"
-	case "file":
-		v = "FILE_ID"
-	case "select":
-		v = "value"
-		if f.Select != nil && len(f.Select.Values) > 0 {
-			v = f.Select.Values[0]
-		}
-	default:
-		v = "example " + f.Name
-	}
-	if f.Multi() {
-		return []any{v}
-	}
-	return v
-}
-
 // sampleData is an example record: every field, or the first one only.
 func sampleData(c *collections.Collection, all bool) map[string]any {
 	data := map[string]any{}
 	for _, f := range c.Fields {
-		data[f.Name] = sampleField(f)
+		data[f.Name] = collections.Example(f)
 		if !all {
 			break
 		}
@@ -244,14 +206,14 @@ func filters(c *collections.Collection) filterDoc {
 		if len(d.Examples) >= 3 {
 			break
 		}
-		switch v := sampleField(f).(type) {
+		switch v := collections.Example(f).(type) {
 		case string:
 			if f.Multi() {
 				break
 			}
 			d.Examples = append(d.Examples, fmt.Sprintf("%s = %s", f.Name, mustJSON(v)))
-		case int:
-			d.Examples = append(d.Examples, fmt.Sprintf("%s >= %d", f.Name, v))
+		case float64:
+			d.Examples = append(d.Examples, fmt.Sprintf("%s >= %g", f.Name, v))
 		case bool:
 			d.Examples = append(d.Examples, fmt.Sprintf("%s = true", f.Name))
 		case []any:
