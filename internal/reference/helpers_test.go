@@ -60,6 +60,9 @@ func page(t *testing.T, s *apptest.Server, path, token string, want int) string 
 		if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Fatalf("GET %s: Content-Type %q", path, ct)
 		}
+		if csp := r.Header.Get("Content-Security-Policy"); csp != wantCSP {
+			t.Fatalf("GET %s: Content-Security-Policy %q", path, csp)
+		}
 	}
 	return string(r.Body)
 }

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -55,14 +56,12 @@ func Register(mux *http.ServeMux, d Deps) {
 	for _, name := range []string{"index", "collection", "playground"} {
 		s.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
-	files := cached(http.FileServerFS(staticFS))
 	mux.HandleFunc("GET /{$}", s.root)
 	mux.HandleFunc("GET /docs", s.index)
 	mux.HandleFunc("GET /docs/collections/{name}", s.collection)
 	mux.HandleFunc("GET /playground", s.playground)
-	// The embedded directories static and assets, under these prefixes.
-	mux.Handle("GET /docs/static/", secured(http.StripPrefix("/docs", files)))
-	mux.Handle("GET /playground/assets/", secured(http.StripPrefix("/playground", files)))
+	mux.HandleFunc("GET /docs/static/{file}", asset("static"))
+	mux.HandleFunc("GET /playground/assets/{file}", asset("assets"))
 }
 
 var funcs = template.FuncMap{"lower": strings.ToLower, "ops": opsGroup}
@@ -126,15 +125,14 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 		}
 		content.SignedIn, content.Collections = true, list
 	}
-	s.render(w, r, "index", view{Title: "API Reference", Base: base, Content: content})
+	s.render(w, r, http.StatusOK, "index", view{Title: "API Reference", Base: base, Content: content})
 }
 
 func (s *server) collection(w http.ResponseWriter, r *http.Request) {
 	p := auth.FromContext(r.Context())
 	base := s.baseURL(r)
 	if p == nil {
-		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "collection", view{Title: "Sign in", Base: base})
+		s.render(w, r, http.StatusUnauthorized, "collection", view{Title: "Sign in", Base: base})
 		return
 	}
 	list, err := s.Collections.Readable(r.Context())
@@ -150,7 +148,7 @@ func (s *server) collection(w http.ResponseWriter, r *http.Request) {
 				httpx.WriteError(w, r, err)
 				return
 			}
-			s.render(w, r, "collection", view{Title: c.Name, Base: base, Content: page})
+			s.render(w, r, http.StatusOK, "collection", view{Title: c.Name, Base: base, Content: page})
 			return
 		}
 	}
@@ -158,11 +156,11 @@ func (s *server) collection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) playground(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "playground", view{Title: "GraphQL Playground", Base: s.baseURL(r)})
+	s.render(w, r, http.StatusOK, "playground", view{Title: "GraphQL Playground", Base: s.baseURL(r)})
 }
 
-// render writes a page whole, or a 500 when its template fails.
-func (s *server) render(w http.ResponseWriter, r *http.Request, page string, v view) {
+// render writes a page whole with status, or a 500 when its template fails.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	v.Page, v.User = page, auth.FromContext(r.Context())
 	var b bytes.Buffer
 	if err := s.pages[page].Execute(&b, v); err != nil {
@@ -174,6 +172,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, page string, v v
 	setSecurity(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
 
@@ -183,19 +182,17 @@ func setSecurity(h http.Header) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// secured adds the security headers to static files.
-func secured(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// asset serves the embedded files of dir, which change only with a new
+// server build (browsers keep them an hour); a missing one is the usual 404.
+func asset(dir string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := dir + "/" + r.PathValue("file")
+		if _, err := fs.Stat(staticFS, name); err != nil {
+			httpx.WriteError(w, r, apierr.NotFound("no route for %s %s", r.Method, r.URL.Path))
+			return
+		}
 		setSecurity(w.Header())
-		next.ServeHTTP(w, r)
-	})
-}
-
-// cached lets browsers keep the static files an hour: they change only
-// with a new server build.
-func cached(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
-		next.ServeHTTP(w, r)
-	})
+		http.ServeFileFS(w, r, staticFS, name)
+	}
 }

@@ -199,7 +199,7 @@ func TestStaticOperationsAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, errs := gqlparser.LoadQuery(schema, u.Query().Get("query"))
+		doc, errs := gqlparser.LoadQueryWithRules(schema, u.Query().Get("query"), nil) // nil: the default rules
 		if len(errs) > 0 {
 			t.Errorf("%s: %v", u.Query().Get("query"), errs)
 			continue
@@ -214,4 +214,25 @@ func TestStaticOperationsAreValid(t *testing.T) {
 			t.Errorf("%s with %s: %v", u.Query().Get("query"), u.Query().Get("variables"), err)
 		}
 	}
+}
+
+// The playground page and every file it and the reference load come from
+// this server, under the same CSP.
+func TestPlaygroundAndAssets(t *testing.T) {
+	s := apptest.Start(t)
+	body := page(t, s, "/playground", "", http.StatusOK)
+	for _, want := range []string{`<script src="/playground/assets/playground.js" defer></script>`, `<link rel="stylesheet" href="/playground/assets/playground.css">`,
+		`<div id="graphiql" aria-label="GraphiQL">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/playground has no %s", want)
+		}
+	}
+	for path, ctype := range map[string]string{"/playground/assets/playground.js": "text/javascript; charset=utf-8", "/playground/assets/playground.css": "text/css; charset=utf-8",
+		"/docs/static/docs.js": "text/javascript; charset=utf-8", "/docs/static/docs.css": "text/css; charset=utf-8"} {
+		r := s.Do(t, http.MethodGet, path, nil, "")
+		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != ctype || r.Header.Get("Content-Security-Policy") != wantCSP || len(r.Body) < 1000 {
+			t.Errorf("GET %s: %d %q %q, %d bytes", path, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Content-Security-Policy"), len(r.Body))
+		}
+	}
+	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/playground/assets/nothing.js", nil, ""), http.StatusNotFound, "not found", "no route for GET /playground/assets/nothing.js", nil)
 }
