@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -93,4 +94,26 @@ func resolve(base, p string) string {
 func normalRoute(method, path string) string {
 	path, _, _ = strings.Cut(path, "?")
 	return method + " " + param.ReplaceAllString(path, "{}")
+}
+
+// Every route is in a section of the reference page, and every route that
+// reads JSON has an example body there, which is valid JSON.
+func TestRoutesHaveReference(t *testing.T) {
+	for _, rt := range Routes() {
+		if !slices.Contains(Sections, rt.Section()) {
+			t.Errorf("%s: no section of the reference page (rest/reference.go sectionOf)", rt.Pattern())
+		}
+		ex := rt.Example()
+		if rt.Body == JSONBody && ex == "" {
+			t.Errorf("%s reads JSON but has no example (rest/reference.go examples)", rt.Pattern())
+		}
+		if ex != "" && !json.Valid([]byte(ex)) {
+			t.Errorf("%s: the example is not JSON: %s", rt.Pattern(), ex)
+		}
+	}
+	for pattern := range examples {
+		if !slices.ContainsFunc(Routes(), func(rt Route) bool { return rt.Pattern() == pattern }) {
+			t.Errorf("example for %s, which is not a route", pattern)
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/uptrace/bun"
 
 	"fastcms/graph"
@@ -27,6 +26,7 @@ import (
 	"fastcms/internal/notify"
 	"fastcms/internal/oauth"
 	"fastcms/internal/records"
+	"fastcms/internal/reference"
 	"fastcms/internal/services"
 	"fastcms/internal/settings"
 	"fastcms/internal/storage"
@@ -205,7 +205,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Log: log,
 	})
 	mux.Handle("/graphql", withClient(gql))
-	mux.Handle("GET /playground", playground.Handler("FastCMS GraphiQL", "/graphql"))
+	reference.Register(mux, reference.Deps{Collections: svc.Collections, PublicURL: cfg.PublicURL, Log: log})
 
 	var h http.Handler = mux
 	h = httpx.WithMaintenance(func() bool { return settingsSvc.Current().MaintenanceMode() }, h)

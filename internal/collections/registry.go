@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,11 @@ func (r *Registry) Reload(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SnapshotOf is a snapshot of list alone, outside any registry: the API
+// reference page builds the GraphQL operations of the collections a
+// caller may read from their redacted definitions.
+func SnapshotOf(list []*Collection) *Snapshot { return newSnapshot(0, slices.Clone(list)) }
 
 func newSnapshot(version uint64, list []*Collection) *Snapshot {
 	s := &Snapshot{Version: version, list: list, byName: map[string]*Collection{}, byID: map[string]*Collection{}}

@@ -97,6 +97,20 @@ func (s *Service) Get(ctx context.Context, nameOrID string) (*Collection, error)
 	return readable(p, c), nil
 }
 
+// Readable lists every collection as the caller may read it (see readable).
+func (s *Service) Readable(ctx context.Context) ([]*Collection, error) {
+	p, err := auth.RequireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all := s.registry.Current().All()
+	out := make([]*Collection, len(all))
+	for i, c := range all {
+		out[i] = readable(p, c)
+	}
+	return out, nil
+}
+
 // readable is c as p may read it. Admins read it whole. Others read it
 // without its rules (null) and hidden fields: rules and hidden names are a
 // map of what to try, and a client needs neither to use the API.
