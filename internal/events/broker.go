@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -46,7 +47,7 @@ func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention time.Dur
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
 	}
-	if _, err := hub.Subscribe(Channel, func(string) { b.Wake() }); err != nil {
+	if _, err := hub.Subscribe(Channel, b.announced); err != nil {
 		return nil, err
 	}
 	hub.OnReconnect(b.Wake)
@@ -63,6 +64,21 @@ func (b *Broker) Wake() {
 	case b.wake <- struct{}{}:
 	default:
 	}
+}
+
+// announced wakes the broker for a NOTIFY of the sequencer, whose payload
+// is the last seq it stamped, unless the broker has read that far already
+// (this instance's sequencer woke it directly).
+func (b *Broker) announced(payload string) {
+	if last, err := strconv.ParseInt(payload, 10, 64); err == nil {
+		b.mu.Lock()
+		seen := last <= b.cursor
+		b.mu.Unlock()
+		if seen {
+			return
+		}
+	}
+	b.Wake()
 }
 
 // Close stops the broker and ends every subscription.

@@ -148,16 +148,17 @@ func (s *Sequencer) lead(ctx context.Context) error {
 }
 
 // stampSQL gives the oldest unsequenced committed events the next seqs
-// and, if there were any, announces them, in one statement (so one
+// and, if there were any, announces the last of them (the NOTIFY's
+// payload), in one statement (so one
 // transaction and one round trip); it returns how many it stamped. Only
 // the elected sequencer runs it, so max(seq) is its own last stamp. It is
 // prepared once per election: planning it cost more than running it.
 const stampSQL = `WITH stamped AS (UPDATE events e SET seq = b.seq
 		FROM (SELECT id, (SELECT COALESCE(max(seq), 0) FROM events) + row_number() OVER (ORDER BY id) AS seq
 		      FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT $1) u) b
-		WHERE e.id = b.id RETURNING 1),
-	n AS (SELECT count(*) AS n FROM stamped)
-	SELECT n, CASE WHEN n > 0 THEN pg_notify($2, '')::text END FROM n`
+		WHERE e.id = b.id RETURNING e.seq),
+	n AS (SELECT count(*) AS n, max(seq) AS last FROM stamped)
+	SELECT n, CASE WHEN n > 0 THEN pg_notify($2, last::text)::text END FROM n`
 
 // LogEnd is the seq of the last event once every event committed before
 // the call has its seq: what a reader starting "now" has seen. It waits

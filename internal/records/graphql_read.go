@@ -138,7 +138,7 @@ type querier interface {
 func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
 	observe(stmt)
 	var out []byte
-	err := q.QueryRowContext(ctx, stmt, a...).Scan(&out)
+	err := scanRow(ctx, q, stmt, a, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -171,7 +171,11 @@ func (s *Service) GraphQL(ctx context.Context, snap *collections.Snapshot, op GQ
 		if err != nil || stmt == "" {
 			return nil, err
 		}
-		return gqlRow(ctx, s.db, stmt, b.a.list)
+		q := querier(s.db)
+		if op.Kind == GQLByPK {
+			q = s.hot
+		}
+		return gqlRow(ctx, q, stmt, b.a.list)
 	}
 	return s.gqlMutate(ctx, snap, c, op)
 }

@@ -23,11 +23,13 @@ import (
 type Service struct {
 	db       *sql.DB
 	registry *collections.Registry
+	// hot runs creates and gets by id prepared (stmtcache.go).
+	hot *stmtCache
 }
 
 // New builds the service.
 func New(db *bun.DB, registry *collections.Registry) *Service {
-	return &Service{db: db.DB, registry: registry}
+	return &Service{db: db.DB, registry: registry, hot: newStmtCache(db.DB, stmtCacheSize)}
 }
 
 // ListParams are the options of a list.
@@ -171,8 +173,8 @@ func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (
 		return nil, err
 	}
 	var rec []byte
-	err = s.db.QueryRowContext(ctx, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list...).Scan(&rec)
+	err = scanRow(ctx, s.hot, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
+		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(sc.c)
 	}

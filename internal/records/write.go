@@ -35,7 +35,7 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
 		return nil, err
 	}
-	_, rec, err := insertRecord(ctx, s.db, sc, changes, recordJSON(sc.shown(), "NULL"))
+	_, rec, err := insertRecord(ctx, s.hot, sc, changes, recordJSON(sc.shown(), "NULL"))
 	return rec, constraintError(err, sc.c)
 }
 
@@ -81,7 +81,7 @@ func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, r
 		"SELECT " + col("id") + ", " + returning + " FROM ins " + alias
 	var id string
 	var out []byte
-	err = q.QueryRowContext(ctx, stmt, a.list...).Scan(&id, &out)
+	err = scanRow(ctx, q, stmt, a.list, &id, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
 	}
