@@ -66,6 +66,14 @@ func (b *Broker) Wake() {
 	}
 }
 
+// Cursor is the seq of the last event the broker has read: it grows with
+// every change of any instance, once sequenced.
+func (b *Broker) Cursor() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cursor
+}
+
 // announced wakes the broker for a NOTIFY of the sequencer, whose payload
 // is the last seq it stamped, unless the broker has read that far already
 // (this instance's sequencer woke it directly).

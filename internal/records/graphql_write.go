@@ -40,7 +40,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, "object")
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
+		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLUpdateByPK:
 		if !hasOperator(op) {
 			return nil, apierr.BadRequest(noOperator)
@@ -62,7 +62,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, updateArg(op))
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
+		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Sel, oneRecord)
 	case GQLDeleteByPK:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil

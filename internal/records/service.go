@@ -23,8 +23,10 @@ import (
 type Service struct {
 	db       *sql.DB
 	registry *collections.Registry
-	// hot runs creates and gets by id prepared (stmtcache.go).
+	// hot runs the one-record statements prepared (stmtcache.go).
 	hot *stmtCache
+	// totals remembers list totals while nothing changes (totals.go).
+	totals totals
 }
 
 // New builds the service.
@@ -88,7 +90,7 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 	total := -1
 	if !p.Page.SkipTotal {
 		// Only the WHERE's parameters: an unused one would have no type.
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*)"+from, a.list...).Scan(&total); err != nil {
+		if total, err = s.count(ctx, sc.snap, "SELECT count(*)"+from, a.list); err != nil {
 			return nil, err
 		}
 	}

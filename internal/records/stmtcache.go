@@ -7,8 +7,9 @@ import (
 	"sync"
 )
 
-// stmtCache keeps the hottest one-row statements (a create, a get by id)
-// prepared, so PostgreSQL plans each once per connection instead of on
+// stmtCache keeps the hottest one-row statements (a create, update or
+// delete of one record, a get by id and GraphQL's read back of a written
+// record) prepared, so PostgreSQL plans each once per connection instead of on
 // every request: measured with pg_stat_statements under the benchmark,
 // planning a get by id took 0.068 ms against 0.043 ms to run it, and a
 // create's one statement 0.16 ms against 0.6 ms. After five runs
