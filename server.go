@@ -17,6 +17,7 @@ import (
 	"fastcms/internal/app"
 	"fastcms/internal/config"
 	"fastcms/internal/database"
+	"fastcms/internal/logging"
 	"fastcms/migrations"
 )
 
@@ -32,7 +33,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logOut := logging.NewWriter(os.Stderr, 100*time.Millisecond)
+	defer logOut.Close()
+	log := logging.New(logOut, cfg.LogLevel)
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

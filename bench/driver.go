@@ -157,6 +157,43 @@ func (c *recConn) ExecContext(ctx context.Context, query string, args []driver.N
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
+// PrepareContext records each run of a prepared statement (the server
+// keeps its one-record statements prepared) as a statement of its own.
+func (c *recConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	// pq's COPY FROM STDIN (the CSV import) is a statement of another
+	// kind, fed row by row; it was never recorded.
+	_, q := st.(driver.StmtQueryContext)
+	_, e := st.(driver.StmtExecContext)
+	if !q || !e {
+		return st, nil
+	}
+	return &recStmt{Stmt: st, conn: c, query: query}, nil
+}
+
+type recStmt struct {
+	driver.Stmt
+	conn  *recConn
+	query string
+}
+
+func (s *recStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.conn.rec.add(sqlStep{Kind: kindQuery, Query: s.query, Args: namedArgs(args), Conn: s.conn.id})
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s *recStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.conn.rec.add(sqlStep{Kind: kindExec, Query: s.query, Args: namedArgs(args), Conn: s.conn.id})
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *recStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	return s.conn.CheckNamedValue(nv)
+}
+
 func (c *recConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return c.Conn.(driver.NamedValueChecker).CheckNamedValue(nv)
 }

@@ -165,6 +165,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		Files:       filesSvc,
 		Backups:     backupSvc,
 	}
+	svc.Records.FollowLog(broker.Cursor)
 	shutdownCtx, shutdown := context.WithCancel(context.Background())
 	a.Auth, a.shutdown = authSvc, shutdown
 	a.onClose(func() error { shutdown(); return nil })

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -46,7 +47,7 @@ func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention func() t
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
 	}
-	if _, err := hub.Subscribe(Channel, func(string) { b.Wake() }); err != nil {
+	if _, err := hub.Subscribe(Channel, b.announced); err != nil {
 		return nil, err
 	}
 	hub.OnReconnect(b.Wake)
@@ -64,6 +65,29 @@ func (b *Broker) Wake() {
 	case b.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Cursor is the seq of the last event the broker has read: it grows with
+// every change of any instance, once sequenced.
+func (b *Broker) Cursor() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cursor
+}
+
+// announced wakes the broker for a NOTIFY of the sequencer, whose payload
+// is the last seq it stamped, unless the broker has read that far already
+// (this instance's sequencer woke it directly).
+func (b *Broker) announced(payload string) {
+	if last, err := strconv.ParseInt(payload, 10, 64); err == nil {
+		b.mu.Lock()
+		seen := last <= b.cursor
+		b.mu.Unlock()
+		if seen {
+			return
+		}
+	}
+	b.Wake()
 }
 
 // Close stops the broker and ends every subscription.
@@ -95,7 +119,7 @@ func (b *Broker) run(ctx context.Context) {
 		}
 		if keep := b.retention(); keep != prunedFor || time.Since(pruned) > time.Minute {
 			pruned, prunedFor = time.Now(), keep
-			if _, err := b.db.ExecContext(ctx, "DELETE FROM events WHERE created < now() - make_interval(secs => $1)", keep.Seconds()); err != nil && ctx.Err() == nil {
+			if _, err := b.db.ExecContext(ctx, "DELETE FROM events WHERE seq IS NOT NULL AND created < now() - make_interval(secs => $1)", keep.Seconds()); err != nil && ctx.Err() == nil {
 				b.log.Error("pruning events", "err", err)
 			}
 		}
@@ -111,7 +135,7 @@ func (b *Broker) drain(ctx context.Context) error {
 		b.mu.Lock()
 		after := b.cursor
 		b.mu.Unlock()
-		batch, err := read(ctx, b.db, after, 0, 500, "")
+		batch, err := read(ctx, b.db, after, 0, drainBatch, "")
 		if err != nil || len(batch) == 0 {
 			return err
 		}
@@ -123,8 +147,16 @@ func (b *Broker) drain(ctx context.Context) error {
 		}
 		b.cursor = batch[len(batch)-1].Seq
 		b.mu.Unlock()
+		// A short batch was the log's end: reading on would cost a query
+		// per wake that finds nothing.
+		if len(batch) < drainBatch {
+			return nil
+		}
 	}
 }
+
+// drainBatch bounds the events the broker reads in one query.
+const drainBatch = 500
 
 // read returns events with after < seq (≤ upTo when upTo > 0), of
 // collectionID only when it is not empty, in order.
@@ -229,8 +261,11 @@ var ErrReplayTooLong = errors.New("events: too many events to replay")
 func (b *Broker) checkReplay(ctx context.Context, collectionID string, afterSeq int64) error {
 	var n int
 	// Events committed but not stamped yet will come after afterSeq too.
-	err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events
-		WHERE collection_id = $1 AND (seq > $2 OR seq IS NULL) LIMIT $3) r`, collectionID, afterSeq, b.maxReplay+1).Scan(&n)
+	// Two counts, not one with "OR seq IS NULL": each has an index of its own.
+	err := b.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM events WHERE collection_id = $1 AND seq > $2 LIMIT $3) r) +
+		(SELECT count(*) FROM (SELECT 1 FROM events WHERE seq IS NULL AND collection_id = $1 LIMIT $3) u)`,
+		collectionID, afterSeq, b.maxReplay+1).Scan(&n)
 	if err == nil && n > b.maxReplay {
 		err = fmt.Errorf("%w: more than %d events after seq %d", ErrReplayTooLong, b.maxReplay, afterSeq)
 	}

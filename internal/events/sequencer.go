@@ -110,10 +110,25 @@ func (s *Sequencer) lead(ctx context.Context) error {
 	// Closing the connection ends the session and frees the lock; unlock
 	// explicitly too, since the pool may keep the connection.
 	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", sequencerLock) //nolint:errcheck // the session ends anyway
+	// The unstamped events are found through an index whose entries of
+	// stamped events stay until VACUUM. A bitmap scan (the planner's choice
+	// for "seq IS NULL") checks every such entry against the heap again on
+	// every stamp, and never marks them dead: under a steady write load a
+	// stamp of 18 events read 31,808 heap tuples and 2,188 pages. A plain
+	// index scan marks the entries it finds dead (kill_prior_tuple), so the
+	// next stamp skips them.
+	if _, err := conn.ExecContext(ctx, "SET enable_bitmapscan = off"); err != nil {
+		return err
+	}
+	stmt, err := conn.PrepareContext(ctx, stampSQL)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
 	wait := minPoll
 	for {
-		n, err := stamp(ctx, conn)
-		if err != nil {
+		var n int64
+		if err := stmt.QueryRowContext(ctx, sequencerBatch, Channel).Scan(&n, new(sql.NullString)); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -132,31 +147,18 @@ func (s *Sequencer) lead(ctx context.Context) error {
 	}
 }
 
-// stamp gives the oldest unsequenced committed events the next seqs and
-// announces them, in one transaction; it returns how many it stamped.
-// Only the elected sequencer runs it, so max(seq) is its own last stamp.
-func stamp(ctx context.Context, conn *sql.Conn) (int64, error) {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	res, err := tx.ExecContext(ctx, `UPDATE events e SET seq = b.seq
+// stampSQL gives the oldest unsequenced committed events the next seqs
+// and, if there were any, announces the last of them (the NOTIFY's
+// payload), in one statement (so one
+// transaction and one round trip); it returns how many it stamped. Only
+// the elected sequencer runs it, so max(seq) is its own last stamp. It is
+// prepared once per election: planning it cost more than running it.
+const stampSQL = `WITH stamped AS (UPDATE events e SET seq = b.seq
 		FROM (SELECT id, (SELECT COALESCE(max(seq), 0) FROM events) + row_number() OVER (ORDER BY id) AS seq
 		      FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT $1) u) b
-		WHERE e.id = b.id`, sequencerBatch)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	if n == 0 {
-		return 0, nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, '')", Channel); err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
-}
+		WHERE e.id = b.id RETURNING e.seq),
+	n AS (SELECT count(*) AS n, max(seq) AS last FROM stamped)
+	SELECT n, CASE WHEN n > 0 THEN pg_notify($2, last::text)::text END FROM n`
 
 // LogEnd is the seq of the last event once every event committed before
 // the call has its seq: what a reader starting "now" has seen. It waits

@@ -153,6 +153,7 @@ func (s *Service) ImportCSV(ctx context.Context, collection string, r io.Reader)
 		return nil, run.invalidError()
 	}
 
+	defer s.wrote()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,9 @@ func newExpandFixture(t *testing.T) *expandFixture {
 		user:   auth.NewContext(ctx, &auth.Principal{UserID: "00000000-0000-4000-8000-000000000002", Role: auth.RoleUser}, nil),
 		people: fmt.Sprintf("xp_people_%d", n), posts: fmt.Sprintf("xp_posts_%d", n), comments: fmt.Sprintf("xp_comments_%d", n),
 	}
+	// spy is a second instance on the same database with no event log to
+	// renew its list totals (totals.go): it follows svc's writes instead.
+	f.spy.FollowLog(f.svc.totals.writes.Load)
 	cols := collections.NewService(db, registry, log, collections.Options{})
 	// The rules of posts and comments go through relations, so their
 	// compiled subqueries (_q1, …) nest inside the expansion's.

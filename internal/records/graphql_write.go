@@ -41,7 +41,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, "object")
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case UpdateByID:
 		if !hasOperator(op) {
 			return nil, apierr.BadRequest(noOperator)
@@ -63,7 +63,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return nil, inputError(err, updateArg(op))
 		}
-		return s.gqlByIDs(ctx, s.db, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case DeleteByID:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil

@@ -52,7 +52,7 @@ type querier interface {
 func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
 	observe(stmt)
 	var out []byte
-	err := q.QueryRowContext(ctx, stmt, a...).Scan(&out)
+	err := scanRow(ctx, q, stmt, a, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -80,7 +80,11 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 		if err != nil || stmt == "" {
 			return nil, err
 		}
-		return gqlRow(ctx, s.db, stmt, args)
+		q := querier(s.db)
+		if op.Kind == ReadByID {
+			q = s.hot
+		}
+		return gqlRow(ctx, q, stmt, args)
 	}
 	c := snap.Get(op.Collection)
 	if c == nil {

@@ -23,11 +23,15 @@ import (
 type Service struct {
 	db       *sql.DB
 	registry *collections.Registry
+	// hot runs the one-record statements prepared (stmtcache.go).
+	hot *stmtCache
+	// totals remembers list totals while nothing changes (totals.go).
+	totals totals
 }
 
 // New builds the service.
 func New(db *bun.DB, registry *collections.Registry) *Service {
-	return &Service{db: db.DB, registry: registry}
+	return &Service{db: db.DB, registry: registry, hot: newStmtCache(db.DB, stmtCacheSize)}
 }
 
 // ListParams are the options of a list.
@@ -86,7 +90,7 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 	total := -1
 	if !p.Page.SkipTotal {
 		// Only the WHERE's parameters: an unused one would have no type.
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*)"+from, a.list...).Scan(&total); err != nil {
+		if total, err = s.count(ctx, sc.snap, "SELECT count(*)"+from, a.list); err != nil {
 			return nil, err
 		}
 	}
@@ -168,8 +172,8 @@ func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (
 		return nil, err
 	}
 	var rec []byte
-	err = s.db.QueryRowContext(ctx, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list...).Scan(&rec)
+	err = scanRow(ctx, s.hot, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
+		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(sc.c)
 	}

@@ -20,6 +20,7 @@ import (
 // checks the create rule, inserts and logs the event (insertRecord); a
 // multi relation's ids are checked first.
 func (s *Service) Create(ctx context.Context, collection string, data map[string]any) (json.RawMessage, error) {
+	defer s.wrote()
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
 		return nil, err
@@ -35,7 +36,7 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
 		return nil, err
 	}
-	_, rec, err := insertRecord(ctx, s.db, sc, changes, recordJSON(sc.shown(), "NULL"))
+	_, rec, err := insertRecord(ctx, s.hot, sc, changes, recordJSON(sc.shown(), "NULL"))
 	return rec, constraintError(err, sc.c)
 }
 
@@ -81,7 +82,7 @@ func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, r
 		"SELECT " + col("id") + ", " + returning + " FROM ins " + alias
 	var id string
 	var out []byte
-	err = q.QueryRowContext(ctx, stmt, a.list...).Scan(&id, &out)
+	err = scanRow(ctx, q, stmt, a.list, &id, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
 	}
@@ -93,6 +94,7 @@ func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, r
 // update rule, and for non-admins the view rule, are checked against the
 // row as it was.
 func (s *Service) Update(ctx context.Context, collection, id string, data map[string]any) (json.RawMessage, error) {
+	defer s.wrote()
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		", '" + events.Update + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb, " + alias + "._old FROM upd " + alias + ") " +
 		"SELECT " + recordJSON(sc.shown(), "NULL") + " FROM upd " + alias
 	var rec []byte
-	err = s.db.QueryRowContext(ctx, stmt, a.list...).Scan(&rec)
+	err = scanRow(ctx, s.hot, stmt, a.list, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.denied(ctx, s.db, sc, id, apierr.Forbidden("the update rule of %s does not allow this change", sc.c.Name))
 	}
@@ -161,6 +163,7 @@ func setValue(a *args, ch change, inRecord bool) string {
 // Delete removes a record the delete rule allows and, for non-admins, the
 // view rule shows.
 func (s *Service) Delete(ctx context.Context, collection, id string) error {
+	defer s.wrote()
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
 		return err
@@ -179,10 +182,10 @@ func (s *Service) Delete(ctx context.Context, collection, id string) error {
 	}
 	// Deleted and logged with its last state in one statement.
 	var n int
-	err = s.db.QueryRowContext(ctx, "WITH del AS (DELETE FROM "+sc.c.Table()+" AS "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+rule+
+	err = scanRow(ctx, s.hot, "WITH del AS (DELETE FROM "+sc.c.Table()+" AS "+alias+" WHERE "+col("id")+" = "+idArg+" AND "+rule+
 		" RETURNING "+col("id")+", ("+fullJSON(sc.c, alias)+")::jsonb AS j), "+
 		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, old) SELECT "+collID+"::uuid, "+collName+", '"+events.Delete+"', id, j FROM del) "+
-		"SELECT count(*) FROM del", a.list...).Scan(&n)
+		"SELECT count(*) FROM del", a.list, &n)
 	if err != nil {
 		return constraintError(err, sc.c)
 	}
@@ -211,6 +214,7 @@ func (s *Service) denied(ctx context.Context, q querier, sc *scope, id string, r
 // inTx runs fn in a transaction and turns constraint violations into
 // client errors naming the field.
 func (s *Service) inTx(ctx context.Context, sc *scope, fn func(tx *sql.Tx) error) error {
+	defer s.wrote()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
