@@ -199,6 +199,9 @@ func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []
 // is created, then id, as over REST. The rank orders by the search rank,
 // so only a root list given search (rootCond) has it.
 func (b *renderer) sortKeys(sc *scope, order []SortKey) ([]sortKey, error) {
+	if len(order) == 1 && order[0].Random {
+		return []sortKey{{expr: "random()", notNull: true}}, nil
+	}
 	keys := make([]sortKey, 0, len(order)+1)
 	for _, key := range order {
 		k, err := b.sortKey(sc, key, key.Path, "")

@@ -75,7 +75,7 @@ func gqlDBError(err error) error {
 // from), and returns its JSON (nil for null).
 func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (json.RawMessage, error) {
 	switch op.Kind {
-	case ReadList, ReadByID, ReadAggregate, ReadConnection:
+	case ReadList, ReadByID, ReadAggregate, ReadConnection, ReadCount:
 		stmt, args, err := Render(snap, auth.FromContext(ctx), op)
 		if err != nil || stmt == "" {
 			return nil, err
@@ -89,8 +89,8 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 	return s.gqlMutate(ctx, snap, c, op)
 }
 
-// Render renders the read op (ReadList, ReadByID, ReadAggregate or
-// ReadConnection) for the caller p into one parameterised statement that
+// Render renders the read op (ReadList, ReadByID, ReadAggregate,
+// ReadConnection or ReadCount) for the caller p into one parameterised statement that
 // yields the answer as one JSON value: one row of one column, or no row or
 // NULL for null. stmt is "" when the answer is null without asking (a
 // by-id record the caller may never see). The statement can be run again
@@ -107,6 +107,23 @@ func Render(snap *collections.Snapshot, p *auth.Principal, op Op) (stmt string, 
 		return "", nil, err
 	}
 	return stmt, b.a.list, nil
+}
+
+// RenderRows renders what selects and orders the records of a root list
+// (rows' where, search and order, under the list rule) for a reader that
+// reads its own columns of the rows aliased "r": the condition, the ORDER
+// BY list and their parameters. The CSV export streams through it.
+func RenderRows(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, rows Rows) (cond, order string, args []any, err error) {
+	b := &renderer{snap: snap, p: p}
+	sc := b.scope(c, alias)
+	if cond, err = b.rootCond(sc, &rows); err != nil {
+		return "", "", nil, err
+	}
+	keys, err := b.sortKeys(sc, rows.Order)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return cond, orderSQL(keys), b.a.list, nil
 }
 
 // renderer accumulates one statement's parameters and aliases.
@@ -161,6 +178,12 @@ func (b *renderer) read(c *collections.Collection, op Op) (string, error) {
 			return "", err
 		}
 		return "SELECT " + list, nil
+	case ReadCount:
+		cond, err := b.rootCond(sc, &op.Rows)
+		if err != nil {
+			return "", err
+		}
+		return "SELECT to_json(count(*)) FROM " + c.Table() + " " + alias + " WHERE " + cond, nil
 	case ReadAggregate:
 		return b.aggregate(sc, op)
 	case ReadConnection:
@@ -300,6 +323,10 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 			from + "), '[]'::json)", nil
 	case Files:
 		return b.fileMember(sc, n), nil
+	case Object:
+		return b.object(sc, n.Sub)
+	case Expand:
+		return b.expand(sc, n.Sub)
 	case BackRelation, BackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
@@ -330,6 +357,27 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 		return b.list(t, args, cond, n.Sub)
 	}
 	return "", errors.New("records: unexpected member")
+}
+
+// expand is the object of the relations sel of sc's row, leaving out
+// those with nothing to show (null, or an empty array), in order; "NULL"
+// (JSON null) when there are none. One (position, key, value) row per
+// relation: the absent drop out, and the rest become the object.
+func (b *renderer) expand(sc *scope, sel []Member) (string, error) {
+	if len(sel) == 0 {
+		return "NULL", nil
+	}
+	values := make([]string, len(sel))
+	for i, n := range sel {
+		v, err := b.member(sc, n)
+		if err != nil {
+			return "", err
+		}
+		values[i] = "(" + strconv.Itoa(i) + ", " + quoteLiteral(n.Key) + ", " + v + ")"
+	}
+	x := b.newAlias()
+	return "COALESCE((SELECT json_object_agg(" + x + ".k, " + x + ".v ORDER BY " + x + ".n) FROM (VALUES " +
+		strings.Join(values, ", ") + ") " + x + "(n, k, v) WHERE " + x + ".v::text NOT IN ('null', '[]')), '{}'::json)", nil
 }
 
 // where compiles a plan's filter into a condition on sc's row, as a REST

@@ -219,33 +219,57 @@ func jsonEqual(a, b []byte) bool {
 	return fmt.Sprint(x) == fmt.Sprint(y)
 }
 
-// TestRESTOrderBy holds REST's sort to the shared order builder: the id
-// breaks ties in the last key's direction, PostgreSQL's NULL placement is
-// left implicit, and the search rank leads only without a sort.
+// TestRESTOrderBy holds REST's sort, translated into order keys, to the
+// shared order builder: the id breaks ties in the last key's direction,
+// PostgreSQL's NULL placement is left implicit, and the search rank leads
+// only without a sort.
 func TestRESTOrderBy(t *testing.T) {
 	fields := map[string]*collections.Field{"title": {Name: "title", Type: "text"}, "tags": {Name: "tags", Type: "json"}}
 	visible := func(name string) *collections.Field { return fields[name] }
-	for _, tc := range []struct{ sort, rank, want, err string }{
-		{sort: "", want: `"r"."created" ASC, "r"."id" ASC`},
-		{sort: "-created", want: `"r"."created" DESC, "r"."id" DESC`},
-		{sort: "title,-created", want: `"r"."title" ASC, "r"."created" DESC, "r"."id" DESC`},
-		{sort: "-title, +id", want: `"r"."title" DESC, "r"."id" ASC`},
-		{sort: "", rank: "rank", want: `rank DESC, "r"."created" ASC, "r"."id" ASC`},
-		{sort: "title", rank: "rank", want: `"r"."title" ASC, "r"."id" ASC`},
-		{sort: "@random", want: `random()`},
+	rank := []SortKey{{Rank: true, Desc: true, NullsFirst: true}, {Path: []string{"created"}}}
+	for _, tc := range []struct {
+		sort string
+		want []SortKey
+		err  string
+	}{
+		{sort: "", want: nil},
+		{sort: "-created", want: []SortKey{{Path: []string{"created"}, Desc: true, NullsFirst: true}}},
+		{sort: "title,-created", want: []SortKey{{Path: []string{"title"}}, {Path: []string{"created"}, Desc: true, NullsFirst: true}}},
+		{sort: "-title, +id", want: []SortKey{{Path: []string{"title"}, Desc: true, NullsFirst: true}, {Path: []string{"id"}}}},
+		{sort: "@random", want: []SortKey{{Random: true}}},
 		{sort: "nope", err: `sort: unknown field "nope" (item 1)`},
 		{sort: "title,tags", err: `sort: field "tags" cannot be sorted`},
 	} {
-		got, err := orderBy(tc.sort, tc.rank, visible)
+		got, err := restOrder(tc.sort, visible)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
 				t.Errorf("%q: got error %v, want %s", tc.sort, err, tc.err)
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
-			t.Errorf("%q: got %s (%v), want %s", tc.sort, got, err, tc.want)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q: got %v (%v), want %v", tc.sort, got, err, tc.want)
 		}
+	}
+	f := newRenderFixture(t)
+	for _, tc := range []struct {
+		order []SortKey
+		want  string
+	}{
+		{nil, `"r"."created" ASC, "r"."id" ASC`},
+		{[]SortKey{{Path: []string{"created"}, Desc: true, NullsFirst: true}}, `"r"."created" DESC, "r"."id" DESC`},
+		{[]SortKey{{Path: []string{"title"}}, {Path: []string{"created"}, Desc: true, NullsFirst: true}}, `"r"."title" ASC, "r"."created" DESC, "r"."id" DESC`},
+		{[]SortKey{{Path: []string{"title"}, Desc: true, NullsFirst: true}, {Path: []string{"id"}}}, `"r"."title" DESC, "r"."id" ASC`},
+		{[]SortKey{{Random: true}}, `random() ASC`},
+	} {
+		_, got, _, err := RenderRows(f.snap(), f.admin, f.snap().Get(f.posts), Rows{Order: tc.order})
+		if err != nil || got != tc.want {
+			t.Errorf("%v: got %s (%v), want %s", tc.order, got, err, tc.want)
+		}
+	}
+	_, got, _, err := RenderRows(f.snap(), f.admin, f.snap().Get(f.posts), Rows{Order: rank, Search: "one"})
+	if want := `ts_rank(r."_search", websearch_to_tsquery('fastcms_search'::regconfig, $1::text)) DESC, "r"."created" ASC, "r"."id" ASC`; err != nil || got != want {
+		t.Errorf("ranked: got %s (%v), want %s", got, err, want)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -77,67 +76,45 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 	if err != nil {
 		return nil, err
 	}
-	var a args
-	where, order, err := sc.listing(&a, p)
+	rows, err := sc.restRows(p)
 	if err != nil {
 		return nil, err
 	}
-	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + where
 	total := -1
 	if !p.Page.SkipTotal {
-		// Only the WHERE's parameters: an unused one would have no type.
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*)"+from, a.list...).Scan(&total); err != nil {
+		n, err := s.read(ctx, sc, Op{Kind: ReadCount, Collection: sc.c.Name, Rows: rows})
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(n, &total); err != nil {
 			return nil, err
 		}
 	}
-	expand, err := sc.expand(&a, p.Expand, p.Page.PerPage)
+	tree, err := sc.expand(p.Expand, p.Page.PerPage)
 	if err != nil {
 		return nil, err
 	}
-	limit, offset := a.add(p.Page.PerPage), a.add(p.Page.Offset())
-	rows, err := s.db.QueryContext(ctx, "SELECT "+recordJSON(shown, expand)+from+" ORDER BY "+order+" LIMIT "+limit+" OFFSET "+offset, a.list...)
+	offset := p.Page.Offset()
+	rows.Limit, rows.Offset = &p.Page.PerPage, &offset
+	items, err := s.read(ctx, sc, Op{Kind: ReadList, Collection: sc.c.Name, Rows: rows, Members: restRecord(shown, tree)})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	items := []byte{'['}
-	for rows.Next() {
-		var rec []byte
-		if err := rows.Scan(&rec); err != nil {
-			return nil, err
-		}
-		if len(items) > 1 {
-			items = append(items, ',')
-		}
-		items = append(items, rec...)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	items = append(items, ']')
 	return &List{Items: items, Result: page.NewResult[struct{}](nil, total, p.Page)}, nil
 }
 
-// listing compiles what selects and orders a list for the caller: the list
-// rule, filter and search as a WHERE condition, and the ORDER BY (ranked by
-// search when no sort is given). List and the CSV export share it.
-func (sc *scope) listing(a *args, p ListParams) (where, order string, err error) {
-	rule, err := sc.rule(a, actList, sc.c.ListRule)
-	if err != nil {
-		return "", "", err
+// read renders op for sc's caller over sc's snapshot and runs it.
+func (s *Service) read(ctx context.Context, sc *scope, op Op) (json.RawMessage, error) {
+	stmt, a, err := Render(sc.snap, sc.p, op)
+	if err != nil || stmt == "" {
+		return nil, err
 	}
-	filter, err := sc.filter(a, p.Filter)
-	if err != nil {
-		return "", "", err
+	var out []byte
+	err = s.db.QueryRowContext(ctx, stmt, a...).Scan(&out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	search, rank, err := sc.search(a, p.Search)
-	if err != nil {
-		return "", "", err
-	}
-	if order, err = orderBy(p.Sort, rank, sc.visible); err != nil {
-		return "", "", err
-	}
-	return rule + " AND " + filter + " AND " + search, order, nil
+	return out, err
 }
 
 // Get returns one record the caller may view; one hidden by the view rule
@@ -154,23 +131,19 @@ func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (
 	if !collections.IsUUID(id) {
 		return nil, notFound(sc.c)
 	}
-	var a args
-	idArg := a.add(strings.ToLower(id))
-	rule, err := sc.rule(&a, actView, sc.c.ViewRule)
+	_, err = sc.rule(&args{}, actView, sc.c.ViewRule)
 	if apierr.IsForbidden(err) {
 		return nil, notFound(sc.c) // an admin-only record is as unseen as a missing one
 	}
 	if err != nil {
 		return nil, err
 	}
-	expand, err := sc.expand(&a, p.Expand, 1)
+	tree, err := sc.expand(p.Expand, 1)
 	if err != nil {
 		return nil, err
 	}
-	var rec []byte
-	err = s.db.QueryRowContext(ctx, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list...).Scan(&rec)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := s.read(ctx, sc, Op{Kind: ReadByID, Collection: sc.c.Name, ID: id, Members: restRecord(shown, tree)})
+	if err == nil && rec == nil {
 		return nil, notFound(sc.c)
 	}
 	return rec, err
