@@ -107,6 +107,14 @@ func intp(n int) *int { return &n }
 // both exactly, and runs each statement against PostgreSQL for its answer.
 func TestRenderPlans(t *testing.T) {
 	f := newRenderFixture(t)
+	data := func(names ...string) Member { return Member{Key: "data", Kind: Object, Sub: cols(names...)} }
+	restRows := func(p ListParams) Rows {
+		rows, err := newScope(f.snap(), f.snap().Get(f.posts), f.user, nil).restRows(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
 	viewsGE := &query.Comparison{Op: query.Gte, Left: &query.Ident{Path: []string{"views"}}, Right: &query.Literal{Value: 6.0}}
 	for _, tc := range []struct {
 		name   string
@@ -179,6 +187,30 @@ func TestRenderPlans(t *testing.T) {
 		}}, Members: cols("title")},
 		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY (SELECT count(*) FROM {lists} "gq1" WHERE "gq1"."items" @> ARRAY["r"."id"] AND TRUE) DESC, (SELECT "gq2"."name" FROM {people} "gq2" WHERE "gq2"."id" = "r"."author" AND TRUE) ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
 		answer: `[{"title":"one"},{"title":"two"}]`,
+	}, {
+		name: "REST's data and expand: a relation with nothing to show for the caller is left out",
+		p:    func() *auth.Principal { return f.user },
+		op: Op{Kind: ReadList, Collection: f.posts, Members: []Member{data("title"), {Key: "expand", Kind: Expand, Sub: []Member{
+			{Key: "author", Kind: Relation, Name: "author", Sub: []Member{data("name")}},
+			{Key: "comments", Kind: BackRelation, Name: f.comments, Field: "post", Rows: &Rows{Limit: intp(maxBackRelation)}, Sub: []Member{data("body")}},
+		}}}},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq5.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('title', to_json("r"."title")), 'expand', COALESCE((SELECT json_object_agg(gq4.k, gq4.v ORDER BY gq4.n) FROM (VALUES (0, 'author', (SELECT json_build_object('data', json_build_object('name', to_json("gq1"."name"))) FROM {people} "gq1" WHERE "gq1"."id" = "r"."author" AND ("gq1"."name" IS DISTINCT FROM $1::text))), (1, 'comments', (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('body', to_json("gq2"."body"))) AS j FROM {comments} "gq2" WHERE "gq2"."post" = "r"."id" AND TRUE AND TRUE ORDER BY "gq2"."created" ASC, "gq2"."id" ASC LIMIT 100 OFFSET 0) gq3))) gq4(n, k, v) WHERE gq4.v::text NOT IN ('null', '[]')), '{}'::json)) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq5)`,
+		args:   []any{"bob"},
+		answer: `[{"data":{"title":"one"},"expand":{"author":{"data":{"name":"ann"}},"comments":[{"data":{"body":"hi"}}]}},{"data":{"title":"two"},"expand":{}}]`,
+	}, {
+		name: "REST's expand of a multi relation keeps the ids' order; an expand of nothing is null",
+		p:    func() *auth.Principal { return f.user },
+		op: Op{Kind: ReadList, Collection: f.lists, Members: []Member{data("label"), {Key: "expand", Kind: Expand, Sub: []Member{
+			{Key: "items", Kind: Relation, Name: "items", Sub: []Member{data("title")}}}}, {Key: "none", Kind: Expand}}},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('label', to_json("r"."label")), 'expand', COALESCE((SELECT json_object_agg(gq2.k, gq2.v ORDER BY gq2.n) FROM (VALUES (0, 'items', COALESCE((SELECT json_agg(json_build_object('data', json_build_object('title', to_json("gq1"."title"))) ORDER BY array_position("r"."items", "gq1"."id")) FROM {posts} "gq1" WHERE "gq1"."id" = ANY("r"."items") AND TRUE), '[]'::json))) gq2(n, k, v) WHERE gq2.v::text NOT IN ('null', '[]')), '{}'::json), 'none', NULL) AS j FROM {lists} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
+		answer: `[{"data":{"label":"both"},"expand":{"items":[{"data":{"title":"two"}},{"data":{"title":"one"}}]},"none":null},{"data":{"label":"first"},"expand":{"items":[{"data":{"title":"one"}}]},"none":null}]`,
+	}, {
+		name:   "a count of REST's filtered list",
+		p:      func() *auth.Principal { return f.user },
+		op:     Op{Kind: ReadCount, Collection: f.posts, Rows: restRows(ListParams{Filter: "views >= 6"})},
+		sql:    `SELECT to_json(count(*)) FROM {posts} r WHERE TRUE AND ("r"."views" >= $1::double precision) AND TRUE`,
+		args:   []any{6.0},
+		answer: `1`,
 	}, {
 		name:   "a by-id with no record id renders nothing",
 		p:      func() *auth.Principal { return f.user },
@@ -335,4 +367,24 @@ func TestBackRelationThroughMultiUsesGIN(t *testing.T) {
 		t.Errorf("the back-relation does not use %s:\n%s", index, text)
 	}
 	t.Logf("%s\n%s", stmt, text)
+}
+
+// TestRESTRowsErrors holds the REST translation's errors to REST's names
+// for its parameters (filter with the position, sort), for a field the
+// caller may not see as for a missing one.
+func TestRESTRowsErrors(t *testing.T) {
+	f := newRenderFixture(t)
+	sc := newScope(f.snap(), f.snap().Get(f.people), f.user, nil)
+	for _, tc := range []struct {
+		p    ListParams
+		want string
+	}{
+		{ListParams{Filter: "salary > 1"}, `filter: unknown field "salary" at position 0`},
+		{ListParams{Filter: "name = "}, `filter: unexpected end of expression at position 7`},
+		{ListParams{Sort: "-salary"}, `sort: unknown field "salary" (item 1)`},
+	} {
+		if _, err := sc.restRows(tc.p); err == nil || err.Error() != tc.want {
+			t.Errorf("%+v: got %v, want %s", tc.p, err, tc.want)
+		}
+	}
 }
