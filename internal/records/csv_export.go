@@ -122,7 +122,7 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 	}
 	where, order, bound, err := RenderRows(sc.snap, sc.p, sc.c, rows)
 	if err != nil {
-		return nil, err
+		return nil, NamePlanError(err, restPartNames)
 	}
 
 	fields := sc.shown()

@@ -11,10 +11,9 @@ import "fastcms/internal/query"
 // returns the whole answer as JSON, every related record under its
 // collection's view rule for the caller.
 //
-// REST's lists, gets and CSV export translate into it too (restplan.go),
-// validating their parameters first so their errors name them in REST's
-// terms; errors about a plan's parts still name them as the GraphQL API
-// does (where, order_by, distinct_on, limit, first/last, after/before).
+// REST's lists, gets and CSV export translate into it too (restplan.go).
+// Errors about a plan's parts name them neutrally (plan_errors.go); each
+// adapter names them in its own terms.
 
 // MemberKind says what a member is; which kinds may appear depends on the
 // object it is in (a record, an aggregate, a connection…).

@@ -59,15 +59,18 @@ func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error
 	return out, gqlDBError(err)
 }
 
-// gqlDBError turns what a client's where: can cause (a value of the wrong
-// form, out of range or with a NUL character) into a client error, and a
-// statement that ran out of time into apierr.TooSlow: the other arguments
-// of a read are checked before it runs (graphql_errors.go).
+// gqlDBError turns what a plan's filter can cause (a value of the wrong
+// form, out of range or with a NUL character) into a client error about
+// it, and a statement that ran out of time into apierr.TooSlow: the other
+// parts of a read are checked before it runs (graphql_errors.go).
 func gqlDBError(err error) error {
 	if apierr.Cancelled(err) {
 		return apierr.TooSlow()
 	}
-	return inputError(err, "where")
+	if msg, ok := dataError(err); ok {
+		return &PartError{Part: PartWhere, Text: "{where}: ", Detail: msg}
+	}
+	return err
 }
 
 // Do runs op against snap, the snapshot the caller's view of the
@@ -241,13 +244,13 @@ func (b *renderer) page(args *Rows) (limit, offset string, err error) {
 	l, o := MaxLimit, 0
 	if args.Limit != nil {
 		if *args.Limit < 0 || *args.Limit > MaxLimit {
-			return "", "", apierr.BadRequest("limit must be between 0 and %d", MaxLimit)
+			return "", "", partError(PartLimit, "{limit} must be between 0 and "+strconv.Itoa(MaxLimit))
 		}
 		l = *args.Limit
 	}
 	if args.Offset != nil {
 		if *args.Offset < 0 {
-			return "", "", apierr.BadRequest("offset must not be negative")
+			return "", "", partError(PartOffset, "{offset} must not be negative")
 		}
 		o = *args.Offset
 	}
@@ -396,11 +399,11 @@ func (b *renderer) where(sc *scope, e query.Expr) (string, error) {
 	return "(" + s + ")", nil
 }
 
-// whereError reports a where: argument the filter language refuses.
+// whereError reports a filter the filter language refuses.
 func whereError(err error) error {
 	var qe *query.Error
 	if errors.As(err, &qe) {
-		return gqlError("where: %s", qe.Reason)
+		return &PartError{Part: PartWhere, Text: "{where}: ", Detail: qe.Reason}
 	}
 	return err
 }

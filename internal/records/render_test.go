@@ -388,3 +388,41 @@ func TestRESTRowsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanErrorsAreNeutral renders plans with a mistake in a part and
+// checks the error names the part neutrally, and as each adapter's names
+// make it.
+func TestPlanErrorsAreNeutral(t *testing.T) {
+	f := newRenderFixture(t)
+	rest := map[Part]string{PartOrder: "sort", PartLimit: "per_page"}
+	gql := map[Part]string{PartOrder: "order_by", PartDistinct: "distinct_on", PartFirst: "first", PartLast: "last", PartAfter: "after"}
+	for _, tc := range []struct {
+		op                 Op
+		part               Part
+		neutral, rest, gql string
+	}{
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Order: []SortKey{{Path: []string{"nope"}}}}}, PartOrder,
+			`order: field "nope" cannot be sorted`, `sort: field "nope" cannot be sorted`, `order_by: field "nope" cannot be sorted`},
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Limit: intp(-1)}}, PartLimit,
+			`limit must be between 0 and 1000`, `per_page must be between 0 and 1000`, `limit must be between 0 and 1000`},
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{DistinctOn: []string{"title"}, Order: []SortKey{{Path: []string{"views"}}}}}, PartDistinct,
+			`distinct: order must start with the distinct columns`, `distinct: sort must start with the distinct columns`, `distinct_on: order_by must start with the distinct_on columns`},
+		{Op{Kind: ReadConnection, Collection: f.posts, Rows: Rows{First: intp(1), Last: intp(1)}}, PartFirst,
+			`give first or last, not both`, `give first or last, not both`, `give first or last, not both`},
+		{Op{Kind: ReadConnection, Collection: f.posts, Rows: Rows{After: new(string)}}, PartAfter,
+			`after: invalid cursor`, `after: invalid cursor`, `after: invalid cursor`},
+	} {
+		_, _, err := Render(f.snap(), f.admin, tc.op)
+		pe, ok := err.(*PartError)
+		if !ok || pe.Part != tc.part || err.Error() != tc.neutral {
+			t.Errorf("got %v, want %s (%s)", err, tc.neutral, tc.part)
+			continue
+		}
+		if got := NamePlanError(err, rest).Error(); got != tc.rest {
+			t.Errorf("REST: got %s, want %s", got, tc.rest)
+		}
+		if got := NamePlanError(err, gql).Error(); got != tc.gql {
+			t.Errorf("GraphQL: got %s, want %s", got, tc.gql)
+		}
+	}
+}

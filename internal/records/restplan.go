@@ -15,6 +15,11 @@ import (
 // through the one renderer. The parameters are checked first, so their
 // errors name them as REST does (filter, sort, fields, expand).
 
+// restPartNames are the REST parameters the parts of a plan come from,
+// for the renderer's errors about them. REST checks its filter and sort
+// before rendering, so these name what slips past that check.
+var restPartNames = map[Part]string{PartWhere: "filter", PartOrder: "sort", PartLimit: "per_page", PartOffset: "page"}
+
 // restRecord is the members of a RecordResponse with the data fields
 // shown, in order, and the relations of expand node n.
 func restRecord(shown []*collections.Field, n *expandNode) []Member {

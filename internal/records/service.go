@@ -107,7 +107,7 @@ func (s *Service) List(ctx context.Context, collection string, p ListParams) (*L
 func (s *Service) read(ctx context.Context, sc *scope, op Op) (json.RawMessage, error) {
 	stmt, a, err := Render(sc.snap, sc.p, op)
 	if err != nil || stmt == "" {
-		return nil, err
+		return nil, NamePlanError(err, restPartNames)
 	}
 	var out []byte
 	err = s.db.QueryRowContext(ctx, stmt, a...).Scan(&out)
