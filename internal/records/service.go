@@ -66,13 +66,19 @@ func (s *Service) scopeFor(ctx context.Context, collection string, data map[stri
 	return newScope(snap, c, auth.FromContext(ctx), data), nil
 }
 
-// List returns one page of the records the caller may list, filtered and sorted.
-func (s *Service) List(ctx context.Context, collection string, p ListParams) (*List, error) {
+// readScope is scopeFor a read, with the data fields it shows (pick).
+func (s *Service) readScope(ctx context.Context, collection string, fields []string) (*scope, []*collections.Field, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	shown, err := sc.pick(p.Fields)
+	shown, err := sc.pick(fields)
+	return sc, shown, err
+}
+
+// List returns one page of the records the caller may list, filtered and sorted.
+func (s *Service) List(ctx context.Context, collection string, p ListParams) (*List, error) {
+	sc, shown, err := s.readScope(ctx, collection, p.Fields)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +126,7 @@ func (s *Service) read(ctx context.Context, sc *scope, op Op) (json.RawMessage, 
 // Get returns one record the caller may view; one hidden by the view rule
 // is a 404 like a missing one.
 func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (json.RawMessage, error) {
-	sc, err := s.scopeFor(ctx, collection, nil)
-	if err != nil {
-		return nil, err
-	}
-	shown, err := sc.pick(p.Fields)
+	sc, shown, err := s.readScope(ctx, collection, p.Fields)
 	if err != nil {
 		return nil, err
 	}
