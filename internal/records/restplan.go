@@ -84,6 +84,9 @@ func (sc *scope) restRows(p ListParams) (Rows, error) {
 		}
 		rows.Where = expr
 	}
+	if _, _, err := sc.search(&args{}, p.Search); err != nil {
+		return rows, err // before the expand is checked, as the list renders after it
+	}
 	rows.Search = p.Search
 	order, err := restOrder(p.Sort, sc.visible)
 	if err != nil {
