@@ -24,19 +24,19 @@ import (
 // builder (order.go). Rules and filters compile through internal/query as
 // REST filters do, so every API answers alike.
 
-// gqlObserver sees the statements Do sends, for tests that hold a root
+// doObserver sees the statements Do sends, for tests that hold a root
 // field to one statement; see ObserveGraphQL.
-var gqlObserver atomic.Pointer[func(query string)]
+var doObserver atomic.Pointer[func(query string)]
 
 // ObserveGraphQL calls fn with every statement Do sends to the database
 // (the GraphQL API's reads and writes), until the returned func is called.
 func ObserveGraphQL(fn func(query string)) (stop func()) {
-	gqlObserver.Store(&fn)
-	return func() { gqlObserver.CompareAndSwap(&fn, nil) }
+	doObserver.Store(&fn)
+	return func() { doObserver.CompareAndSwap(&fn, nil) }
 }
 
 func observe(q string) {
-	if fn := gqlObserver.Load(); fn != nil {
+	if fn := doObserver.Load(); fn != nil {
 		(*fn)(q)
 	}
 }
@@ -48,22 +48,22 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// gqlRow runs one statement that yields one JSON value (nil for NULL).
-func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
+// jsonRow runs one statement that yields one JSON value (nil for NULL).
+func jsonRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
 	observe(stmt)
 	var out []byte
 	err := q.QueryRowContext(ctx, stmt, a...).Scan(&out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return out, gqlDBError(err)
+	return out, planDBError(err)
 }
 
-// gqlDBError turns what a plan's filter can cause (a value of the wrong
+// planDBError turns what a plan's filter can cause (a value of the wrong
 // form, out of range or with a NUL character) into a client error about
 // it, and a statement that ran out of time into apierr.TooSlow: the other
 // parts of a read are checked before it runs (graphql_errors.go).
-func gqlDBError(err error) error {
+func planDBError(err error) error {
 	if apierr.Cancelled(err) {
 		return apierr.TooSlow()
 	}
@@ -83,7 +83,7 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 		if err != nil || stmt == "" {
 			return nil, err
 		}
-		return gqlRow(ctx, s.db, stmt, args)
+		return jsonRow(ctx, s.db, stmt, args)
 	}
 	c := snap.Get(op.Collection)
 	if c == nil {
