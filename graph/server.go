@@ -23,6 +23,7 @@ import (
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
 	"fastcms/internal/httpx"
+	"fastcms/internal/records"
 	"fastcms/internal/services"
 )
 
@@ -321,7 +322,7 @@ var codes = map[int]string{
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if e, ok := apierr.As(err); ok {
+		if e, ok := apierr.As(records.NamePlanError(err, partNames)); ok {
 			gqlErr.Message = e.Message
 			code := codes[e.Status]
 			if code == "" {

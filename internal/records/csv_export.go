@@ -116,10 +116,13 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 	if err != nil {
 		return nil, err
 	}
-	var a args
-	where, order, err := sc.listing(&a, p)
+	rows, err := sc.restRows(p)
 	if err != nil {
 		return nil, err
+	}
+	where, order, bound, err := RenderRows(sc.snap, sc.p, sc.c, rows)
+	if err != nil {
+		return nil, NamePlanError(err, restPartNames)
 	}
 
 	fields := sc.shown()
@@ -144,7 +147,7 @@ func (s *Service) OpenCSVExport(ctx context.Context, collection string, p ListPa
 		return nil, err
 	}
 	e.rows, err = e.tx.QueryContext(ctx, "SELECT "+string(cols)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+where+" ORDER BY "+order, a.list...)
+		" WHERE "+where+" ORDER BY "+order, bound...)
 	if err != nil {
 		e.tx.Rollback() //nolint:errcheck // the error above is the one to report
 		return nil, err

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"strconv"
 	"strings"
 
 	"fastcms/internal/apierr"
@@ -46,28 +45,25 @@ import (
 // a back-relation maxBackRelation. So one page can never embed more than
 // the budget, whatever the data.
 //
-// Everything is built in SQL, as correlated subqueries of the statement
-// that reads the records, so expanding costs no extra statement however
-// many records a page holds.
-func (sc *scope) expand(a *args, paths []string, rows int) (string, error) {
-	if len(paths) == 0 {
-		return "NULL", nil
-	}
+// The tree becomes members of the read plan (restplan.go), rendered as
+// correlated subqueries of the statement that reads the records, so
+// expanding costs no extra statement however many records a page holds.
+func (sc *scope) expand(paths []string, rows int) (*expandNode, error) {
 	root := &expandNode{target: sc}
 	for _, p := range paths {
 		segs := strings.Split(p, ".")
 		if len(segs) > maxExpandDepth {
-			return "", apierr.BadRequest("expand: %q is deeper than %d relations", p, maxExpandDepth)
+			return nil, apierr.BadRequest("expand: %q is deeper than %d relations", p, maxExpandDepth)
 		}
 		n := root
 		for i, seg := range segs {
 			if n.files {
-				return "", apierr.BadRequest("expand: unknown relation %q", strings.Join(segs[:i+1], "."))
+				return nil, apierr.BadRequest("expand: unknown relation %q", strings.Join(segs[:i+1], "."))
 			}
 			next := n.child(seg)
 			if next == nil {
 				if next = n.target.relation(seg); next == nil {
-					return "", apierr.BadRequest("expand: unknown relation %q", strings.Join(segs[:i+1], "."))
+					return nil, apierr.BadRequest("expand: unknown relation %q", strings.Join(segs[:i+1], "."))
 				}
 				n.children = append(n.children, next)
 			}
@@ -75,12 +71,11 @@ func (sc *scope) expand(a *args, paths []string, rows int) (string, error) {
 		}
 	}
 	if root.embedded(rows) > maxExpandRecords {
-		return "", apierr.BadRequest("expand: %d records with these paths could embed more than %d records "+
+		return nil, apierr.BadRequest("expand: %d records with these paths could embed more than %d records "+
 			"(a back-relation counts %d per record, a multi relation its max_select); ask for fewer records (per_page) or fewer paths",
 			rows, maxExpandRecords, maxBackRelation)
 	}
-	b := expandBuilder{a: a}
-	return b.object(root, alias)
+	return root, nil
 }
 
 const (
@@ -162,75 +157,4 @@ func (sc *scope) relation(seg string) *expandNode {
 		return nil
 	}
 	return &expandNode{key: seg, field: f, back: true, target: ts}
-}
-
-// expandBuilder renders an expand tree into SQL, binding into a. Every
-// relation gets its own alias (e1, e2, …), so nested levels and the
-// target's rules can tell their rows apart.
-type expandBuilder struct {
-	a       *args
-	aliases int
-}
-
-func (b *expandBuilder) alias(prefix string) string {
-	b.aliases++
-	return prefix + strconv.Itoa(b.aliases)
-}
-
-// object is the "expand" member of n's row, aliased row.
-func (b *expandBuilder) object(n *expandNode, row string) (string, error) {
-	if len(n.children) == 0 {
-		return "NULL", nil
-	}
-	values := make([]string, 0, len(n.children))
-	for i, c := range n.children {
-		sub, err := b.relation(c, row)
-		if err != nil {
-			return "", err
-		}
-		values = append(values, "("+strconv.Itoa(i)+", "+quoteLiteral(c.key)+", "+sub+")")
-	}
-	// One (position, key, value) row per relation; absent values (SQL NULL)
-	// drop out, and the rest become the object, in the order asked.
-	v := b.alias("x")
-	return "COALESCE((SELECT json_object_agg(" + v + ".k, " + v + ".v ORDER BY " + v + ".n) FROM (VALUES " +
-		strings.Join(values, ", ") + ") " + v + "(n, k, v) WHERE " + v + ".v IS NOT NULL), '{}'::json)", nil
-}
-
-// relation is the value of one expand key for the row aliased row: a
-// scalar subquery yielding a RecordResponse, an array of them, or NULL.
-func (b *expandBuilder) relation(n *expandNode, row string) (string, error) {
-	if n.files {
-		return b.files(n, row), nil
-	}
-	e := b.alias("e")
-	rule := b.viewRule(n.target, e)
-	nested, err := b.object(n, e)
-	if err != nil {
-		return "", err
-	}
-	rec := recordJSONOf(e, n.target.shown(), nested)
-	from := " FROM " + n.target.c.Table() + " " + e + " WHERE "
-	link := relationLink(n.field, n.back, e, row)
-	if !n.back && !n.field.Multi() {
-		return "(SELECT " + rec + from + link + " AND " + rule + ")", nil
-	}
-	id := colOf(e, "id")
-	if !n.back {
-		return "(SELECT json_agg(" + rec + " ORDER BY array_position(" + colOf(row, n.field.Name) + ", " + id + "))" + from +
-			link + " AND " + rule + ")", nil
-	}
-	// The cap needs a LIMIT, so the records are picked in a subquery and
-	// aggregated in the same order outside it.
-	s := b.alias("s")
-	return "(SELECT json_agg(" + s + ".j ORDER BY " + s + ".c, " + s + ".i) FROM (SELECT " + rec + " AS j, " +
-		colOf(e, "created") + " AS c, " + id + " AS i" + from + link + " AND " + rule +
-		" ORDER BY " + colOf(e, "created") + ", " + id + " LIMIT " + strconv.Itoa(maxBackRelation) + ") " + s + ")", nil
-}
-
-// viewRule is the target's view rule for the caller over the row aliased
-// row (relatedView).
-func (b *expandBuilder) viewRule(target *scope, row string) string {
-	target.opts.Alias = row
-	return target.relatedView(b.a)
 }

@@ -1,8 +1,6 @@
 package records
 
 import (
-	"strings"
-
 	"fastcms/internal/auth"
 	"fastcms/internal/collections"
 )
@@ -49,22 +47,6 @@ var fileColumns = []struct {
 
 func fileCol(name string) func(string) string {
 	return func(row string) string { return row + "." + name }
-}
-
-// fileJSON is the FileResponse of the files row aliased row.
-func fileJSON(row string) string {
-	pairs := make([]string, len(fileColumns))
-	for i, c := range fileColumns {
-		pairs[i] = "'" + c.name + "', " + c.sql(row)
-	}
-	return "json_build_object(" + strings.Join(pairs, ", ") + ")"
-}
-
-// files is the value of a file field's expand key for the row aliased
-// row: a scalar subquery yielding a FileResponse, an array of them, or NULL.
-func (b *expandBuilder) files(n *expandNode, row string) string {
-	e := b.alias("f")
-	return filesOf(n.field, colOf(row, n.field.Name), e, fileJSON(e), fileSeen(b.a, n.target.p, e))
 }
 
 // fileSeen is the condition that p may see the files row aliased row: the

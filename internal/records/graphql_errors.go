@@ -22,11 +22,19 @@ import (
 // exception, or 54, a value too large to work with) into a client error
 // about arg; any other error is returned as it is.
 func inputError(err error, arg string) error {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && (strings.HasPrefix(string(pqErr.Code), "22") || strings.HasPrefix(string(pqErr.Code), "54")) {
-		return apierr.BadRequest("%s: %s", arg, pqErr.Message)
+	if msg, ok := dataError(err); ok {
+		return apierr.BadRequest("%s: %s", arg, msg)
 	}
 	return err
+}
+
+// dataError is the message of a data error of PostgreSQL (see inputError).
+func dataError(err error) (string, bool) {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (strings.HasPrefix(string(pqErr.Code), "22") || strings.HasPrefix(string(pqErr.Code), "54")) {
+		return pqErr.Message, true
+	}
+	return "", false
 }
 
 // noNUL refuses mutation data holding a NUL character in any text, JSON

@@ -227,13 +227,13 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *colle
 	idArg := b.a.add(pq.Array(ids)) + "::uuid[]"
 	from := " FROM " + c.Table() + " " + alias + " WHERE " + qcol(alias, "id") + " = ANY(" + idArg + ") AND " + rule
 	if one {
-		return gqlRow(ctx, q, "SELECT "+obj+from, b.a.list)
+		return jsonRow(ctx, q, "SELECT "+obj+from, b.a.list)
 	}
 	order := qcol(alias, "created") + ", " + qcol(alias, "id")
 	if shape == givenOrder {
 		order = "array_position(" + idArg + ", " + qcol(alias, "id") + ")"
 	}
-	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
+	return jsonRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
@@ -306,7 +306,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *sco
 	observe(stmt)
 	rows, err := tx.QueryContext(ctx, stmt, w.a.list...)
 	if err != nil {
-		return nil, gqlDBError(err)
+		return nil, planDBError(err)
 	}
 	defer rows.Close()
 	var ids []string
@@ -318,7 +318,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *sco
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, gqlDBError(err)
+		return nil, planDBError(err)
 	}
 	if len(ids) > op.AtMost {
 		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)

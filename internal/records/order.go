@@ -1,9 +1,9 @@
 package records
 
 import (
+	"strconv"
 	"strings"
 
-	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
 )
 
@@ -72,13 +72,13 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 	k := sortKey{desc: key.Desc, nullsFirst: key.NullsFirst}
 	if key.Rank {
 		if b.rank == "" || b.rankRow != row {
-			return k, apierr.BadRequest("order_by: _rank needs search")
+			return k, partError(PartOrder, "{order}: _rank needs search")
 		}
 		k.expr, k.sqlType, k.name = b.rank, "real", "_rank" // ts_rank's type
 		return k, nil
 	}
 	if len(path) == 0 {
-		return k, apierr.BadRequest("order_by: an empty key")
+		return k, partError(PartOrder, "{order}: an empty key")
 	}
 	name := path[0]
 	k.expr, k.name = qcol(row, name), prefix+name
@@ -91,7 +91,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 		default:
 			f := sc.visible(name)
 			if f == nil || !collections.ShapeOf(f).Sortable {
-				return k, apierr.BadRequest("order_by: field %q cannot be sorted", name)
+				return k, partError(PartOrder, "{order}: field "+strconv.Quote(name)+" cannot be sorted")
 			}
 			k.sqlType = collections.TypeOf(f).Column(f)
 		}
@@ -106,7 +106,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 		}
 		target := b.snap.Get(f.Relation.CollectionID)
 		if target == nil {
-			return k, apierr.BadRequest("order_by: field %q cannot be sorted", name)
+			return k, partError(PartOrder, "{order}: field "+strconv.Quote(name)+" cannot be sorted")
 		}
 		t := b.scope(target, b.newAlias())
 		inner, err := b.sortKey(t, key, path[1:], prefix+name+".")
@@ -119,7 +119,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 	}
 	other, field := b.snap.BackRelation(sc.c, name)
 	if other == nil || key.Agg == "" || (field.Hidden && !b.p.IsAdmin()) {
-		return k, apierr.BadRequest("order_by: field %q cannot be sorted", name)
+		return k, partError(PartOrder, "{order}: field "+strconv.Quote(name)+" cannot be sorted")
 	}
 	t := b.scope(other, b.newAlias())
 	tr := t.opts.Alias
@@ -129,7 +129,7 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 		return k, nil
 	}
 	if len(path) != 2 {
-		return k, apierr.BadRequest("order_by: field %q cannot be sorted", name)
+		return k, partError(PartOrder, "{order}: field "+strconv.Quote(name)+" cannot be sorted")
 	}
 	fn, c := key.Agg, path[1]
 	k.name += "." + fn + "." + c
@@ -137,13 +137,13 @@ func (b *renderer) sortKey(sc *scope, key SortKey, path []string, prefix string)
 	case (fn == "min" || fn == "max") && (c == "created" || c == "updated"):
 		k.sqlType = "timestamptz"
 	case f == nil:
-		return k, apierr.BadRequest("order_by: field %q cannot be sorted", c)
+		return k, partError(PartOrder, "{order}: field "+strconv.Quote(c)+" cannot be sorted")
 	case (fn == "sum" || fn == "avg") && collections.ShapeOf(f).Numeric:
 		k.sqlType = "double precision"
 	case (fn == "min" || fn == "max") && minMaxField(f):
 		k.sqlType = collections.TypeOf(f).Column(f)
 	default:
-		return k, apierr.BadRequest("order_by: field %q cannot be sorted", c)
+		return k, partError(PartOrder, "{order}: field "+strconv.Quote(c)+" cannot be sorted")
 	}
 	k.expr = "(SELECT " + fn + "(" + qcol(tr, c) + ")" + from
 	return k, nil
@@ -172,7 +172,7 @@ func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []
 		case "id", "created", "updated":
 		default:
 			if sc.visible(name) == nil {
-				return "", nil, apierr.BadRequest("distinct_on: field %q cannot be used", name)
+				return "", nil, partError(PartDistinct, "{distinct}: field "+strconv.Quote(name)+" cannot be used")
 			}
 		}
 		exprs[i] = qcol(row, name)
@@ -187,7 +187,7 @@ func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []
 		}
 		for i := range args.DistinctOn {
 			if i >= len(keys) || !want[keys[i].name] {
-				return "", nil, apierr.BadRequest("distinct_on: order_by must start with the distinct_on columns")
+				return "", nil, partError(PartDistinct, "{distinct}: {order} must start with the {distinct} columns")
 			}
 			delete(want, keys[i].name)
 		}
@@ -199,6 +199,9 @@ func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []
 // is created, then id, as over REST. The rank orders by the search rank,
 // so only a root list given search (rootCond) has it.
 func (b *renderer) sortKeys(sc *scope, order []SortKey) ([]sortKey, error) {
+	if len(order) == 1 && order[0].Random {
+		return []sortKey{{expr: "random()", notNull: true}}, nil
+	}
 	keys := make([]sortKey, 0, len(order)+1)
 	for _, key := range order {
 		k, err := b.sortKey(sc, key, key.Path, "")

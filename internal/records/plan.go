@@ -11,12 +11,9 @@ import "fastcms/internal/query"
 // returns the whole answer as JSON, every related record under its
 // collection's view rule for the caller.
 //
-// REST's lists and gets (service.go, expand.go) do not build a plan yet:
-// they assemble their statement themselves from the same pieces (the
-// relation link, the order builder, the JSON-object builder). So errors
-// about a plan's parts name them as the GraphQL API does (where, order_by,
-// distinct_on, limit, first/last, after/before), the one adapter that
-// reaches them.
+// REST's lists, gets and CSV export translate into it too (restplan.go).
+// Errors about a plan's parts name them neutrally (plan_errors.go); each
+// adapter names them in its own terms.
 
 // MemberKind says what a member is; which kinds may appear depends on the
 // object it is in (a record, an aggregate, a connection…).
@@ -42,6 +39,8 @@ const (
 	Returning                       // a write's records; Sub is a record's members
 	BackAggregate                   // aggregates of the records of collection Name whose relation Field points here; Rows apply
 	Files                           // the files of file field Field (render_files.go); Sub selects members of the file type
+	Object                          // an object of the same record's members Sub (REST's "data")
+	Expand                          // an object of the relations Sub (Relation, BackRelation, Files) leaving out those null or empty; null without Sub (REST's "expand")
 )
 
 // Member is one rendered member: its key in the object, what it is, and
@@ -79,12 +78,14 @@ type Rows struct {
 //	{Path: ["posts_via_author"], Agg: "count"}          how many records point here
 //	{Path: ["posts_via_author", "views"], Agg: "max"}   an aggregate over them
 //	{Rank: true}                                        the search rank (a root list with search)
+//	{Random: true}                                      a random order (the only key)
 //
 // Related values are read under the target's view rule, as a member is.
 type SortKey struct {
 	Path       []string
 	Agg        string
 	Rank       bool
+	Random     bool
 	Desc       bool
 	NullsFirst bool
 }
@@ -105,6 +106,7 @@ const (
 	DeleteByID
 	DeleteWhere
 	UpdateMany
+	ReadCount // how many records Rows selects (its Where and Search), as a JSON number
 )
 
 // Op is one operation on a collection: a read plan (Rows and Members), or

@@ -24,19 +24,19 @@ import (
 // builder (order.go). Rules and filters compile through internal/query as
 // REST filters do, so every API answers alike.
 
-// gqlObserver sees the statements Do sends, for tests that hold a root
+// doObserver sees the statements Do sends, for tests that hold a root
 // field to one statement; see ObserveGraphQL.
-var gqlObserver atomic.Pointer[func(query string)]
+var doObserver atomic.Pointer[func(query string)]
 
 // ObserveGraphQL calls fn with every statement Do sends to the database
 // (the GraphQL API's reads and writes), until the returned func is called.
 func ObserveGraphQL(fn func(query string)) (stop func()) {
-	gqlObserver.Store(&fn)
-	return func() { gqlObserver.CompareAndSwap(&fn, nil) }
+	doObserver.Store(&fn)
+	return func() { doObserver.CompareAndSwap(&fn, nil) }
 }
 
 func observe(q string) {
-	if fn := gqlObserver.Load(); fn != nil {
+	if fn := doObserver.Load(); fn != nil {
 		(*fn)(q)
 	}
 }
@@ -48,26 +48,29 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// gqlRow runs one statement that yields one JSON value (nil for NULL).
-func gqlRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
+// jsonRow runs one statement that yields one JSON value (nil for NULL).
+func jsonRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, error) {
 	observe(stmt)
 	var out []byte
 	err := scanRow(ctx, q, stmt, a, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return out, gqlDBError(err)
+	return out, planDBError(err)
 }
 
-// gqlDBError turns what a client's where: can cause (a value of the wrong
-// form, out of range or with a NUL character) into a client error, and a
-// statement that ran out of time into apierr.TooSlow: the other arguments
-// of a read are checked before it runs (graphql_errors.go).
-func gqlDBError(err error) error {
+// planDBError turns what a plan's filter can cause (a value of the wrong
+// form, out of range or with a NUL character) into a client error about
+// it, and a statement that ran out of time into apierr.TooSlow: the other
+// parts of a read are checked before it runs (graphql_errors.go).
+func planDBError(err error) error {
 	if apierr.Cancelled(err) {
 		return apierr.TooSlow()
 	}
-	return inputError(err, "where")
+	if msg, ok := dataError(err); ok {
+		return &PartError{Part: PartWhere, Text: "{where}: ", Detail: msg}
+	}
+	return err
 }
 
 // Do runs op against snap, the snapshot the caller's view of the
@@ -75,7 +78,7 @@ func gqlDBError(err error) error {
 // from), and returns its JSON (nil for null).
 func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (json.RawMessage, error) {
 	switch op.Kind {
-	case ReadList, ReadByID, ReadAggregate, ReadConnection:
+	case ReadList, ReadByID, ReadAggregate, ReadConnection, ReadCount:
 		stmt, args, err := Render(snap, auth.FromContext(ctx), op)
 		if err != nil || stmt == "" {
 			return nil, err
@@ -84,7 +87,7 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 		if op.Kind == ReadByID {
 			q = s.hot
 		}
-		return gqlRow(ctx, q, stmt, args)
+		return jsonRow(ctx, q, stmt, args)
 	}
 	c := snap.Get(op.Collection)
 	if c == nil {
@@ -93,8 +96,8 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 	return s.gqlMutate(ctx, snap, c, op)
 }
 
-// Render renders the read op (ReadList, ReadByID, ReadAggregate or
-// ReadConnection) for the caller p into one parameterised statement that
+// Render renders the read op (ReadList, ReadByID, ReadAggregate,
+// ReadConnection or ReadCount) for the caller p into one parameterised statement that
 // yields the answer as one JSON value: one row of one column, or no row or
 // NULL for null. stmt is "" when the answer is null without asking (a
 // by-id record the caller may never see). The statement can be run again
@@ -111,6 +114,23 @@ func Render(snap *collections.Snapshot, p *auth.Principal, op Op) (stmt string, 
 		return "", nil, err
 	}
 	return stmt, b.a.list, nil
+}
+
+// RenderRows renders what selects and orders the records of a root list
+// (rows' where, search and order, under the list rule) for a reader that
+// reads its own columns of the rows aliased "r": the condition, the ORDER
+// BY list and their parameters. The CSV export streams through it.
+func RenderRows(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, rows Rows) (cond, order string, args []any, err error) {
+	b := &renderer{snap: snap, p: p}
+	sc := b.scope(c, alias)
+	if cond, err = b.rootCond(sc, &rows); err != nil {
+		return "", "", nil, err
+	}
+	keys, err := b.sortKeys(sc, rows.Order)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return cond, orderSQL(keys), b.a.list, nil
 }
 
 // renderer accumulates one statement's parameters and aliases.
@@ -165,6 +185,12 @@ func (b *renderer) read(c *collections.Collection, op Op) (string, error) {
 			return "", err
 		}
 		return "SELECT " + list, nil
+	case ReadCount:
+		cond, err := b.rootCond(sc, &op.Rows)
+		if err != nil {
+			return "", err
+		}
+		return "SELECT to_json(count(*)) FROM " + c.Table() + " " + alias + " WHERE " + cond, nil
 	case ReadAggregate:
 		return b.aggregate(sc, op)
 	case ReadConnection:
@@ -222,13 +248,13 @@ func (b *renderer) page(args *Rows) (limit, offset string, err error) {
 	l, o := MaxLimit, 0
 	if args.Limit != nil {
 		if *args.Limit < 0 || *args.Limit > MaxLimit {
-			return "", "", apierr.BadRequest("limit must be between 0 and %d", MaxLimit)
+			return "", "", partError(PartLimit, "{limit} must be between 0 and "+strconv.Itoa(MaxLimit))
 		}
 		l = *args.Limit
 	}
 	if args.Offset != nil {
 		if *args.Offset < 0 {
-			return "", "", apierr.BadRequest("offset must not be negative")
+			return "", "", partError(PartOffset, "{offset} must not be negative")
 		}
 		o = *args.Offset
 	}
@@ -304,6 +330,10 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 			from + "), '[]'::json)", nil
 	case Files:
 		return b.fileMember(sc, n), nil
+	case Object:
+		return b.object(sc, n.Sub)
+	case Expand:
+		return b.expand(sc, n.Sub)
 	case BackRelation, BackAggregate:
 		other := b.snap.Get(n.Name)
 		var f *collections.Field
@@ -336,6 +366,27 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 	return "", errors.New("records: unexpected member")
 }
 
+// expand is the object of the relations sel of sc's row, leaving out
+// those with nothing to show (null, or an empty array), in order; "NULL"
+// (JSON null) when there are none. One (position, key, value) row per
+// relation: the absent drop out, and the rest become the object.
+func (b *renderer) expand(sc *scope, sel []Member) (string, error) {
+	if len(sel) == 0 {
+		return "NULL", nil
+	}
+	values := make([]string, len(sel))
+	for i, n := range sel {
+		v, err := b.member(sc, n)
+		if err != nil {
+			return "", err
+		}
+		values[i] = "(" + strconv.Itoa(i) + ", " + quoteLiteral(n.Key) + ", " + v + ")"
+	}
+	x := b.newAlias()
+	return "COALESCE((SELECT json_object_agg(" + x + ".k, " + x + ".v ORDER BY " + x + ".n) FROM (VALUES " +
+		strings.Join(values, ", ") + ") " + x + "(n, k, v) WHERE " + x + ".v::text NOT IN ('null', '[]')), '{}'::json)", nil
+}
+
 // where compiles a plan's filter into a condition on sc's row, as a REST
 // filter is compiled ("TRUE" for none).
 func (b *renderer) where(sc *scope, e query.Expr) (string, error) {
@@ -352,11 +403,11 @@ func (b *renderer) where(sc *scope, e query.Expr) (string, error) {
 	return "(" + s + ")", nil
 }
 
-// whereError reports a where: argument the filter language refuses.
+// whereError reports a filter the filter language refuses.
 func whereError(err error) error {
 	var qe *query.Error
 	if errors.As(err, &qe) {
-		return gqlError("where: %s", qe.Reason)
+		return &PartError{Part: PartWhere, Text: "{where}: ", Detail: qe.Reason}
 	}
 	return err
 }

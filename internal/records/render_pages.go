@@ -100,14 +100,14 @@ func (b *renderer) connection(sc *scope, op Op) (string, error) {
 	}
 	args := op.Rows
 	if args.First != nil && args.Last != nil {
-		return "", gqlError("give first or last, not both")
+		return "", partError(PartFirst, "give {first} or {last}, not both")
 	}
 	backward := args.Last != nil
 	size := MaxLimit
 	for _, n := range []*int{args.First, args.Last} {
 		if n != nil {
 			if *n < 0 || *n > MaxLimit {
-				return "", gqlError("first and last must be between 0 and %d", MaxLimit)
+				return "", partError(PartFirst, "{first} and {last} must be between 0 and "+strconv.Itoa(MaxLimit))
 			}
 			size = *n
 		}
@@ -214,9 +214,9 @@ func rowwise(keys []sortKey, vals []any) bool {
 // order of keys. Each key orders by whether it is NULL, then by value, so
 // NULLs page like any other value.
 func (b *renderer) keyset(keys []sortKey, cursor string, after bool) (string, error) {
-	arg := "before"
+	invalid := partError(PartBefore, "{before}: invalid cursor")
 	if after {
-		arg = "after"
+		invalid = partError(PartAfter, "{after}: invalid cursor")
 	}
 	raw, err := base64.StdEncoding.DecodeString(cursor)
 	var vals []any
@@ -224,11 +224,11 @@ func (b *renderer) keyset(keys []sortKey, cursor string, after bool) (string, er
 		err = json.Unmarshal(raw, &vals)
 	}
 	if err != nil || len(vals) != len(keys) {
-		return "", gqlError("%s: invalid cursor", arg)
+		return "", invalid
 	}
 	for i, k := range keys {
 		if !cursorValue(vals[i], k.sqlType) {
-			return "", gqlError("%s: invalid cursor", arg)
+			return "", invalid
 		}
 	}
 	if rowwise(keys, vals) {
@@ -262,7 +262,7 @@ func (b *renderer) keyset(keys []sortKey, cursor string, after bool) (string, er
 		case bool:
 			bound = strconv.FormatBool(x)
 		default:
-			return "", gqlError("%s: invalid cursor", arg)
+			return "", invalid
 		}
 		parts = append(parts,
 			part{"(" + k.expr + " IS NULL)", b.a.add(v == nil) + "::boolean", k.nullsFirst},

@@ -107,6 +107,14 @@ func intp(n int) *int { return &n }
 // both exactly, and runs each statement against PostgreSQL for its answer.
 func TestRenderPlans(t *testing.T) {
 	f := newRenderFixture(t)
+	data := func(names ...string) Member { return Member{Key: "data", Kind: Object, Sub: cols(names...)} }
+	restRows := func(p ListParams) Rows {
+		rows, err := newScope(f.snap(), f.snap().Get(f.posts), f.user, nil).restRows(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
 	viewsGE := &query.Comparison{Op: query.Gte, Left: &query.Ident{Path: []string{"views"}}, Right: &query.Literal{Value: 6.0}}
 	for _, tc := range []struct {
 		name   string
@@ -180,6 +188,30 @@ func TestRenderPlans(t *testing.T) {
 		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('title', to_json("r"."title")) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY (SELECT count(*) FROM {lists} "gq1" WHERE "gq1"."items" @> ARRAY["r"."id"] AND TRUE) DESC, (SELECT "gq2"."name" FROM {people} "gq2" WHERE "gq2"."id" = "r"."author" AND TRUE) ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
 		answer: `[{"title":"one"},{"title":"two"}]`,
 	}, {
+		name: "REST's data and expand: a relation with nothing to show for the caller is left out",
+		p:    func() *auth.Principal { return f.user },
+		op: Op{Kind: ReadList, Collection: f.posts, Members: []Member{data("title"), {Key: "expand", Kind: Expand, Sub: []Member{
+			{Key: "author", Kind: Relation, Name: "author", Sub: []Member{data("name")}},
+			{Key: "comments", Kind: BackRelation, Name: f.comments, Field: "post", Rows: &Rows{Limit: intp(maxBackRelation)}, Sub: []Member{data("body")}},
+		}}}},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq5.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('title', to_json("r"."title")), 'expand', COALESCE((SELECT json_object_agg(gq4.k, gq4.v ORDER BY gq4.n) FROM (VALUES (0, 'author', (SELECT json_build_object('data', json_build_object('name', to_json("gq1"."name"))) FROM {people} "gq1" WHERE "gq1"."id" = "r"."author" AND ("gq1"."name" IS DISTINCT FROM $1::text))), (1, 'comments', (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('body', to_json("gq2"."body"))) AS j FROM {comments} "gq2" WHERE "gq2"."post" = "r"."id" AND TRUE AND TRUE ORDER BY "gq2"."created" ASC, "gq2"."id" ASC LIMIT 100 OFFSET 0) gq3))) gq4(n, k, v) WHERE gq4.v::text NOT IN ('null', '[]')), '{}'::json)) AS j FROM {posts} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq5)`,
+		args:   []any{"bob"},
+		answer: `[{"data":{"title":"one"},"expand":{"author":{"data":{"name":"ann"}},"comments":[{"data":{"body":"hi"}}]}},{"data":{"title":"two"},"expand":{}}]`,
+	}, {
+		name: "REST's expand of a multi relation keeps the ids' order; an expand of nothing is null",
+		p:    func() *auth.Principal { return f.user },
+		op: Op{Kind: ReadList, Collection: f.lists, Members: []Member{data("label"), {Key: "expand", Kind: Expand, Sub: []Member{
+			{Key: "items", Kind: Relation, Name: "items", Sub: []Member{data("title")}}}}, {Key: "none", Kind: Expand}}},
+		sql:    `SELECT (SELECT COALESCE(json_agg(gq3.j), '[]'::json) FROM (SELECT json_build_object('data', json_build_object('label', to_json("r"."label")), 'expand', COALESCE((SELECT json_object_agg(gq2.k, gq2.v ORDER BY gq2.n) FROM (VALUES (0, 'items', COALESCE((SELECT json_agg(json_build_object('data', json_build_object('title', to_json("gq1"."title"))) ORDER BY array_position("r"."items", "gq1"."id")) FROM {posts} "gq1" WHERE "gq1"."id" = ANY("r"."items") AND TRUE), '[]'::json))) gq2(n, k, v) WHERE gq2.v::text NOT IN ('null', '[]')), '{}'::json), 'none', NULL) AS j FROM {lists} "r" WHERE TRUE AND TRUE AND TRUE ORDER BY "r"."created" ASC, "r"."id" ASC LIMIT 1000 OFFSET 0) gq3)`,
+		answer: `[{"data":{"label":"both"},"expand":{"items":[{"data":{"title":"two"}},{"data":{"title":"one"}}]},"none":null},{"data":{"label":"first"},"expand":{"items":[{"data":{"title":"one"}}]},"none":null}]`,
+	}, {
+		name:   "a count of REST's filtered list",
+		p:      func() *auth.Principal { return f.user },
+		op:     Op{Kind: ReadCount, Collection: f.posts, Rows: restRows(ListParams{Filter: "views >= 6"})},
+		sql:    `SELECT to_json(count(*)) FROM {posts} r WHERE TRUE AND ("r"."views" >= $1::double precision) AND TRUE`,
+		args:   []any{6.0},
+		answer: `1`,
+	}, {
 		name:   "a by-id with no record id renders nothing",
 		p:      func() *auth.Principal { return f.user },
 		op:     Op{Kind: ReadByID, Collection: f.posts, ID: "nope", Members: cols("title")},
@@ -219,33 +251,57 @@ func jsonEqual(a, b []byte) bool {
 	return fmt.Sprint(x) == fmt.Sprint(y)
 }
 
-// TestRESTOrderBy holds REST's sort to the shared order builder: the id
-// breaks ties in the last key's direction, PostgreSQL's NULL placement is
-// left implicit, and the search rank leads only without a sort.
+// TestRESTOrderBy holds REST's sort, translated into order keys, to the
+// shared order builder: the id breaks ties in the last key's direction,
+// PostgreSQL's NULL placement is left implicit, and the search rank leads
+// only without a sort.
 func TestRESTOrderBy(t *testing.T) {
 	fields := map[string]*collections.Field{"title": {Name: "title", Type: "text"}, "tags": {Name: "tags", Type: "json"}}
 	visible := func(name string) *collections.Field { return fields[name] }
-	for _, tc := range []struct{ sort, rank, want, err string }{
-		{sort: "", want: `"r"."created" ASC, "r"."id" ASC`},
-		{sort: "-created", want: `"r"."created" DESC, "r"."id" DESC`},
-		{sort: "title,-created", want: `"r"."title" ASC, "r"."created" DESC, "r"."id" DESC`},
-		{sort: "-title, +id", want: `"r"."title" DESC, "r"."id" ASC`},
-		{sort: "", rank: "rank", want: `rank DESC, "r"."created" ASC, "r"."id" ASC`},
-		{sort: "title", rank: "rank", want: `"r"."title" ASC, "r"."id" ASC`},
-		{sort: "@random", want: `random()`},
+	rank := []SortKey{{Rank: true, Desc: true, NullsFirst: true}, {Path: []string{"created"}}}
+	for _, tc := range []struct {
+		sort string
+		want []SortKey
+		err  string
+	}{
+		{sort: "", want: nil},
+		{sort: "-created", want: []SortKey{{Path: []string{"created"}, Desc: true, NullsFirst: true}}},
+		{sort: "title,-created", want: []SortKey{{Path: []string{"title"}}, {Path: []string{"created"}, Desc: true, NullsFirst: true}}},
+		{sort: "-title, +id", want: []SortKey{{Path: []string{"title"}, Desc: true, NullsFirst: true}, {Path: []string{"id"}}}},
+		{sort: "@random", want: []SortKey{{Random: true}}},
 		{sort: "nope", err: `sort: unknown field "nope" (item 1)`},
 		{sort: "title,tags", err: `sort: field "tags" cannot be sorted`},
 	} {
-		got, err := orderBy(tc.sort, tc.rank, visible)
+		got, err := restOrder(tc.sort, visible)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
 				t.Errorf("%q: got error %v, want %s", tc.sort, err, tc.err)
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
-			t.Errorf("%q: got %s (%v), want %s", tc.sort, got, err, tc.want)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q: got %v (%v), want %v", tc.sort, got, err, tc.want)
 		}
+	}
+	f := newRenderFixture(t)
+	for _, tc := range []struct {
+		order []SortKey
+		want  string
+	}{
+		{nil, `"r"."created" ASC, "r"."id" ASC`},
+		{[]SortKey{{Path: []string{"created"}, Desc: true, NullsFirst: true}}, `"r"."created" DESC, "r"."id" DESC`},
+		{[]SortKey{{Path: []string{"title"}}, {Path: []string{"created"}, Desc: true, NullsFirst: true}}, `"r"."title" ASC, "r"."created" DESC, "r"."id" DESC`},
+		{[]SortKey{{Path: []string{"title"}, Desc: true, NullsFirst: true}, {Path: []string{"id"}}}, `"r"."title" DESC, "r"."id" ASC`},
+		{[]SortKey{{Random: true}}, `random() ASC`},
+	} {
+		_, got, _, err := RenderRows(f.snap(), f.admin, f.snap().Get(f.posts), Rows{Order: tc.order})
+		if err != nil || got != tc.want {
+			t.Errorf("%v: got %s (%v), want %s", tc.order, got, err, tc.want)
+		}
+	}
+	_, got, _, err := RenderRows(f.snap(), f.admin, f.snap().Get(f.posts), Rows{Order: rank, Search: "one"})
+	if want := `ts_rank(r."_search", websearch_to_tsquery('fastcms_search'::regconfig, $1::text)) DESC, "r"."created" ASC, "r"."id" ASC`; err != nil || got != want {
+		t.Errorf("ranked: got %s (%v), want %s", got, err, want)
 	}
 }
 
@@ -311,4 +367,62 @@ func TestBackRelationThroughMultiUsesGIN(t *testing.T) {
 		t.Errorf("the back-relation does not use %s:\n%s", index, text)
 	}
 	t.Logf("%s\n%s", stmt, text)
+}
+
+// TestRESTRowsErrors holds the REST translation's errors to REST's names
+// for its parameters (filter with the position, sort), for a field the
+// caller may not see as for a missing one.
+func TestRESTRowsErrors(t *testing.T) {
+	f := newRenderFixture(t)
+	sc := newScope(f.snap(), f.snap().Get(f.people), f.user, nil)
+	for _, tc := range []struct {
+		p    ListParams
+		want string
+	}{
+		{ListParams{Filter: "salary > 1"}, `filter: unknown field "salary" at position 0`},
+		{ListParams{Filter: "name = "}, `filter: unexpected end of expression at position 7`},
+		{ListParams{Sort: "-salary"}, `sort: unknown field "salary" (item 1)`},
+	} {
+		if _, err := sc.restRows(tc.p); err == nil || err.Error() != tc.want {
+			t.Errorf("%+v: got %v, want %s", tc.p, err, tc.want)
+		}
+	}
+}
+
+// TestPlanErrorsAreNeutral renders plans with a mistake in a part and
+// checks the error names the part neutrally, and as each adapter's names
+// make it.
+func TestPlanErrorsAreNeutral(t *testing.T) {
+	f := newRenderFixture(t)
+	rest := map[Part]string{PartOrder: "sort", PartLimit: "per_page"}
+	gql := map[Part]string{PartOrder: "order_by", PartDistinct: "distinct_on", PartFirst: "first", PartLast: "last", PartAfter: "after"}
+	for _, tc := range []struct {
+		op                 Op
+		part               Part
+		neutral, rest, gql string
+	}{
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Order: []SortKey{{Path: []string{"nope"}}}}}, PartOrder,
+			`order: field "nope" cannot be sorted`, `sort: field "nope" cannot be sorted`, `order_by: field "nope" cannot be sorted`},
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{Limit: intp(-1)}}, PartLimit,
+			`limit must be between 0 and 1000`, `per_page must be between 0 and 1000`, `limit must be between 0 and 1000`},
+		{Op{Kind: ReadList, Collection: f.posts, Rows: Rows{DistinctOn: []string{"title"}, Order: []SortKey{{Path: []string{"views"}}}}}, PartDistinct,
+			`distinct: order must start with the distinct columns`, `distinct: sort must start with the distinct columns`, `distinct_on: order_by must start with the distinct_on columns`},
+		{Op{Kind: ReadConnection, Collection: f.posts, Rows: Rows{First: intp(1), Last: intp(1)}}, PartFirst,
+			`give first or last, not both`, `give first or last, not both`, `give first or last, not both`},
+		{Op{Kind: ReadConnection, Collection: f.posts, Rows: Rows{After: new(string)}}, PartAfter,
+			`after: invalid cursor`, `after: invalid cursor`, `after: invalid cursor`},
+	} {
+		_, _, err := Render(f.snap(), f.admin, tc.op)
+		pe, ok := err.(*PartError)
+		if !ok || pe.Part != tc.part || err.Error() != tc.neutral {
+			t.Errorf("got %v, want %s (%s)", err, tc.neutral, tc.part)
+			continue
+		}
+		if got := NamePlanError(err, rest).Error(); got != tc.rest {
+			t.Errorf("REST: got %s, want %s", got, tc.rest)
+		}
+		if got := NamePlanError(err, gql).Error(); got != tc.gql {
+			t.Errorf("GraphQL: got %s, want %s", got, tc.gql)
+		}
+	}
 }

@@ -84,7 +84,7 @@ func (s *scope) rule(a *args, act action, rule *string) (string, error) {
 	if strings.TrimSpace(*rule) == "" {
 		return "TRUE", nil
 	}
-	return s.compile(a, *rule, "", s.ruleFields())
+	return s.compileRule(a, *rule, s.ruleFields())
 }
 
 // shutOut is the 401/403 of a caller that a null (admins-only) rule bars
@@ -133,15 +133,9 @@ func (s *scope) viewCond(a *args) string {
 	return newScope(s.snap, s.c, s.p, nil).relatedView(a)
 }
 
-// filter compiles a client's filter (param names the parameter in errors).
-func (s *scope) filter(a *args, src string) (string, error) {
-	if strings.TrimSpace(src) == "" {
-		return "TRUE", nil
-	}
-	return s.compile(a, src, "filter", s.fields())
-}
-
-func (s *scope) compile(a *args, src, param string, fields query.Fields) (string, error) {
+// compileRule compiles a rule over fields into a condition on the row; a
+// rule that does not compile for the request fails closed.
+func (s *scope) compileRule(a *args, src string, fields query.Fields) (string, error) {
 	expr, err := query.Parse(src)
 	if err == nil {
 		var sql string
@@ -149,10 +143,7 @@ func (s *scope) compile(a *args, src, param string, fields query.Fields) (string
 			return sql, nil
 		}
 	}
-	if param == "" {
-		return "", s.ruleFailed()
-	}
-	return "", apierr.BadRequest("%s: %v", param, err)
+	return "", s.ruleFailed()
 }
 
 // compileExpr compiles a parsed condition over fields into a condition on

@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -71,110 +70,94 @@ func (s *Service) scopeFor(ctx context.Context, collection string, data map[stri
 	return newScope(snap, c, auth.FromContext(ctx), data), nil
 }
 
-// List returns one page of the records the caller may list, filtered and sorted.
-func (s *Service) List(ctx context.Context, collection string, p ListParams) (*List, error) {
+// readScope is scopeFor a read, with the data fields it shows (pick).
+func (s *Service) readScope(ctx context.Context, collection string, fields []string) (*scope, []*collections.Field, error) {
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	shown, err := sc.pick(p.Fields)
+	shown, err := sc.pick(fields)
+	return sc, shown, err
+}
+
+// List returns one page of the records the caller may list, filtered and sorted.
+func (s *Service) List(ctx context.Context, collection string, p ListParams) (*List, error) {
+	sc, shown, err := s.readScope(ctx, collection, p.Fields)
 	if err != nil {
 		return nil, err
 	}
-	var a args
-	where, order, err := sc.listing(&a, p)
+	rows, err := sc.restRows(p)
 	if err != nil {
 		return nil, err
 	}
-	from := " FROM " + sc.c.Table() + " " + alias + " WHERE " + where
 	total := -1
 	if !p.Page.SkipTotal {
-		// Only the WHERE's parameters: an unused one would have no type.
-		if total, err = s.count(ctx, sc.snap, "SELECT count(*)"+from, a.list); err != nil {
+		// The count is remembered until a write (totals.go).
+		stmt, a, err := Render(sc.snap, sc.p, Op{Kind: ReadCount, Collection: sc.c.Name, Rows: rows})
+		if err != nil {
+			return nil, NamePlanError(err, restPartNames)
+		}
+		if stmt == "" {
+			total = 0
+		} else if total, err = s.count(ctx, sc.snap, stmt, a); err != nil {
 			return nil, err
 		}
 	}
-	expand, err := sc.expand(&a, p.Expand, p.Page.PerPage)
+	tree, err := sc.expand(p.Expand, p.Page.PerPage)
 	if err != nil {
 		return nil, err
 	}
-	limit, offset := a.add(p.Page.PerPage), a.add(p.Page.Offset())
-	rows, err := s.db.QueryContext(ctx, "SELECT "+recordJSON(shown, expand)+from+" ORDER BY "+order+" LIMIT "+limit+" OFFSET "+offset, a.list...)
+	offset := p.Page.Offset()
+	rows.Limit, rows.Offset = &p.Page.PerPage, &offset
+	items, err := s.read(ctx, sc, Op{Kind: ReadList, Collection: sc.c.Name, Rows: rows, Members: restRecord(shown, tree)})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	items := []byte{'['}
-	for rows.Next() {
-		var rec []byte
-		if err := rows.Scan(&rec); err != nil {
-			return nil, err
-		}
-		if len(items) > 1 {
-			items = append(items, ',')
-		}
-		items = append(items, rec...)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	items = append(items, ']')
 	return &List{Items: items, Result: page.NewResult[struct{}](nil, total, p.Page)}, nil
 }
 
-// listing compiles what selects and orders a list for the caller: the list
-// rule, filter and search as a WHERE condition, and the ORDER BY (ranked by
-// search when no sort is given). List and the CSV export share it.
-func (sc *scope) listing(a *args, p ListParams) (where, order string, err error) {
-	rule, err := sc.rule(a, actList, sc.c.ListRule)
-	if err != nil {
-		return "", "", err
+// read renders op for sc's caller over sc's snapshot and runs it.
+func (s *Service) read(ctx context.Context, sc *scope, op Op) (json.RawMessage, error) {
+	stmt, a, err := Render(sc.snap, sc.p, op)
+	if err != nil || stmt == "" {
+		return nil, NamePlanError(err, restPartNames)
 	}
-	filter, err := sc.filter(a, p.Filter)
-	if err != nil {
-		return "", "", err
+	// A record by id goes through the prepared statements (stmtcache.go).
+	q := querier(s.db)
+	if op.Kind == ReadByID {
+		q = s.hot
 	}
-	search, rank, err := sc.search(a, p.Search)
-	if err != nil {
-		return "", "", err
+	var out []byte
+	err = scanRow(ctx, q, stmt, a, &out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	if order, err = orderBy(p.Sort, rank, sc.visible); err != nil {
-		return "", "", err
-	}
-	return rule + " AND " + filter + " AND " + search, order, nil
+	return out, err
 }
 
 // Get returns one record the caller may view; one hidden by the view rule
 // is a 404 like a missing one.
 func (s *Service) Get(ctx context.Context, collection, id string, p GetParams) (json.RawMessage, error) {
-	sc, err := s.scopeFor(ctx, collection, nil)
-	if err != nil {
-		return nil, err
-	}
-	shown, err := sc.pick(p.Fields)
+	sc, shown, err := s.readScope(ctx, collection, p.Fields)
 	if err != nil {
 		return nil, err
 	}
 	if !collections.IsUUID(id) {
 		return nil, notFound(sc.c)
 	}
-	var a args
-	idArg := a.add(strings.ToLower(id))
-	rule, err := sc.rule(&a, actView, sc.c.ViewRule)
+	_, err = sc.rule(&args{}, actView, sc.c.ViewRule)
 	if apierr.IsForbidden(err) {
 		return nil, notFound(sc.c) // an admin-only record is as unseen as a missing one
 	}
 	if err != nil {
 		return nil, err
 	}
-	expand, err := sc.expand(&a, p.Expand, 1)
+	tree, err := sc.expand(p.Expand, 1)
 	if err != nil {
 		return nil, err
 	}
-	var rec []byte
-	err = scanRow(ctx, s.hot, "SELECT "+recordJSON(shown, expand)+" FROM "+sc.c.Table()+" "+alias+
-		" WHERE "+col("id")+" = "+idArg+" AND "+rule, a.list, &rec)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := s.read(ctx, sc, Op{Kind: ReadByID, Collection: sc.c.Name, ID: id, Members: restRecord(shown, tree)})
+	if err == nil && rec == nil {
 		return nil, notFound(sc.c)
 	}
 	return rec, err

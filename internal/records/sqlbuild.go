@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"fastcms/internal/apierr"
 	"fastcms/internal/collections"
 )
 
@@ -83,46 +82,3 @@ func buildObject(pairs []string) string {
 // quoteLiteral quotes a field name as an SQL string literal. Names are
 // validated to letters, digits and underscores; doubling quotes is a second guard.
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// orderBy parses a REST sort ("-created,title", "@random") into an ORDER
-// BY list, completed by totalOrder; with no sort, rank (the search rank,
-// "" without search) leads. visible is the caller's view of the fields
-// (hidden ones are unknown to non-admins).
-func orderBy(sort, rank string, visible func(string) *collections.Field) (string, error) {
-	sort = strings.TrimSpace(sort)
-	if sort == "@random" {
-		return "random()", nil
-	}
-	var keys []sortKey
-	if sort != "" {
-		for i, part := range strings.Split(sort, ",") {
-			part = strings.TrimSpace(part)
-			k := sortKey{}
-			switch {
-			case strings.HasPrefix(part, "-"):
-				k.desc, k.nullsFirst, part = true, true, part[1:]
-			case strings.HasPrefix(part, "+"):
-				part = part[1:]
-			}
-			switch part {
-			case "id", "created", "updated":
-				k.notNull = true
-			default:
-				f := visible(part)
-				if f == nil {
-					return "", apierr.BadRequest("sort: unknown field %q (item %d)", part, i+1)
-				}
-				if !collections.ShapeOf(f).Sortable {
-					return "", apierr.BadRequest("sort: field %q cannot be sorted", part)
-				}
-			}
-			k.expr, k.name = qcol(alias, part), part
-			keys = append(keys, k)
-		}
-	}
-	keys = totalOrder(keys, alias)
-	if sort == "" && rank != "" {
-		keys = append([]sortKey{{expr: rank, desc: true, nullsFirst: true}}, keys...)
-	}
-	return orderSQL(keys), nil
-}
