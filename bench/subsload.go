@@ -416,12 +416,6 @@ func (l *latencies) pct(p float64) string {
 	return fmt.Sprintf("%.1f ms", float64(s[i])/float64(time.Millisecond))
 }
 
-func (l *latencies) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.d)
-}
-
 func runSubsScenario(ctx context.Context, c subsConfig, scenario, bin string) (subsRow, error) {
 	row := subsRow{Scenario: scenario, Binary: bin, Figures: map[string]string{}}
 	s, err := startSubsServer(ctx, c, bin)
