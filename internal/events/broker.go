@@ -34,7 +34,7 @@ type Broker struct {
 	cursor int64 // last seq dispatched
 	// subs are the subscriptions by collection id: an event costs only
 	// its own collection's subscribers.
-	subs map[string]map[*Subscription]struct{}
+	subs   map[string]map[*Subscription]struct{}
 	wake   chan struct{}
 	done   chan struct{}
 	cancel context.CancelFunc
