@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
-	"sync/atomic"
 	"testing"
 
 	"fastcms/internal/apptest"
-	"fastcms/internal/records"
 )
 
 // Shared live queries: subscribers of one shape are refreshed by one
@@ -79,13 +76,7 @@ func TestLiveQuerySharedMatchesQuery(t *testing.T) {
 	for range 4 {
 		create()
 	}
-	var shared atomic.Int64
-	stop := records.ObserveGraphQL(func(stmt string) {
-		if strings.Contains(stmt, `"`+items+`"`) && strings.Contains(stmt, "jsonb_array_elements") {
-			shared.Add(1)
-		}
-	})
-	defer stop()
+	shared, _ := countStatements(t, items)
 	doc := `%s %s($min: Float) { %s(where: {n: {_gte: $min}}, order_by: [{n: asc}, {name: asc}]) { name n owner } }`
 	var subs []*liveSubscriber
 	for _, token := range []string{root.Access, alice.Access, bob.Access, ""} {
@@ -147,13 +138,8 @@ func TestLiveQuerySharedRelationRule(t *testing.T) {
 	s := apptest.Start(t)
 	root := adminAccount(t, s)
 	alice, bob := register(t, s, newEmail("shrelalice")), register(t, s, newEmail("shrelbob"))
-	teams, notes := newName("shteams"), newName("shnotes")
-	createColl(t, s, root.Access, teams, `[{name: "lead", type: "text"}]`, `, view_rule: ""`)
-	rule := "team.lead = @request.auth.id"
-	createColl(t, s, root.Access, notes, fmt.Sprintf(`[{name: "body", type: "text"}, {name: "team", type: "relation", relation: {collection: %q}}]`, teams),
-		fmt.Sprintf(`, list_rule: %q, view_rule: %q`, rule, rule))
-	t1 := insert(t, s, root.Access, teams, map[string]any{"lead": alice.ID})
-	t2 := insert(t, s, root.Access, teams, map[string]any{"lead": bob.ID})
+	teams, notes, team := teamNotes(t, s, root.Access, `, list_rule: RULE, view_rule: RULE`, alice, bob)
+	t1, t2 := team[0], team[1]
 	q := fmt.Sprintf(`subscription { %s(order_by: [{body: asc}]) { body } }`, notes)
 	open := func(a account) *liveSubscriber {
 		c := dialWS(t, s, transportWS, nil)
@@ -177,17 +163,7 @@ func TestLiveQuerySharedRelationRule(t *testing.T) {
 		}
 	}
 
-	var shared, alone atomic.Int64
-	stop := records.ObserveGraphQL(func(stmt string) {
-		if strings.Contains(stmt, `"`+notes+`"`) {
-			if strings.Contains(stmt, "jsonb_array_elements") {
-				shared.Add(1)
-			} else {
-				alone.Add(1)
-			}
-		}
-	})
-	defer stop()
+	shared, alone := countStatements(t, notes)
 	insert(t, s, root.Access, notes, map[string]any{"body": "a1", "team": t1})
 	a1.next(t, notes)
 	a2.next(t, notes)

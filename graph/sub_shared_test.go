@@ -10,6 +10,38 @@ import (
 	"fastcms/internal/records"
 )
 
+// teamNotes makes teams (lead) and notes (body, team) whose rule lets a
+// note be seen by its team's lead (through the relation) and one team led
+// by each of leads; rules names the rules of notes (list, view or both).
+func teamNotes(t *testing.T, s *apptest.Server, admin, rules string, leads ...account) (teams, notes string, ids []string) {
+	t.Helper()
+	teams, notes = newName("teams"), newName("notes")
+	createColl(t, s, admin, teams, `[{name: "lead", type: "text"}]`, `, view_rule: ""`)
+	createColl(t, s, admin, notes, fmt.Sprintf(`[{name: "body", type: "text"}, {name: "team", type: "relation", relation: {collection: %q}}]`, teams),
+		strings.ReplaceAll(rules, "RULE", `"team.lead = @request.auth.id"`))
+	for _, l := range leads {
+		ids = append(ids, insert(t, s, admin, teams, map[string]any{"lead": l.ID}))
+	}
+	return teams, notes, ids
+}
+
+// countStatements counts the statements the GraphQL paths send that read
+// table: shared ones (a multiplexed statement) and the others.
+func countStatements(t *testing.T, table string) (shared, alone *atomic.Int64) {
+	shared, alone = new(atomic.Int64), new(atomic.Int64)
+	stop := records.ObserveGraphQL(func(stmt string) {
+		switch {
+		case !strings.Contains(stmt, `"`+table+`"`):
+		case strings.Contains(stmt, "jsonb_array_elements"):
+			shared.Add(1)
+		default:
+			alone.Add(1)
+		}
+	})
+	t.Cleanup(stop)
+	return shared, alone
+}
+
 // TestSubscriptionRelationRuleOneCheck: subscribers of X_mutated under a
 // view rule through a relation — two users, one of them on two sockets —
 // are checked by one statement per event, and each still receives only
@@ -19,12 +51,8 @@ func TestSubscriptionRelationRuleOneCheck(t *testing.T) {
 	s := apptest.Start(t)
 	root := adminAccount(t, s)
 	lead, other := register(t, s, newEmail("oclead")), register(t, s, newEmail("ocother"))
-	teams, notes := newName("octeams"), newName("ocnotes")
-	createColl(t, s, root.Access, teams, `[{name: "lead", type: "text"}]`, `, view_rule: ""`)
-	createColl(t, s, root.Access, notes, fmt.Sprintf(`[{name: "body", type: "text"}, {name: "team", type: "relation", relation: {collection: %q}}]`, teams),
-		`, view_rule: "team.lead = @request.auth.id"`)
-	t1 := insert(t, s, root.Access, teams, map[string]any{"lead": lead.ID})
-	t2 := insert(t, s, root.Access, teams, map[string]any{"lead": other.ID})
+	_, notes, team := teamNotes(t, s, root.Access, `, view_rule: RULE`, lead, other)
+	t1, t2 := team[0], team[1]
 	field := notes + "_mutated"
 	open := func(a account) *wsClient {
 		c := dialWS(t, s, transportWS, nil)
@@ -34,17 +62,7 @@ func TestSubscriptionRelationRuleOneCheck(t *testing.T) {
 	}
 	l1, l2, o := open(lead), open(lead), open(other)
 	settle() // the subscriptions follow the log from here
-	var shared, alone atomic.Int64
-	stop := records.ObserveGraphQL(func(stmt string) {
-		if strings.Contains(stmt, `"`+notes+`"`) {
-			if strings.Contains(stmt, "jsonb_array_elements") {
-				shared.Add(1)
-			} else {
-				alone.Add(1)
-			}
-		}
-	})
-	defer stop()
+	shared, alone := countStatements(t, notes)
 	restCreate(t, s, root.Access, notes, map[string]any{"body": "lead's", "team": t1})
 	ins := func(body string) map[string]any {
 		return map[string]any{"event": "INSERT", "data": map[string]any{"body": body}}
