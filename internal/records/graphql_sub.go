@@ -290,13 +290,16 @@ type parsedEvent struct {
 	rendered map[string][]byte
 }
 
-// render returns the event as class renders it, rendering it only once.
-// The bytes are shared: nobody writes to them.
+// render returns the event as class renders it, rendering it only once;
+// each caller gets its own copy. (With one slice shared by all of a
+// class's subscribers, TestSubscriptionSlowClient's slow client was cut
+// off instead of ended with SLOW_CONSUMER; the mechanism was not found, a
+// copy costs far less than a rendering.)
 func (pe *parsedEvent) render(class string, render func() []byte) []byte {
 	pe.mu.Lock()
 	defer pe.mu.Unlock()
 	if b, ok := pe.rendered[class]; ok {
-		return b
+		return bytes.Clone(b)
 	}
 	if pe.rendered == nil {
 		pe.rendered = map[string][]byte{}
