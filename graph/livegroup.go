@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"sync"
@@ -144,7 +145,8 @@ func (gs *liveGroups) start(srv *dynamicServer, snap *collections.Snapshot, g *l
 				default:
 				}
 			}
-			if err := sub.Err(); err != nil && ctx.Err() == nil {
+			// Canceled: the broker closed with the server, which ends the sockets.
+			if err := sub.Err(); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
 				select {
 				case failed <- err:
 				default:
