@@ -51,9 +51,6 @@ import (
 //     refused. Hidden fields are null for non-admins, as in queries.
 //   - The rules and fields are those of the snapshot the subscription
 //     started with; the caller ends it when the collection changes.
-//   - An event is rendered once per class of subscribers that render it
-//     alike (the same selection, admin or not, the same states shown) and
-//     the bytes are shared.
 
 // EventSub is one subscriber's filter and renderer of one collection's events.
 type EventSub struct {
@@ -72,7 +69,6 @@ type EventSub struct {
 	sel     []GQLSel        // the selection of the <collection>_event object
 
 	ruleCheck, whereCheck *rowCheck // the database checks of ruleDB and whereDB
-	class                 string    // equal for subscribers that render an event alike
 }
 
 // NewEventSub checks and compiles a subscription of p to collection: its
@@ -121,11 +117,6 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 	if err := es.checkSelection(sel, false); err != nil {
 		return nil, err
 	}
-	selJSON, err := json.Marshal(sel)
-	if err != nil {
-		return nil, err
-	}
-	es.class = fmt.Sprintf("%p %p %t %s", snap, c, p.IsAdmin(), selJSON)
 	if es.ruleDB {
 		es.ruleCheck = es.newRowCheck(func(a *args) (string, error) {
 			return sc.rule(a, actView, &es.ruleSrc)
@@ -223,17 +214,15 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 	if !newHit && !oldHit {
 		return nil, nil
 	}
-	return pe.render(es.class+fmt.Sprint(newSeen, oldSeen), func() []byte {
-		if !newSeen {
-			newRec = nil
-		}
-		if !oldSeen {
-			oldRec = nil
-		}
-		var b bytes.Buffer
-		es.renderEvent(&b, ev, newRec, oldRec)
-		return b.Bytes()
-	}), nil
+	if !newSeen {
+		newRec = nil
+	}
+	if !oldSeen {
+		oldRec = nil
+	}
+	var b bytes.Buffer
+	es.renderEvent(&b, ev, newRec, oldRec)
+	return b.Bytes(), nil
 }
 
 // matches applies where: to one state of the record that the subscriber
@@ -279,34 +268,11 @@ func (es *EventSub) visible(ctx context.Context, seq int64, r *eventRecord, stat
 	return query.Eval(es.rule, es.snap.RuleFields(es.c), r.values(es.c), es.opts)
 }
 
-// parsedEvent is an event's records, parsed once for all subscribers,
-// and its renderings by class.
+// parsedEvent is an event's records, parsed once for all subscribers.
 type parsedEvent struct {
 	once      sync.Once
 	data, old *eventRecord
 	err       error
-
-	mu       sync.Mutex
-	rendered map[string][]byte
-}
-
-// render returns the event as class renders it, rendering it only once;
-// each caller gets its own copy. (With one slice shared by all of a
-// class's subscribers, TestSubscriptionSlowClient's slow client was cut
-// off instead of ended with SLOW_CONSUMER; the mechanism was not found, a
-// copy costs far less than a rendering.)
-func (pe *parsedEvent) render(class string, render func() []byte) []byte {
-	pe.mu.Lock()
-	defer pe.mu.Unlock()
-	if b, ok := pe.rendered[class]; ok {
-		return bytes.Clone(b)
-	}
-	if pe.rendered == nil {
-		pe.rendered = map[string][]byte{}
-	}
-	b := render()
-	pe.rendered[class] = b
-	return b
 }
 
 // eventCache keeps the last events parsed: every subscriber of a
