@@ -5,6 +5,7 @@
 //	go run ./bench --quick            # about a minute, concurrency 8
 //	go run ./bench                    # the full profile, concurrencies 1, 8, 32
 //	go run ./bench --quick --peers    # also PostGraphile 4, PocketBase and a pgbench floor (peers.go)
+//	go run ./bench subs --server-binary BIN [--baseline-binary BIN]  # realtime load, server in a subprocess (subsload.go)
 //
 // It writes results.json and summary.md to --out (default
 // bench/results/<timestamp>) and exits 1 when a run misses the coarse
@@ -66,6 +67,9 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) > 1 && os.Args[1] == "subs" {
+		return subsMain(os.Args[2:])
+	}
 	quick := flag.Bool("quick", false, "the quick profile (10k posts, concurrency 8, 1 s runs)")
 	out := flag.String("out", "", "result directory (default bench/results/<timestamp>)")
 	dbURL := flag.String("database-url", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),

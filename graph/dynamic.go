@@ -35,6 +35,7 @@ type dynamicServer struct {
 	o    Options
 	cur  atomic.Pointer[generation]
 	subs subscriptions
+	live liveGroups
 }
 
 func (s *dynamicServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -11,26 +11,22 @@ import (
 
 	"fastcms/graph/model"
 	"fastcms/internal/collections"
-	"fastcms/internal/events"
 	"fastcms/internal/records"
 )
 
 // Live queries: Subscription.X, X_by_pk and X_aggregate are the Query
-// fields of the same name, kept up to date. On subscribe the query runs
-// through the Query read path (records.Service.GraphQL, with the
-// subscriber's auth context, so the same rules apply) and its result is
-// sent; then the subscription follows the events of its collection and of
-// the collections its selection reaches through relations (forward,
-// back-relations and aggregate nodes). After the first event of a burst it
-// waits liveDebounce, runs the query again (one run at a time per
-// subscription) and sends the result only when its bytes differ from the
-// last sent.
+// fields of the same name, kept up to date. On subscribe the query's
+// statement is built by the Query read path (records.LiveStatement, with
+// the subscriber's auth context, so the same rules apply), run and its
+// result sent. The subscriber then joins the group of its statement's
+// shape (livegroup.go): one refresh loop per shape follows the events of
+// every collection the statement reads — through the selection, where:
+// or a rule — and after the first event of a burst waits liveDebounce and
+// refreshes every member with one statement. A member sends a result only
+// when its bytes differ from the last it sent.
 //
-// Limits: collections that only where: (a relation filter) or a rule
-// refers to do not trigger a re-run; identical live queries of different
-// subscribers are not shared, each runs its own. A deleted or changed
-// collection (the root or a reached one) ends the subscription as it does
-// X_mutated.
+// A deleted or changed collection (the root or one the statement reads)
+// ends the subscription as it does X_mutated.
 
 // liveDebounce is how long a live query waits after the first event of a
 // burst before it runs again.
@@ -57,54 +53,51 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 	if coll == nil {
 		return nil, errors.New("graph: live query of a collection gone from its snapshot")
 	}
+	stmt, stmtArgs, err := g.records.LiveStatement(ctx, g.snap, op)
+	if err != nil {
+		return nil, err
+	}
 	watched := map[string]*collections.Collection{coll.ID: coll}
-	liveReach(g.snap, coll, op.Members, watched)
+	for _, c := range reads(g.snap, stmt) {
+		watched[c.ID] = c
+	}
 
-	// Follow the events first, so that no change committed after the
-	// first run is missed.
 	ctx, cancel := context.WithCancel(ctx)
-	dirty := make(chan struct{}, 1)
-	failed := make(chan error, len(watched))
 	ended := make(chan *gqlerror.Error, 1)
-	var subs []*events.Subscription
 	var lives []*liveSub
+	var group *liveGroup
+	var member *liveMember
 	cleanup := func() {
 		cancel()
-		for _, s := range subs {
-			s.Close()
+		if member != nil {
+			g.srv.live.leave(group, member)
 		}
 		for _, ls := range lives {
 			g.srv.subs.remove(ls)
 		}
 	}
 	for _, c := range watched {
-		sub, err := g.srv.o.Events.Subscribe(ctx, c.ID, -1, subBuffer)
-		if err != nil {
-			cleanup()
-			return nil, err
-		}
-		subs = append(subs, sub)
 		ls := &liveSub{coll: c, ended: ended}
 		lives = append(lives, ls)
 		g.srv.subs.add(ls)
-		go func() {
-			// Never blocks on the reader: events only mark the query dirty.
-			for range sub.C {
-				select {
-				case dirty <- struct{}{}:
-				default:
-				}
-			}
-			failed <- sub.Err()
-		}()
 	}
 	// A change committed between the snapshot and add is caught here.
 	g.srv.subs.changed(g.srv.o.Collections.Registry().Current())
 
-	first, err := g.records.Do(ctx, g.snap, op)
-	if err != nil {
-		cleanup()
-		return nil, err
+	var first []byte
+	if stmt != "" {
+		// Join first, so that no change committed after the first run is
+		// missed: the group follows the events from here on.
+		if group, member, err = g.srv.live.join(ctx, g.srv, g.snap, stmt, stmtArgs); err != nil {
+			cleanup()
+			return nil, err
+		}
+		r := g.records.RunLive(ctx, stmt, [][]any{stmtArgs})[0]
+		if r.Err != nil {
+			cleanup()
+			return nil, r.Err
+		}
+		first = r.JSON
 	}
 	out := make(chan model.DynamicResult)
 	path := fc.Path()
@@ -113,10 +106,14 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 		addSubscriptionError(ctx, e)
 	}
 	log := g.srv.o.Log
+	var notify chan struct{} // nil (never ready) without a statement
+	if member != nil {
+		notify = member.notify
+	}
 	go func() {
 		defer close(out)
 		defer cleanup()
-		last := []byte(first)
+		last := first
 		// send delivers v; false when the subscription is over.
 		send := func(v []byte) bool {
 			if !stillEntitled(ctx) {
@@ -141,69 +138,26 @@ func (g *generation) subscribeLive(ctx context.Context, root rootOp) (<-chan mod
 			case e := <-ended:
 				fail(e)
 				return
-			case err := <-failed:
-				if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-					log.ErrorContext(ctx, "following events", "err", err)
-					fail(subError("internal error", "INTERNAL_SERVER_ERROR"))
-				}
-				return
-			case <-dirty:
+			case <-notify:
 			}
-			t := time.NewTimer(liveDebounce)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case e := <-ended:
-				t.Stop()
-				fail(e)
-				return
-			case <-t.C:
-			}
-			// The events up to here are committed: this run sees them.
-			select {
-			case <-dirty:
-			default:
-			}
-			b, err := g.records.Do(ctx, g.snap, op)
-			if err != nil {
+			u := member.take()
+			switch {
+			case u == nil:
+				continue
+			case u.err != nil:
 				if ctx.Err() == nil {
-					log.ErrorContext(ctx, "re-running a live query", "field", def.Name, "err", err)
+					log.ErrorContext(ctx, "re-running a live query", "field", def.Name, "err", u.err)
 					fail(subError("internal error", "INTERNAL_SERVER_ERROR"))
 				}
 				return
-			}
-			if bytes.Equal(b, last) && (b == nil) == (last == nil) {
+			case bytes.Equal(u.b, last) && (u.b == nil) == (last == nil):
 				continue
 			}
-			last = b
+			last = u.b
 			if !send(last) {
 				return
 			}
 		}
 	}()
 	return out, nil
-}
-
-// liveReach adds to into the collections that sel, a selection of a
-// record of c (or of its aggregate), reaches through relations.
-func liveReach(snap *collections.Snapshot, c *collections.Collection, sel []records.Member, into map[string]*collections.Collection) {
-	for _, s := range sel {
-		var t *collections.Collection
-		switch s.Kind {
-		case records.Relation:
-			if f := c.Field(s.Name); f != nil && f.Relation != nil {
-				t = snap.Get(f.Relation.CollectionID)
-			}
-		case records.BackRelation:
-			t = snap.Get(s.Name)
-		case records.Nodes:
-			t = c
-		}
-		if t == nil {
-			continue
-		}
-		into[t.ID] = t
-		liveReach(snap, t, s.Sub, into)
-	}
 }

@@ -142,6 +142,9 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 		return nil, err
 	}
 	sub, err := g.srv.o.Events.Subscribe(ctx, c.ID, after, subBuffer)
+	if err != nil {
+		es.Close()
+	}
 	if errors.Is(err, events.ErrTooOld) {
 		return nil, apierr.BadRequest("after_seq is older than the retained event log: query the current state and subscribe again")
 	}
@@ -164,6 +167,7 @@ func SubscribeDynamic(ctx context.Context) (<-chan model.DynamicResult, error) {
 	log := g.srv.o.Log
 	go func() {
 		defer close(out)
+		defer es.Close()
 		defer sub.Close()
 		defer g.srv.subs.remove(ls)
 		for {

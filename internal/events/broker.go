@@ -33,7 +33,9 @@ type Broker struct {
 
 	mu     sync.Mutex
 	cursor int64 // last seq dispatched
-	subs   map[*Subscription]struct{}
+	// subs are the subscriptions by collection id: an event costs only
+	// its own collection's subscribers.
+	subs   map[string]map[*Subscription]struct{}
 	wake   chan struct{}
 	done   chan struct{}
 	cancel context.CancelFunc
@@ -43,7 +45,7 @@ type Broker struct {
 // than retention() are deleted as the broker goes, every minute and at once
 // when retention changes (by every instance; the deletes are idempotent).
 func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention func() time.Duration) (*Broker, error) {
-	b := &Broker{db: db, log: log, retention: retention, maxReplay: MaxReplay, subs: map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &Broker{db: db, log: log, retention: retention, maxReplay: MaxReplay, subs: map[string]map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
 		return nil, err
 	}
@@ -95,9 +97,11 @@ func (b *Broker) Close() {
 	b.cancel()
 	<-b.done
 	b.mu.Lock()
-	subs := make([]*Subscription, 0, len(b.subs))
-	for s := range b.subs {
-		subs = append(subs, s)
+	var subs []*Subscription
+	for _, set := range b.subs {
+		for s := range set {
+			subs = append(subs, s)
+		}
 	}
 	b.mu.Unlock()
 	for _, s := range subs {
@@ -141,7 +145,7 @@ func (b *Broker) drain(ctx context.Context) error {
 		}
 		b.mu.Lock()
 		for _, ev := range batch {
-			for s := range b.subs {
+			for s := range b.subs[ev.CollectionID] {
 				s.offer(ev)
 			}
 		}
@@ -198,8 +202,13 @@ type Subscription struct {
 	b            *Broker
 	collectionID string
 	out          chan Event
-	live         chan Event
 	stop         chan struct{}
+	// live is the queue of live events the reader has not taken yet, at
+	// most buffer long; ready signals that it is not empty. A queue rather
+	// than a buffered channel: an idle subscription holds no buffer.
+	live   []Event
+	buffer int
+	ready  chan struct{}
 
 	once sync.Once
 	mu   sync.Mutex
@@ -221,11 +230,16 @@ func (b *Broker) Subscribe(ctx context.Context, collectionID string, afterSeq in
 			return nil, err
 		}
 	}
-	s := &Subscription{b: b, collectionID: collectionID, out: make(chan Event), live: make(chan Event, buffer), stop: make(chan struct{})}
+	s := &Subscription{b: b, collectionID: collectionID, out: make(chan Event), buffer: buffer, ready: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.C = s.out
 	b.mu.Lock()
 	seam := b.cursor
-	b.subs[s] = struct{}{}
+	set := b.subs[collectionID]
+	if set == nil {
+		set = map[*Subscription]struct{}{}
+		b.subs[collectionID] = set
+	}
+	set[s] = struct{}{}
 	b.mu.Unlock()
 	var err error
 	if afterSeq < seam {
@@ -298,15 +312,24 @@ func (s *Subscription) pump(afterSeq, seam int64) {
 	}
 	for {
 		select {
-		case ev := <-s.live:
-			if ev.Seq <= afterSeq {
-				continue
-			}
-			if !s.send(ev) {
-				return
-			}
+		case <-s.ready:
 		case <-s.stop:
 			return
+		}
+		for {
+			// One at a time, so that the queue bounds the lag as before.
+			s.mu.Lock()
+			if len(s.live) == 0 {
+				s.live = nil // an idle subscription keeps no array
+				s.mu.Unlock()
+				break
+			}
+			ev := s.live[0]
+			s.live = s.live[1:]
+			s.mu.Unlock()
+			if ev.Seq > afterSeq && !s.send(ev) {
+				return
+			}
 		}
 	}
 }
@@ -322,13 +345,19 @@ func (s *Subscription) send(ev Event) bool {
 
 // offer queues a live event without ever blocking the broker.
 func (s *Subscription) offer(ev Event) {
-	if ev.CollectionID != s.collectionID {
+	s.mu.Lock()
+	full := len(s.live) >= s.buffer
+	if !full {
+		s.live = append(s.live, ev)
+	}
+	s.mu.Unlock()
+	if full {
+		go s.end(ErrOverflow) // end takes the broker's lock, which offer's caller holds
 		return
 	}
 	select {
-	case s.live <- ev:
+	case s.ready <- struct{}{}:
 	default:
-		go s.end(ErrOverflow) // end takes the broker's lock, which offer's caller holds
 	}
 }
 
@@ -349,7 +378,12 @@ func (s *Subscription) end(err error) {
 		s.mu.Unlock()
 		close(s.stop)
 		s.b.mu.Lock()
-		delete(s.b.subs, s)
+		if set := s.b.subs[s.collectionID]; set != nil {
+			delete(set, s)
+			if len(set) == 0 {
+				delete(s.b.subs, s.collectionID)
+			}
+		}
 		s.b.mu.Unlock()
 	})
 }

@@ -35,9 +35,11 @@ import (
 //     state passes the view rule, and are null otherwise.
 //   - A view rule with a path through a relation (author.team = …) needs
 //     related records, which events do not carry: such a subscription checks
-//     each INSERT and UPDATE with one query against the record as it is in
-//     the database when the event is fanned out, and receives no DELETE
-//     (nothing is left to check; the rule fails closed). Admins skip rules.
+//     each INSERT and UPDATE against the record as it is in the database
+//     when the event is fanned out, and receives no DELETE (nothing is left
+//     to check; the rule fails closed). One statement per event answers
+//     every subscriber of the same rule (graphql_subcheck.go). Admins skip
+//     rules.
 //   - where: is the same AST a query's where: compiles to, here
 //     evaluated in memory with query.Eval, so every operator means what it
 //     means in a query. A where: with a relation condition needs related
@@ -65,6 +67,8 @@ type EventSub struct {
 	whereDB bool            // where: needs related records: check it in the database
 	ops     map[string]bool // nil: every op
 	sel     []Member        // the selection of the <collection>_event object
+
+	ruleCheck, whereCheck *rowCheck // the database checks of ruleDB and whereDB
 }
 
 // NewEventSub checks and compiles a subscription of p to collection: its
@@ -110,7 +114,27 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 	if err := es.checkSelection(sel, false); err != nil {
 		return nil, err
 	}
+	if es.ruleDB {
+		es.ruleCheck = es.newRowCheck(func(a *args) (string, error) {
+			return sc.rule(a, actView, &es.ruleSrc)
+		})
+	}
+	if es.whereDB {
+		es.whereCheck = es.newRowCheck(func(a *args) (string, error) {
+			opts := sc.opts
+			opts.ArgOffset = len(a.list)
+			cond, bound, err := query.Compile(es.where, sc.fields(), opts)
+			a.list = append(a.list, bound...)
+			return cond, err
+		})
+	}
 	return es, nil
+}
+
+// Close releases the subscription's shared checks.
+func (es *EventSub) Close() {
+	es.svc.releaseRowCheck(es.ruleCheck)
+	es.svc.releaseRowCheck(es.whereCheck)
 }
 
 // Collection is the collection subscribed to.
@@ -168,19 +192,19 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 		return nil, pe.err
 	}
 	newRec, oldRec := pe.data, pe.old
-	newSeen, err := es.visible(ctx, newRec, ev.Data)
+	newSeen, err := es.visible(ctx, ev.Seq, newRec, ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	oldSeen, err := es.visible(ctx, oldRec, nil)
+	oldSeen, err := es.visible(ctx, ev.Seq, oldRec, nil)
 	if err != nil {
 		return nil, err
 	}
-	newHit, err := es.matches(ctx, newSeen, newRec, ev.Data)
+	newHit, err := es.matches(ctx, ev.Seq, newSeen, newRec, ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	oldHit, err := es.matches(ctx, oldSeen, oldRec, nil)
+	oldHit, err := es.matches(ctx, ev.Seq, oldSeen, oldRec, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +227,7 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 // change, nil for the state before it. A where: through relations is
 // checked in the database, so only while the state is the row's current
 // one, as a relation-path view rule is (see visible).
-func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, state json.RawMessage) (bool, error) {
+func (es *EventSub) matches(ctx context.Context, seq int64, seen bool, r *eventRecord, state json.RawMessage) (bool, error) {
 	switch {
 	case !seen:
 		return false, nil
@@ -212,31 +236,9 @@ func (es *EventSub) matches(ctx context.Context, seen bool, r *eventRecord, stat
 	case es.whereDB && state == nil:
 		return false, nil
 	case es.whereDB:
-		sc := newScope(es.snap, es.c, es.p, nil)
-		return es.rowMatches(ctx, r.ID, state, func(a *args) (string, error) {
-			opts := sc.opts
-			opts.ArgOffset = len(a.list)
-			cond, bound, err := query.Compile(es.where, sc.fields(), opts)
-			a.list = append(a.list, bound...)
-			return cond, err
-		})
+		return es.svc.check(ctx, es.whereCheck, seq, r.ID, state)
 	}
 	return query.Eval(es.where, es.fields, r.values(es.c), es.opts)
-}
-
-// rowMatches runs cond against the row of record id while its current
-// state is state (the JSON an event logged).
-func (es *EventSub) rowMatches(ctx context.Context, id string, state json.RawMessage, cond func(a *args) (string, error)) (bool, error) {
-	var a args
-	idCond := col("id") + " = " + a.add(id) + "::uuid AND (" + fullJSON(es.c, alias) + ")::jsonb = " + a.add(string(state)) + "::jsonb"
-	c, err := cond(&a)
-	if err != nil {
-		return false, nil // fails closed, like rules
-	}
-	var ok bool
-	err = es.svc.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+es.c.Table()+" "+alias+
-		" WHERE "+idCond+" AND "+c+")", a.list...).Scan(&ok)
-	return ok, err
 }
 
 // visible applies the view rule to one state of the record (nil: none).
@@ -249,7 +251,7 @@ func (es *EventSub) rowMatches(ctx context.Context, id string, state json.RawMes
 // the rule passes. A state that the row has since left, replayed with
 // after_seq or overtaken by a later write, is not shown: it may have been
 // hidden when it happened (the review's finding 12).
-func (es *EventSub) visible(ctx context.Context, r *eventRecord, state json.RawMessage) (bool, error) {
+func (es *EventSub) visible(ctx context.Context, seq int64, r *eventRecord, state json.RawMessage) (bool, error) {
 	switch {
 	case r == nil:
 		return false, nil
@@ -258,10 +260,7 @@ func (es *EventSub) visible(ctx context.Context, r *eventRecord, state json.RawM
 	case es.ruleDB && state == nil:
 		return false, nil // only the current row can be checked in the database
 	case es.ruleDB:
-		sc := newScope(es.snap, es.c, es.p, nil)
-		return es.rowMatches(ctx, r.ID, state, func(a *args) (string, error) {
-			return sc.rule(a, actView, &es.ruleSrc)
-		})
+		return es.svc.check(ctx, es.ruleCheck, seq, r.ID, state)
 	}
 	return query.Eval(es.rule, es.snap.RuleFields(es.c), r.values(es.c), es.opts)
 }
