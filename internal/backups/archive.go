@@ -227,9 +227,26 @@ func collectionNames(ctx context.Context, q querier) ([]string, error) {
 	return column(ctx, q, `SELECT name FROM collections ORDER BY name`)
 }
 
-// fileKeys lists the storage keys q's files rows name.
-func fileKeys(ctx context.Context, q querier) ([]string, error) {
-	return column(ctx, q, `SELECT filename FROM files ORDER BY filename`)
+// blob is a stored file: its key and the backend holding it.
+type blob struct{ key, backend string }
+
+// fileBlobs lists the blobs q's files rows name, each in the backend its
+// row names (a row from before files.backend: the current one).
+func (s *Service) fileBlobs(ctx context.Context, q querier) ([]blob, error) {
+	rows, err := q.QueryContext(ctx, `SELECT filename, coalesce(backend, $1) FROM files ORDER BY filename`, s.stores.Current)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []blob{}
+	for rows.Next() {
+		var b blob
+		if err := rows.Scan(&b.key, &b.backend); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 // columns lists a table's stored (not generated) columns in order. table
@@ -255,42 +272,46 @@ func columns(ctx context.Context, q querier, table string) ([]Column, error) {
 }
 
 // writeFiles copies the bytes of every file the snapshot's files rows name
-// into tw, hashing them for the manifest. The blobs are immutable (a key
-// is an upload's id), so the bytes read now are the snapshot's; a blob
-// deleted since the snapshot began fails the backup rather than leaving
-// a row without its bytes.
+// into tw, each from the backend its row names, hashing them for the
+// manifest. The blobs are immutable (a key is an upload's id), so the
+// bytes read now are the snapshot's; a blob deleted since the snapshot
+// began fails the backup rather than leaving a row without its bytes.
 func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m *Manifest) error {
-	keys, err := fileKeys(ctx, tx)
+	blobs, err := s.fileBlobs(ctx, tx)
 	if err != nil {
 		return err
 	}
 	m.Files = []File{}
-	for _, k := range keys {
-		f, err := s.writeFile(ctx, tw, k)
+	for _, b := range blobs {
+		f, err := s.writeFile(ctx, tw, b)
 		if err != nil {
-			return fmt.Errorf("file %s: %w", k, err)
+			return fmt.Errorf("file %s: %w", b.key, err)
 		}
 		m.Files = append(m.Files, f)
 	}
 	return nil
 }
 
-func (s *Service) writeFile(ctx context.Context, tw *tar.Writer, k string) (File, error) {
-	info, err := s.store.Stat(ctx, k)
+func (s *Service) writeFile(ctx context.Context, tw *tar.Writer, b blob) (File, error) {
+	st, err := s.storeNamed(b.backend)
 	if err != nil {
 		return File{}, err
 	}
-	rc, err := s.store.Open(ctx, k, 0, -1)
+	info, err := st.Stat(ctx, b.key)
+	if err != nil {
+		return File{}, err
+	}
+	rc, err := st.Open(ctx, b.key, 0, -1)
 	if err != nil {
 		return File{}, err
 	}
 	defer rc.Close()
-	if err := tw.WriteHeader(&tar.Header{Name: filesDir + k, Mode: 0o600, Size: info.Size, ModTime: info.Modified}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: filesDir + b.key, Mode: 0o600, Size: info.Size, ModTime: info.Modified}); err != nil {
 		return File{}, err
 	}
 	h := sha256.New()
 	if _, err := io.CopyN(io.MultiWriter(tw, h), rc, info.Size); err != nil {
 		return File{}, err
 	}
-	return File{Key: k, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return File{Key: b.key, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/files"
 	"fastcms/internal/page"
 	"fastcms/internal/storage"
 )
@@ -66,10 +68,14 @@ type Options struct {
 
 // Service creates, lists, restores and deletes backups.
 type Service struct {
-	db    *sql.DB
-	bun   *bun.DB // for the restore's collection DDL
-	store storage.Store
-	opts  Options
+	db  *sql.DB
+	bun *bun.DB // for the restore's collection DDL
+	// stores are the instance's storage backends: a backup reads each
+	// file from the one its row names. store is the current one, which
+	// holds the archives and receives the files a restore brings back.
+	stores files.Stores
+	store  storage.Store
+	opts   Options
 	// ctx ends the background jobs on Close; wg waits for them.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -79,13 +85,13 @@ type Service struct {
 	restoreMu sync.Mutex
 }
 
-// New returns a Service over db keeping archives in store.
-func New(db *bun.DB, store storage.Store, opts Options) *Service {
+// New returns a Service over db keeping archives in the current of stores.
+func New(db *bun.DB, stores files.Stores, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{db: db.DB, bun: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	s := &Service{db: db.DB, bun: db, stores: stores, store: stores.All[stores.Current], opts: opts, ctx: ctx, cancel: cancel}
 	if opts.Schedule != nil {
 		s.wg.Add(1)
 		go func() {
@@ -103,6 +109,15 @@ func (s *Service) Close() {
 }
 
 func key(id string) string { return KeyPrefix + id }
+
+// storeNamed is the backend called name, which a files row names; the
+// error says this instance lacks it (the caller names the file).
+func (s *Service) storeNamed(name string) (storage.Store, error) {
+	if st := s.stores.All[name]; st != nil {
+		return st, nil
+	}
+	return nil, fmt.Errorf("it is in the storage backend %s, which this instance is not configured for", name)
+}
 
 const cols = `id, filename, size_bytes, status, error, created, completed`
 
