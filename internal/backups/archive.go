@@ -74,7 +74,7 @@ const (
 // write streams backup id's archive into storage and returns its size.
 // Every table is read in one REPEATABLE READ READ ONLY transaction, so the
 // archive is one consistent snapshot whatever is written meanwhile.
-func (s *Service) write(ctx context.Context, id string) (int64, error) {
+func (s *Service) write(ctx context.Context, id string, c *counter) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return 0, err
@@ -104,7 +104,7 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 		size, putErr = s.store.Put(ctx, key(id), pr)
 		pr.CloseWithError(putErr)
 	}()
-	err = s.writeArchive(ctx, tx, pw, tables, &m)
+	err = s.writeArchive(ctx, tx, io.MultiWriter(pw, c), tables, &m, c)
 	pw.CloseWithError(err)
 	<-done
 	if err != nil {
@@ -114,8 +114,8 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 }
 
 // writeArchive writes every table's part, the stored files and then the
-// manifest to w as a gzipped tar.
-func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest) error {
+// manifest to w as a gzipped tar, counting them in c.
+func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest, c *counter) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	secrets, err := secretKeys(ctx, tx)
@@ -123,14 +123,21 @@ func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tab
 		return err
 	}
 	m.SecretsExcluded = secrets
+	blobs, err := s.fileBlobs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	c.tablesTotal.Store(int64(len(tables)))
+	c.filesTotal.Store(int64(len(blobs)))
 	for i, t := range tables {
 		p := Part{Table: t, Path: fmt.Sprintf("tables/%03d.jsonl", i)}
 		if err := writePart(ctx, tx, tw, &p, secrets); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 		m.Parts = append(m.Parts, p)
+		c.tablesDone.Add(1)
 	}
-	if err := s.writeFiles(ctx, tx, tw, m); err != nil {
+	if err := s.writeFiles(ctx, tw, blobs, m, c); err != nil {
 		return err
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
@@ -205,8 +212,8 @@ type querier interface {
 }
 
 // column reads the one text column query returns.
-func column(ctx context.Context, q querier, query string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query)
+func column(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -271,16 +278,12 @@ func columns(ctx context.Context, q querier, table string) ([]Column, error) {
 	return cols, rows.Err()
 }
 
-// writeFiles copies the bytes of every file the snapshot's files rows name
+// writeFiles copies the bytes of every blob the snapshot's files rows name
 // into tw, each from the backend its row names, hashing them for the
 // manifest. The blobs are immutable (a key is an upload's id), so the
 // bytes read now are the snapshot's; a blob deleted since the snapshot
 // began fails the backup rather than leaving a row without its bytes.
-func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m *Manifest) error {
-	blobs, err := s.fileBlobs(ctx, tx)
-	if err != nil {
-		return err
-	}
+func (s *Service) writeFiles(ctx context.Context, tw *tar.Writer, blobs []blob, m *Manifest, c *counter) error {
 	m.Files = []File{}
 	for _, b := range blobs {
 		f, err := s.writeFile(ctx, tw, b)
@@ -288,6 +291,7 @@ func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m 
 			return fmt.Errorf("file %s: %w", b.key, err)
 		}
 		m.Files = append(m.Files, f)
+		c.filesDone.Add(1)
 	}
 	return nil
 }

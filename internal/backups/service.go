@@ -47,6 +47,7 @@ type Backup struct {
 	Error     string
 	Created   time.Time
 	Completed *time.Time
+	Progress  Progress
 }
 
 // Options configure a Service.
@@ -92,6 +93,9 @@ func New(db *bun.DB, stores files.Stores, opts Options) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{db: db.DB, bun: db, stores: stores, store: stores.All[stores.Current], opts: opts, ctx: ctx, cancel: cancel}
+	if err := s.recoverInterrupted(ctx); err != nil {
+		opts.Log.Error("recovering interrupted backups", "err", err)
+	}
 	if opts.Schedule != nil {
 		s.wg.Add(1)
 		go func() {
@@ -119,11 +123,13 @@ func (s *Service) storeNamed(name string) (storage.Store, error) {
 	return nil, fmt.Errorf("it is in the storage backend %s, which this instance is not configured for", name)
 }
 
-const cols = `id, filename, size_bytes, status, error, created, completed`
+const cols = `id, filename, size_bytes, status, error, created, completed, tables_done, tables_total, files_done, files_total, bytes`
 
 func scan(row interface{ Scan(...any) error }) (*Backup, error) {
 	var b Backup
-	if err := row.Scan(&b.ID, &b.Filename, &b.SizeBytes, &b.Status, &b.Error, &b.Created, &b.Completed); err != nil {
+	p := &b.Progress
+	if err := row.Scan(&b.ID, &b.Filename, &b.SizeBytes, &b.Status, &b.Error, &b.Created, &b.Completed,
+		&p.TablesDone, &p.TablesTotal, &p.FilesDone, &p.FilesTotal, &p.Bytes); err != nil {
 		return nil, err
 	}
 	return &b, nil
@@ -171,18 +177,28 @@ func (s *Service) backupNow(ctx context.Context, prefix string) (*Backup, error)
 	return b, s.run(ctx, b.ID)
 }
 
-// run writes the archive of backup id and records the outcome.
+// run writes the archive of backup id, recording its progress and
+// heartbeat meanwhile, and then the outcome.
 func (s *Service) run(ctx context.Context, id string) error {
-	size, err := s.write(ctx, id)
+	c := &counter{}
+	stop, beating := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(beating)
+		s.beat(id, c, stop)
+	}()
+	size, err := s.write(ctx, id, c)
+	close(stop)
+	<-beating
+	args := progressArgs(id, c.progress())
 	if err != nil {
 		s.opts.Log.Error("backup failed", "id", id, "err", err)
 		_ = s.store.Delete(context.Background(), key(id))
 		_, _ = s.db.ExecContext(context.Background(),
-			`UPDATE backups SET status = 'failed', error = $2, completed = now() WHERE id = $1`, id, err.Error())
+			`UPDATE backups SET status = 'failed', error = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, err.Error())...)
 		return err
 	}
 	_, err = s.db.ExecContext(context.Background(),
-		`UPDATE backups SET status = 'completed', size_bytes = $2, completed = now() WHERE id = $1`, id, size)
+		`UPDATE backups SET status = 'completed', size_bytes = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, size)...)
 	if err != nil {
 		s.opts.Log.Error("recording a backup failed", "id", id, "err", err)
 	}
