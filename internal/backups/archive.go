@@ -136,6 +136,9 @@ func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tab
 		}
 		m.Parts = append(m.Parts, p)
 		c.tablesDone.Add(1)
+		if afterTable != nil {
+			afterTable(ctx)
+		}
 	}
 	if err := s.writeFiles(ctx, tw, blobs, m, c); err != nil {
 		return err

@@ -30,6 +30,10 @@ var (
 	lease          = time.Minute
 )
 
+// afterTable, when set (tests), runs after each table is written with the
+// job's context, so a test can hold a backup mid-run and watch it.
+var afterTable func(context.Context)
+
 // counter is a running backup's progress, advanced by the job as it
 // writes and read by its heartbeat.
 type counter struct {

@@ -192,9 +192,13 @@ func (s *Service) run(ctx context.Context, id string) error {
 	args := progressArgs(id, c.progress())
 	if err != nil {
 		s.opts.Log.Error("backup failed", "id", id, "err", err)
+		msg := err.Error()
+		if s.ctx.Err() != nil {
+			msg = Interrupted // Close: the server is stopping
+		}
 		_ = s.store.Delete(context.Background(), key(id))
 		_, _ = s.db.ExecContext(context.Background(),
-			`UPDATE backups SET status = 'failed', error = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, err.Error())...)
+			`UPDATE backups SET status = 'failed', error = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, msg)...)
 		return err
 	}
 	_, err = s.db.ExecContext(context.Background(),
