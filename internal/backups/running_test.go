@@ -56,6 +56,26 @@ func TestInterruptedBackupIsMarkedFailed(t *testing.T) {
 	}
 }
 
+// Instances already running find interrupted backups too, as they look at
+// the schedule.
+func TestRunningInstanceFindsInterruptedBackups(t *testing.T) {
+	t.Cleanup(backups.SetSchedule(5*time.Millisecond, time.Now))
+	s := start(t)
+	ctx, db := context.Background(), s.DB(t)
+	var later string
+	if err := db.QueryRowContext(ctx, `INSERT INTO backups (filename, heartbeat) VALUES ('backup-later.tar.gz', now() - interval '2 minutes')
+		RETURNING id`).Scan(&later); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitFor(t, "a running instance marks it failed", func() bool {
+		var status, msg string
+		if err := db.QueryRowContext(ctx, `SELECT status, error FROM backups WHERE id = ?`, later).Scan(&status, &msg); err != nil {
+			t.Fatal(err)
+		}
+		return status == backups.Failed && msg == backups.Interrupted
+	})
+}
+
 // A running backup shows how far it got: held after its first table, the
 // list shows one of its seven tables written and its one file to come;
 // once completed, everything written and bytes equal to its size.
