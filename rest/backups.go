@@ -77,6 +77,17 @@ func (h handlers) listBackups(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getBackup shows one backup, e.g. to watch a running one's progress (an
+// extension to the contract).
+func (h handlers) getBackup(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.Backups.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, newBackup(b))
+	return nil
+}
+
 // restoreBackup has HTTP_STREAM_TIMEOUT, not the write timeout: a restore
 // reads the whole archive twice and reloads every table.
 func (h handlers) restoreBackup(w http.ResponseWriter, r *http.Request) error {

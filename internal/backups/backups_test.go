@@ -159,7 +159,7 @@ func TestBackupsAreAdminOnly(t *testing.T) {
 	for _, c := range [][2]string{
 		{http.MethodPost, "/api/v1/backups"}, {http.MethodGet, "/api/v1/backups"},
 		{http.MethodPost, "/api/v1/backups/" + id + "/restore"}, {http.MethodDelete, "/api/v1/backups/" + id},
-		{http.MethodGet, "/api/v1/backups/" + id + "/download"},
+		{http.MethodGet, "/api/v1/backups/" + id + "/download"}, {http.MethodGet, "/api/v1/backups/" + id},
 	} {
 		apptest.ExpectError(t, s.Do(t, c[0], c[1], nil, userTok), http.StatusForbidden, "forbidden", "admin access required", nil)
 		apptest.ExpectError(t, s.Do(t, c[0], c[1], nil, ""), http.StatusUnauthorized, "unauthorized", "authentication required", nil)
@@ -200,12 +200,14 @@ func TestDownloadListAndDelete(t *testing.T) {
 	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok), http.StatusOK, map[string]any{
 		"items": []any{b}, "page": float64(1), "per_page": float64(20), "total": float64(1), "total_pages": float64(1)})
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id, nil, tok), http.StatusOK, b)
 
 	if r := s.Do(t, http.MethodDelete, "/api/v1/backups/"+id, nil, tok); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	msg := `backup "` + id + `" not found`
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id+"/download", nil, tok), http.StatusNotFound, "not found", msg, nil)
+	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id, nil, tok), http.StatusNotFound, "not found", msg, nil)
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusNotFound, "not found", msg, nil)
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/backups/nope", nil, tok), http.StatusNotFound, "not found", `backup "nope" not found`, nil)
 	if _, err := store(t, s).Stat(context.Background(), backups.KeyPrefix+id); err == nil {

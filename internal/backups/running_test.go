@@ -105,10 +105,11 @@ func TestProgressOfARunningBackup(t *testing.T) {
 		p, _ := list.JSON(t)["items"].([]any)[0].(map[string]any)["progress"].(map[string]any)
 		return p["tables_done"] == 1.0
 	})
-	apptest.ExpectJSON(t, list, http.StatusOK, map[string]any{"items": []any{
-		map[string]any{"id": id, "filename": apptest.AnyString, "size_bytes": 0.0, "status": "running",
-			"created": apptest.AnyTime, "completed": nil, "progress": progress(1, 7, 0, 1, apptest.AnyNumber)},
-	}, "page": 1.0, "per_page": 20.0, "total": 1.0, "total_pages": 1.0})
+	running := map[string]any{"id": id, "filename": apptest.AnyString, "size_bytes": 0.0, "status": "running",
+		"created": apptest.AnyTime, "completed": nil, "progress": progress(1, 7, 0, 1, apptest.AnyNumber)}
+	apptest.ExpectJSON(t, list, http.StatusOK, map[string]any{"items": []any{running},
+		"page": 1.0, "per_page": 20.0, "total": 1.0, "total_pages": 1.0})
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id, nil, tok), http.StatusOK, running)
 	close(release)
 	b := waitBackup(t, s, tok, id)
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok), http.StatusOK, map[string]any{"items": []any{

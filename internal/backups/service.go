@@ -239,6 +239,14 @@ func (s *Service) List(ctx context.Context, req page.Request) (page.Result[Backu
 	return page.NewResult(items, total, req), nil
 }
 
+// Get reads one backup, to watch its progress.
+func (s *Service) Get(ctx context.Context, id string) (*Backup, error) {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.get(ctx, id)
+}
+
 // get reads one backup; a missing or malformed id is a 404.
 func (s *Service) get(ctx context.Context, id string) (*Backup, error) {
 	b, err := scan(s.db.QueryRowContext(ctx, `SELECT `+cols+` FROM backups WHERE id::text = $1`, id))
