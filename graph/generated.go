@@ -113,8 +113,17 @@ type ComplexityRoot struct {
 		Error     func(childComplexity int) int
 		Filename  func(childComplexity int) int
 		ID        func(childComplexity int) int
+		Progress  func(childComplexity int) int
 		SizeBytes func(childComplexity int) int
 		Status    func(childComplexity int) int
+	}
+
+	Backup_job_progress struct {
+		Bytes       func(childComplexity int) int
+		FilesDone   func(childComplexity int) int
+		FilesTotal  func(childComplexity int) int
+		TablesDone  func(childComplexity int) int
+		TablesTotal func(childComplexity int) int
 	}
 
 	Backup_page struct {
@@ -976,6 +985,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Backup.ID(childComplexity), true
+	case "backup.progress":
+		if e.ComplexityRoot.Backup.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Progress(childComplexity), true
 	case "backup.size_bytes":
 		if e.ComplexityRoot.Backup.SizeBytes == nil {
 			break
@@ -988,6 +1003,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Backup.Status(childComplexity), true
+
+	case "backup_job_progress.bytes":
+		if e.ComplexityRoot.Backup_job_progress.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_job_progress.Bytes(childComplexity), true
+	case "backup_job_progress.files_done":
+		if e.ComplexityRoot.Backup_job_progress.FilesDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_job_progress.FilesDone(childComplexity), true
+	case "backup_job_progress.files_total":
+		if e.ComplexityRoot.Backup_job_progress.FilesTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_job_progress.FilesTotal(childComplexity), true
+	case "backup_job_progress.tables_done":
+		if e.ComplexityRoot.Backup_job_progress.TablesDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_job_progress.TablesDone(childComplexity), true
+	case "backup_job_progress.tables_total":
+		if e.ComplexityRoot.Backup_job_progress.TablesTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup_job_progress.TablesTotal(childComplexity), true
 
 	case "backup_page.items":
 		if e.ComplexityRoot.Backup_page.Items == nil {
@@ -2018,6 +2064,17 @@ type backup {
   error: String!
   created: timestamptz!
   completed: timestamptz
+  "how far a running backup got; the final counts once it is completed (an extension to the contract)"
+  progress: backup_job_progress!
+}
+
+"A backup's progress: tables and files of its snapshot written, of how many, and the archive's bytes so far (its size_bytes once completed)."
+type backup_job_progress {
+  tables_done: Int!
+  tables_total: Int!
+  files_done: Int!
+  files_total: Int!
+  bytes: Int!
 }
 
 type backup_page {
@@ -2481,8 +2538,26 @@ func (ec *executionContext) childFields_backup(ctx context.Context, field graphq
 		return ec.fieldContext_backup_created(ctx, field)
 	case "completed":
 		return ec.fieldContext_backup_completed(ctx, field)
+	case "progress":
+		return ec.fieldContext_backup_progress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type backup", field.Name)
+}
+
+func (ec *executionContext) childFields_backup_job_progress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tables_done":
+		return ec.fieldContext_backup_job_progress_tables_done(ctx, field)
+	case "tables_total":
+		return ec.fieldContext_backup_job_progress_tables_total(ctx, field)
+	case "files_done":
+		return ec.fieldContext_backup_job_progress_files_done(ctx, field)
+	case "files_total":
+		return ec.fieldContext_backup_job_progress_files_total(ctx, field)
+	case "bytes":
+		return ec.fieldContext_backup_job_progress_bytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type backup_job_progress", field.Name)
 }
 
 func (ec *executionContext) childFields_backup_page(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7654,6 +7729,153 @@ func (ec *executionContext) fieldContext_backup_completed(_ context.Context, fie
 	return graphql.NewScalarFieldContext("backup", field, false, false, "timestamptz")
 }
 
+func (ec *executionContext) _backup_progress(ctx context.Context, field graphql.CollectedField, obj *model.Backup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BackupJobProgress) graphql.Marshaler {
+			return ec.marshalNbackup_job_progress2ᚖfastcmsᚋgraphᚋmodelᚐBackupJobProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "backup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_backup_job_progress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _backup_job_progress_tables_done(ctx context.Context, field graphql.CollectedField, obj *model.BackupJobProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_job_progress_tables_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TablesDone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_job_progress_tables_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_job_progress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_job_progress_tables_total(ctx context.Context, field graphql.CollectedField, obj *model.BackupJobProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_job_progress_tables_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TablesTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_job_progress_tables_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_job_progress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_job_progress_files_done(ctx context.Context, field graphql.CollectedField, obj *model.BackupJobProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_job_progress_files_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FilesDone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_job_progress_files_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_job_progress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_job_progress_files_total(ctx context.Context, field graphql.CollectedField, obj *model.BackupJobProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_job_progress_files_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FilesTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_job_progress_files_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_job_progress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _backup_job_progress_bytes(ctx context.Context, field graphql.CollectedField, obj *model.BackupJobProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_backup_job_progress_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_backup_job_progress_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("backup_job_progress", field, false, false, "Int")
+}
+
 func (ec *executionContext) _backup_page_items(ctx context.Context, field graphql.CollectedField, obj *model.BackupPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12046,6 +12268,64 @@ func (ec *executionContext) _backup(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "progress":
+			out.Values[i] = ec._backup_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var backup_job_progressImplementors = []string{"backup_job_progress"}
+
+func (ec *executionContext) _backup_job_progress(ctx context.Context, sel ast.SelectionSet, obj *model.BackupJobProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backup_job_progressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("backup_job_progress")
+		case "tables_done":
+			out.Values[i] = ec._backup_job_progress_tables_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tables_total":
+			out.Values[i] = ec._backup_job_progress_tables_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "files_done":
+			out.Values[i] = ec._backup_job_progress_files_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "files_total":
+			out.Values[i] = ec._backup_job_progress_files_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bytes":
+			out.Values[i] = ec._backup_job_progress_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13576,6 +13856,14 @@ func (ec *executionContext) marshalNbackup2ᚖfastcmsᚋgraphᚋmodelᚐBackup(c
 		return graphql.Null
 	}
 	return ec._backup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNbackup_job_progress2ᚖfastcmsᚋgraphᚋmodelᚐBackupJobProgress(ctx context.Context, sel ast.SelectionSet, v *model.BackupJobProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "backup_job_progress!")
+		return graphql.Null
+	}
+	return ec._backup_job_progress(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNbackup_page2ᚖfastcmsᚋgraphᚋmodelᚐBackupPage(ctx context.Context, sel ast.SelectionSet, v *model.BackupPage) graphql.Marshaler {

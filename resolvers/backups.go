@@ -9,8 +9,10 @@ import (
 )
 
 func toBackup(b *backups.Backup) *model.Backup {
+	p := b.Progress
 	return &model.Backup{ID: b.ID, Filename: b.Filename, SizeBytes: int(b.SizeBytes), Status: b.Status, Error: b.Error,
-		Created: b.Created, Completed: b.Completed}
+		Created: b.Created, Completed: b.Completed, Progress: &model.BackupJobProgress{TablesDone: p.TablesDone,
+			TablesTotal: p.TablesTotal, FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Bytes: int(p.Bytes)}}
 }
 
 // listBackups lives here because the generated signature names an

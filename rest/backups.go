@@ -20,11 +20,24 @@ type backupResponse struct {
 	Error     string  `json:"error,omitempty"`
 	Created   string  `json:"created"`
 	Completed *string `json:"completed"`
+	// Progress is an extension to the contract: how far a running backup
+	// got (the final counts once it is completed).
+	Progress progressResponse `json:"progress"`
+}
+
+type progressResponse struct {
+	TablesDone  int   `json:"tables_done"`
+	TablesTotal int   `json:"tables_total"`
+	FilesDone   int   `json:"files_done"`
+	FilesTotal  int   `json:"files_total"`
+	Bytes       int64 `json:"bytes"`
 }
 
 func newBackup(b *backups.Backup) backupResponse {
+	p := b.Progress
 	r := backupResponse{ID: b.ID, Filename: b.Filename, SizeBytes: b.SizeBytes, Status: b.Status, Error: b.Error,
-		Created: timefmt.Format(b.Created)}
+		Created: timefmt.Format(b.Created), Progress: progressResponse{TablesDone: p.TablesDone, TablesTotal: p.TablesTotal,
+			FilesDone: p.FilesDone, FilesTotal: p.FilesTotal, Bytes: p.Bytes}}
 	if b.Completed != nil {
 		t := timefmt.Format(*b.Completed)
 		r.Completed = &t
@@ -61,6 +74,17 @@ func (h handlers) listBackups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, newPage(res, newBackup))
+	return nil
+}
+
+// getBackup shows one backup, e.g. to watch a running one's progress (an
+// extension to the contract).
+func (h handlers) getBackup(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.Backups.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, newBackup(b))
 	return nil
 }
 

@@ -126,6 +126,7 @@ var routes = []Route{
 
 	{"POST", backupsPath, Admin, NoBody, "Start a backup (written in the background)", handlers.createBackup},
 	{"GET", backupsPath, Admin, NoBody, "List backups with their status", handlers.listBackups},
+	{"GET", backupsPath + "/{id}", Admin, NoBody, "A backup with its status and progress", handlers.getBackup},
 	{"POST", backupsPath + "/{id}/restore", Admin, NoBody, "Restore a backup while the server runs (all or nothing)", handlers.restoreBackup},
 	{"DELETE", backupsPath + "/{id}", Admin, NoBody, "Delete a backup and its archive", handlers.deleteBackup},
 	{"GET", backupsPath + "/{id}/download", Admin, NoBody, "Stream a backup's archive", handlers.downloadBackup},

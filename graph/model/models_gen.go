@@ -33,6 +33,17 @@ type Backup struct {
 	Error     string     `json:"error"`
 	Created   time.Time  `json:"created"`
 	Completed *time.Time `json:"completed,omitempty"`
+	// how far a running backup got; the final counts once it is completed (an extension to the contract)
+	Progress *BackupJobProgress `json:"progress"`
+}
+
+// A backup's progress: tables and files of its snapshot written, of how many, and the archive's bytes so far (its size_bytes once completed).
+type BackupJobProgress struct {
+	TablesDone  int `json:"tables_done"`
+	TablesTotal int `json:"tables_total"`
+	FilesDone   int `json:"files_done"`
+	FilesTotal  int `json:"files_total"`
+	Bytes       int `json:"bytes"`
 }
 
 type BackupPage struct {

@@ -133,7 +133,6 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	if err != nil {
 		return fail(err)
 	}
-	store := stores.All[stores.Current]
 	filePolicy := func() files.Policy {
 		snap := settingsSvc.Current()
 		return files.Policy{MaxSize: snap.MaxFileSize(), Types: snap.AllowedFileTypes()}
@@ -146,7 +145,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 	swept := make(chan struct{})
 	go func() { defer close(swept); filesSvc.SweepEvery(sweepCtx, files.OrphanAge) }()
 	a.onClose(func() error { stopSweep(); <-swept; return nil })
-	backupSvc := backups.New(db, store, backups.Options{Version: Version, Log: log,
+	backupSvc := backups.New(db, stores, backups.Options{Version: Version, Log: log,
 		Notify: []string{collections.NotifyChannel, settings.NotifyChannel, auth.NotifyChannel},
 		Reload: []func(context.Context) error{registry.Reload, settingsSvc.Reload},
 		Schedule: func() (string, int) {

@@ -74,7 +74,7 @@ const (
 // write streams backup id's archive into storage and returns its size.
 // Every table is read in one REPEATABLE READ READ ONLY transaction, so the
 // archive is one consistent snapshot whatever is written meanwhile.
-func (s *Service) write(ctx context.Context, id string) (int64, error) {
+func (s *Service) write(ctx context.Context, id string, c *counter) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return 0, err
@@ -104,7 +104,7 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 		size, putErr = s.store.Put(ctx, key(id), pr)
 		pr.CloseWithError(putErr)
 	}()
-	err = s.writeArchive(ctx, tx, pw, tables, &m)
+	err = s.writeArchive(ctx, tx, io.MultiWriter(pw, c), tables, &m, c)
 	pw.CloseWithError(err)
 	<-done
 	if err != nil {
@@ -114,8 +114,8 @@ func (s *Service) write(ctx context.Context, id string) (int64, error) {
 }
 
 // writeArchive writes every table's part, the stored files and then the
-// manifest to w as a gzipped tar.
-func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest) error {
+// manifest to w as a gzipped tar, counting them in c.
+func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tables []string, m *Manifest, c *counter) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	secrets, err := secretKeys(ctx, tx)
@@ -123,14 +123,24 @@ func (s *Service) writeArchive(ctx context.Context, tx *sql.Tx, w io.Writer, tab
 		return err
 	}
 	m.SecretsExcluded = secrets
+	blobs, err := s.fileBlobs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	c.tablesTotal.Store(int64(len(tables)))
+	c.filesTotal.Store(int64(len(blobs)))
 	for i, t := range tables {
 		p := Part{Table: t, Path: fmt.Sprintf("tables/%03d.jsonl", i)}
 		if err := writePart(ctx, tx, tw, &p, secrets); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 		m.Parts = append(m.Parts, p)
+		c.tablesDone.Add(1)
+		if afterTable != nil {
+			afterTable(ctx)
+		}
 	}
-	if err := s.writeFiles(ctx, tx, tw, m); err != nil {
+	if err := s.writeFiles(ctx, tw, blobs, m, c); err != nil {
 		return err
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
@@ -205,8 +215,8 @@ type querier interface {
 }
 
 // column reads the one text column query returns.
-func column(ctx context.Context, q querier, query string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query)
+func column(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +237,26 @@ func collectionNames(ctx context.Context, q querier) ([]string, error) {
 	return column(ctx, q, `SELECT name FROM collections ORDER BY name`)
 }
 
-// fileKeys lists the storage keys q's files rows name.
-func fileKeys(ctx context.Context, q querier) ([]string, error) {
-	return column(ctx, q, `SELECT filename FROM files ORDER BY filename`)
+// blob is a stored file: its key and the backend holding it.
+type blob struct{ key, backend string }
+
+// fileBlobs lists the blobs q's files rows name, each in the backend its
+// row names (a row from before files.backend: the current one).
+func (s *Service) fileBlobs(ctx context.Context, q querier) ([]blob, error) {
+	rows, err := q.QueryContext(ctx, `SELECT filename, coalesce(backend, $1) FROM files ORDER BY filename`, s.stores.Current)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []blob{}
+	for rows.Next() {
+		var b blob
+		if err := rows.Scan(&b.key, &b.backend); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 // columns lists a table's stored (not generated) columns in order. table
@@ -254,43 +281,44 @@ func columns(ctx context.Context, q querier, table string) ([]Column, error) {
 	return cols, rows.Err()
 }
 
-// writeFiles copies the bytes of every file the snapshot's files rows name
-// into tw, hashing them for the manifest. The blobs are immutable (a key
-// is an upload's id), so the bytes read now are the snapshot's; a blob
-// deleted since the snapshot began fails the backup rather than leaving
-// a row without its bytes.
-func (s *Service) writeFiles(ctx context.Context, tx *sql.Tx, tw *tar.Writer, m *Manifest) error {
-	keys, err := fileKeys(ctx, tx)
-	if err != nil {
-		return err
-	}
+// writeFiles copies the bytes of every blob the snapshot's files rows name
+// into tw, each from the backend its row names, hashing them for the
+// manifest. The blobs are immutable (a key is an upload's id), so the
+// bytes read now are the snapshot's; a blob deleted since the snapshot
+// began fails the backup rather than leaving a row without its bytes.
+func (s *Service) writeFiles(ctx context.Context, tw *tar.Writer, blobs []blob, m *Manifest, c *counter) error {
 	m.Files = []File{}
-	for _, k := range keys {
-		f, err := s.writeFile(ctx, tw, k)
+	for _, b := range blobs {
+		f, err := s.writeFile(ctx, tw, b)
 		if err != nil {
-			return fmt.Errorf("file %s: %w", k, err)
+			return fmt.Errorf("file %s: %w", b.key, err)
 		}
 		m.Files = append(m.Files, f)
+		c.filesDone.Add(1)
 	}
 	return nil
 }
 
-func (s *Service) writeFile(ctx context.Context, tw *tar.Writer, k string) (File, error) {
-	info, err := s.store.Stat(ctx, k)
+func (s *Service) writeFile(ctx context.Context, tw *tar.Writer, b blob) (File, error) {
+	st, err := s.storeNamed(b.backend)
 	if err != nil {
 		return File{}, err
 	}
-	rc, err := s.store.Open(ctx, k, 0, -1)
+	info, err := st.Stat(ctx, b.key)
+	if err != nil {
+		return File{}, err
+	}
+	rc, err := st.Open(ctx, b.key, 0, -1)
 	if err != nil {
 		return File{}, err
 	}
 	defer rc.Close()
-	if err := tw.WriteHeader(&tar.Header{Name: filesDir + k, Mode: 0o600, Size: info.Size, ModTime: info.Modified}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: filesDir + b.key, Mode: 0o600, Size: info.Size, ModTime: info.Modified}); err != nil {
 		return File{}, err
 	}
 	h := sha256.New()
 	if _, err := io.CopyN(io.MultiWriter(tw, h), rc, info.Size); err != nil {
 		return File{}, err
 	}
-	return File{Key: k, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return File{Key: b.key, Size: info.Size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

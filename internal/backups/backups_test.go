@@ -159,7 +159,7 @@ func TestBackupsAreAdminOnly(t *testing.T) {
 	for _, c := range [][2]string{
 		{http.MethodPost, "/api/v1/backups"}, {http.MethodGet, "/api/v1/backups"},
 		{http.MethodPost, "/api/v1/backups/" + id + "/restore"}, {http.MethodDelete, "/api/v1/backups/" + id},
-		{http.MethodGet, "/api/v1/backups/" + id + "/download"},
+		{http.MethodGet, "/api/v1/backups/" + id + "/download"}, {http.MethodGet, "/api/v1/backups/" + id},
 	} {
 		apptest.ExpectError(t, s.Do(t, c[0], c[1], nil, userTok), http.StatusForbidden, "forbidden", "admin access required", nil)
 		apptest.ExpectError(t, s.Do(t, c[0], c[1], nil, ""), http.StatusUnauthorized, "unauthorized", "authentication required", nil)
@@ -193,14 +193,21 @@ func TestDownloadListAndDelete(t *testing.T) {
 	if m.FormatVersion != 2 || strings.Join(m.Collections, ",") != "posts" || rows["data.posts"] != 3 || rows["public.users"] != 2 {
 		t.Fatalf("manifest: %+v", m)
 	}
+	// A completed backup's progress: its 6 system tables and posts, its
+	// one file, and bytes equal to its size.
+	if d := apptest.Diff(b["progress"], progress(7, 7, 1, 1, b["size_bytes"]), "progress"); d != "" {
+		t.Fatal(d)
+	}
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok), http.StatusOK, map[string]any{
 		"items": []any{b}, "page": float64(1), "per_page": float64(20), "total": float64(1), "total_pages": float64(1)})
+	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id, nil, tok), http.StatusOK, b)
 
 	if r := s.Do(t, http.MethodDelete, "/api/v1/backups/"+id, nil, tok); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	msg := `backup "` + id + `" not found`
 	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id+"/download", nil, tok), http.StatusNotFound, "not found", msg, nil)
+	apptest.ExpectError(t, s.Do(t, http.MethodGet, "/api/v1/backups/"+id, nil, tok), http.StatusNotFound, "not found", msg, nil)
 	apptest.ExpectError(t, s.Do(t, http.MethodPost, "/api/v1/backups/"+id+"/restore", nil, tok), http.StatusNotFound, "not found", msg, nil)
 	apptest.ExpectError(t, s.Do(t, http.MethodDelete, "/api/v1/backups/nope", nil, tok), http.StatusNotFound, "not found", `backup "nope" not found`, nil)
 	if _, err := store(t, s).Stat(context.Background(), backups.KeyPrefix+id); err == nil {
@@ -223,7 +230,8 @@ func TestPreRestoreBackupUndoesARestore(t *testing.T) {
 	tok = login(t, s, "root@example.com")
 	r := s.Do(t, http.MethodGet, "/api/v1/backups", nil, tok)
 	pre := map[string]any{"id": apptest.AnyUUID, "filename": apptest.AnyString, "size_bytes": apptest.AnyNumber,
-		"status": "completed", "created": apptest.AnyTime, "completed": apptest.AnyTime}
+		"status": "completed", "created": apptest.AnyTime, "completed": apptest.AnyTime,
+		"progress": progress(8, 8, 1, 1, apptest.AnyNumber)} // after change: posts, extra and the file late.txt
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"items": []any{b, pre},
 		"page": float64(1), "per_page": float64(20), "total": float64(2), "total_pages": float64(1)})
 	item := r.JSON(t)["items"].([]any)[1].(map[string]any)

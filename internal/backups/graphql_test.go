@@ -13,17 +13,21 @@ func TestBackupGraphQL(t *testing.T) {
 	s := start(t)
 	tok, _ := setup(t, s)
 	before := snapshot(t, s)
-	const fields = `id filename size_bytes status error created completed`
+	const fields = `id filename size_bytes status error created completed progress { tables_done tables_total files_done files_total bytes }`
 	r, body := s.GraphQL(t, `mutation { create_backup { `+fields+` } }`, nil, tok)
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"create_backup": map[string]any{
 		"id": apptest.AnyUUID, "filename": apptest.AnyString, "size_bytes": 0.0, "status": "running", "error": "",
-		"created": apptest.AnyTime, "completed": nil}}})
+		"created": apptest.AnyTime, "completed": nil, "progress": progress(0, 0, 0, 0, 0.0)}}})
 	id := body["data"].(map[string]any)["create_backup"].(map[string]any)["id"].(string)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, body = s.GraphQL(t, `{ backups { items { id status } total page per_page total_pages } }`, nil, tok)
+		r, body = s.GraphQL(t, `{ backups { items { `+fields+` } total page per_page total_pages } }`, nil, tok)
 		page := body["data"].(map[string]any)["backups"].(map[string]any)
-		if page["items"].([]any)[0].(map[string]any)["status"] == "completed" {
+		if b := page["items"].([]any)[0].(map[string]any); b["status"] == "completed" {
+			apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": map[string]any{"backups": map[string]any{
+				"items": []any{map[string]any{"id": id, "filename": apptest.AnyString, "size_bytes": apptest.AnyNumber, "status": "completed",
+					"error": "", "created": apptest.AnyTime, "completed": apptest.AnyTime, "progress": progress(7, 7, 1, 1, b["size_bytes"])}},
+				"total": 1.0, "page": 1.0, "per_page": 20.0, "total_pages": 1.0}}})
 			break
 		}
 		if time.Now().After(deadline) {

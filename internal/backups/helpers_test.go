@@ -181,8 +181,24 @@ func createBackup(t *testing.T, s *apptest.Server, tok string) map[string]any {
 	t.Helper()
 	r := s.Do(t, http.MethodPost, "/api/v1/backups", nil, tok)
 	apptest.ExpectJSON(t, r, http.StatusCreated, map[string]any{"id": apptest.AnyUUID, "filename": apptest.AnyString,
-		"size_bytes": float64(0), "status": "running", "created": apptest.AnyTime, "completed": nil})
-	id := r.JSON(t)["id"].(string)
+		"size_bytes": float64(0), "status": "running", "created": apptest.AnyTime, "completed": nil, "progress": progress(0, 0, 0, 0, 0.0)})
+	b := waitBackup(t, s, tok, r.JSON(t)["id"].(string))
+	if b["status"] != backups.Completed {
+		t.Fatalf("backup %s: %v", b["status"], b["error"])
+	}
+	return b
+}
+
+// progress is a backup's progress as the REST API shows it.
+func progress(tablesDone, tablesTotal, filesDone, filesTotal int, bytes any) map[string]any {
+	return map[string]any{"tables_done": float64(tablesDone), "tables_total": float64(tablesTotal),
+		"files_done": float64(filesDone), "files_total": float64(filesTotal), "bytes": bytes}
+}
+
+// waitBackup waits until backup id is no longer running and returns it as
+// the list shows it.
+func waitBackup(t *testing.T, s *apptest.Server, tok, id string) map[string]any {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		r := s.Do(t, http.MethodGet, "/api/v1/backups?per_page=100", nil, tok)
@@ -190,18 +206,13 @@ func createBackup(t *testing.T, s *apptest.Server, tok string) map[string]any {
 			t.Fatalf("list: %d %s", r.Status, r.Body)
 		}
 		for _, it := range r.JSON(t)["items"].([]any) {
-			b := it.(map[string]any)
-			if b["id"] != id || b["status"] == backups.Running {
-				continue
+			if b := it.(map[string]any); b["id"] == id && b["status"] != backups.Running {
+				return b
 			}
-			if b["status"] != backups.Completed {
-				t.Fatalf("backup %s: %v", b["status"], b["error"])
-			}
-			return b
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("the backup did not complete")
+	t.Fatal("the backup did not finish")
 	return nil
 }
 

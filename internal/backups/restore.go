@@ -36,15 +36,18 @@ var beforeCommit func() error
 //
 //  1. The whole archive is verified (entry names, sizes, checksums, format
 //     version); a bad one is refused with 422 and nothing touched. The
-//     files no live row names yet are written to storage on the way: new
-//     keys, which nothing reads until the rows commit.
+//     files not already in the current backend under a live row are
+//     written to it on the way: new keys there, which nothing reads until
+//     the rows commit.
 //  2. A pre-restore backup of the live data is taken (listed as
 //     "pre-restore-…"), so a restore can itself be undone.
 //  3. One transaction drops the collection tables, reloads every backed-up
 //     table, recreates the collection tables from the backup's definitions
-//     and loads their rows. Any failure rolls all of it back and removes
-//     the files step 1 wrote: the data is as it was.
-//  4. After the commit the files only the old rows named are removed, every
+//     and loads their rows; every files row now names the current backend.
+//     Any failure rolls all of it back and removes the files step 1
+//     wrote: the data is as it was.
+//  4. After the commit the blobs only the old rows named are removed (from
+//     the backend each of those rows named), every
 //     instance reloads (NOTIFY) and this one before it answers, and every
 //     instance closes its open websockets (RestoredChannel).
 func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
@@ -57,7 +60,7 @@ func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 	}
 	s.restoreMu.Lock()
 	defer s.restoreMu.Unlock()
-	live, err := liveFiles(ctx, s.db)
+	live, err := s.currentFiles(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +87,8 @@ func (s *Service) Restore(ctx context.Context, id string) (*Manifest, error) {
 }
 
 // replace loads the archive in one transaction and commits it, returning
-// the file keys the replaced rows named.
-func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]string, error) {
+// the blobs the replaced rows named.
+func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]blob, error) {
 	tx, err := s.bun.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -108,15 +111,15 @@ func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]string
 	return old, tx.Commit()
 }
 
-// afterCommit removes the files only the replaced rows named, writes back
+// afterCommit removes the blobs only the replaced rows named, writes back
 // any archived file whose blob vanished meanwhile (a concurrent delete of
 // a file the backup brings back), and reloads this instance.
-func (s *Service) afterCommit(ctx context.Context, id string, m *Manifest, old []string) {
-	keep := map[string]bool{}
+func (s *Service) afterCommit(ctx context.Context, id string, m *Manifest, old []blob) {
+	keep := map[blob]bool{}
 	for _, f := range m.Files {
-		keep[f.Key] = true
+		keep[blob{f.Key, s.stores.Current}] = true
 	}
-	s.deleteBlobs(slices.DeleteFunc(old, func(k string) bool { return keep[k] }))
+	s.deleteBlobs(slices.DeleteFunc(old, func(b blob) bool { return keep[b] }))
 	missing := map[string]bool{}
 	for _, f := range m.Files {
 		if _, err := s.store.Stat(ctx, f.Key); errors.Is(err, storage.ErrNotFound) {
@@ -137,31 +140,38 @@ func (s *Service) afterCommit(ctx context.Context, id string, m *Manifest, old [
 
 // deleteBlobs removes blobs, logging failures: the files sweep removes
 // what is left, since no row names them.
-func (s *Service) deleteBlobs(keys []string) {
-	for _, k := range keys {
-		if err := s.store.Delete(context.Background(), k); err != nil {
-			s.opts.Log.Error("removing a file blob after a restore failed; the sweep will", "key", k, "err", err)
+func (s *Service) deleteBlobs(blobs []blob) {
+	for _, b := range blobs {
+		st, err := s.storeNamed(b.backend)
+		if err == nil {
+			err = st.Delete(context.Background(), b.key)
+		}
+		if err != nil {
+			s.opts.Log.Error("removing a file blob after a restore failed; the sweep will", "key", b.key, "backend", b.backend, "err", err)
 		}
 	}
 }
 
-// liveFiles is the set of file keys the live files rows name.
-func liveFiles(ctx context.Context, q querier) (map[string]bool, error) {
-	keys, err := fileKeys(ctx, q)
+// currentFiles is the set of file keys live files rows name in the
+// current backend: a restore need not write those again.
+func (s *Service) currentFiles(ctx context.Context) (map[string]bool, error) {
+	blobs, err := s.fileBlobs(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	set := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		set[k] = true
+	set := make(map[string]bool, len(blobs))
+	for _, b := range blobs {
+		if b.backend == s.stores.Current {
+			set[b.key] = true
+		}
 	}
 	return set, nil
 }
 
 // load replaces every backed-up table's rows and the collection tables
-// with the archive's, all in tx, and returns the file keys of the rows it
+// with the archive's, all in tx, and returns the blobs of the rows it
 // replaced.
-func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) ([]string, error) {
+func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) ([]blob, error) {
 	q := tx.Tx
 	// The lock wait, DDL and TRUNCATE of large tables may outlast
 	// STATEMENT_TIMEOUT; the caller's context bounds the restore instead.
@@ -171,7 +181,7 @@ func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) (
 	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, restoreLock); err != nil {
 		return nil, err
 	}
-	old, err := fileKeys(ctx, q)
+	old, err := s.fileBlobs(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +227,13 @@ func (s *Service) load(ctx context.Context, tx bun.Tx, id string, m *Manifest) (
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return old, create()
+			if err := create(); err != nil {
+				return nil, err
+			}
+			// The restored files' bytes are in the current backend (verify
+			// wrote those not already there), whatever their rows said.
+			_, err = q.ExecContext(ctx, `UPDATE files SET backend = $1`, s.stores.Current)
+			return old, err
 		}
 		if err != nil {
 			return nil, corrupt("%v", err)

@@ -37,6 +37,9 @@ func (s *Service) schedule() {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
+			if err := s.recoverInterrupted(s.ctx); err != nil {
+				s.opts.Log.Error("recovering interrupted backups", "err", err)
+			}
 			s.tick(s.ctx)
 		}
 	}

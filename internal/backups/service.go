@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"fastcms/internal/apierr"
 	"fastcms/internal/auth"
+	"fastcms/internal/files"
 	"fastcms/internal/page"
 	"fastcms/internal/storage"
 )
@@ -45,6 +47,7 @@ type Backup struct {
 	Error     string
 	Created   time.Time
 	Completed *time.Time
+	Progress  Progress
 }
 
 // Options configure a Service.
@@ -66,10 +69,14 @@ type Options struct {
 
 // Service creates, lists, restores and deletes backups.
 type Service struct {
-	db    *sql.DB
-	bun   *bun.DB // for the restore's collection DDL
-	store storage.Store
-	opts  Options
+	db  *sql.DB
+	bun *bun.DB // for the restore's collection DDL
+	// stores are the instance's storage backends: a backup reads each
+	// file from the one its row names. store is the current one, which
+	// holds the archives and receives the files a restore brings back.
+	stores files.Stores
+	store  storage.Store
+	opts   Options
 	// ctx ends the background jobs on Close; wg waits for them.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -79,13 +86,16 @@ type Service struct {
 	restoreMu sync.Mutex
 }
 
-// New returns a Service over db keeping archives in store.
-func New(db *bun.DB, store storage.Store, opts Options) *Service {
+// New returns a Service over db keeping archives in the current of stores.
+func New(db *bun.DB, stores files.Stores, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{db: db.DB, bun: db, store: store, opts: opts, ctx: ctx, cancel: cancel}
+	s := &Service{db: db.DB, bun: db, stores: stores, store: stores.All[stores.Current], opts: opts, ctx: ctx, cancel: cancel}
+	if err := s.recoverInterrupted(ctx); err != nil {
+		opts.Log.Error("recovering interrupted backups", "err", err)
+	}
 	if opts.Schedule != nil {
 		s.wg.Add(1)
 		go func() {
@@ -104,11 +114,22 @@ func (s *Service) Close() {
 
 func key(id string) string { return KeyPrefix + id }
 
-const cols = `id, filename, size_bytes, status, error, created, completed`
+// storeNamed is the backend called name, which a files row names; the
+// error says this instance lacks it (the caller names the file).
+func (s *Service) storeNamed(name string) (storage.Store, error) {
+	if st := s.stores.All[name]; st != nil {
+		return st, nil
+	}
+	return nil, fmt.Errorf("it is in the storage backend %s, which this instance is not configured for", name)
+}
+
+const cols = `id, filename, size_bytes, status, error, created, completed, tables_done, tables_total, files_done, files_total, bytes`
 
 func scan(row interface{ Scan(...any) error }) (*Backup, error) {
 	var b Backup
-	if err := row.Scan(&b.ID, &b.Filename, &b.SizeBytes, &b.Status, &b.Error, &b.Created, &b.Completed); err != nil {
+	p := &b.Progress
+	if err := row.Scan(&b.ID, &b.Filename, &b.SizeBytes, &b.Status, &b.Error, &b.Created, &b.Completed,
+		&p.TablesDone, &p.TablesTotal, &p.FilesDone, &p.FilesTotal, &p.Bytes); err != nil {
 		return nil, err
 	}
 	return &b, nil
@@ -156,18 +177,32 @@ func (s *Service) backupNow(ctx context.Context, prefix string) (*Backup, error)
 	return b, s.run(ctx, b.ID)
 }
 
-// run writes the archive of backup id and records the outcome.
+// run writes the archive of backup id, recording its progress and
+// heartbeat meanwhile, and then the outcome.
 func (s *Service) run(ctx context.Context, id string) error {
-	size, err := s.write(ctx, id)
+	c := &counter{}
+	stop, beating := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(beating)
+		s.beat(id, c, stop)
+	}()
+	size, err := s.write(ctx, id, c)
+	close(stop)
+	<-beating
+	args := progressArgs(id, c.progress())
 	if err != nil {
 		s.opts.Log.Error("backup failed", "id", id, "err", err)
+		msg := err.Error()
+		if s.ctx.Err() != nil {
+			msg = Interrupted // Close: the server is stopping
+		}
 		_ = s.store.Delete(context.Background(), key(id))
 		_, _ = s.db.ExecContext(context.Background(),
-			`UPDATE backups SET status = 'failed', error = $2, completed = now() WHERE id = $1`, id, err.Error())
+			`UPDATE backups SET status = 'failed', error = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, msg)...)
 		return err
 	}
 	_, err = s.db.ExecContext(context.Background(),
-		`UPDATE backups SET status = 'completed', size_bytes = $2, completed = now() WHERE id = $1`, id, size)
+		`UPDATE backups SET status = 'completed', size_bytes = $7, completed = now(), `+progressSet+` WHERE id = $1`, append(args, size)...)
 	if err != nil {
 		s.opts.Log.Error("recording a backup failed", "id", id, "err", err)
 	}
@@ -202,6 +237,14 @@ func (s *Service) List(ctx context.Context, req page.Request) (page.Result[Backu
 		}
 	}
 	return page.NewResult(items, total, req), nil
+}
+
+// Get reads one backup, to watch its progress.
+func (s *Service) Get(ctx context.Context, id string) (*Backup, error) {
+	if _, err := auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.get(ctx, id)
 }
 
 // get reads one backup; a missing or malformed id is a 404.

@@ -23,8 +23,9 @@ func (s *Service) Upload(ctx context.Context, body io.Reader) (*Backup, error) {
 		return nil, err
 	}
 	size, err := s.store.Put(ctx, key(b.ID), body)
+	var m *Manifest
 	if err == nil {
-		_, _, err = s.verify(ctx, b.ID, func(string) bool { return false })
+		m, _, err = s.verify(ctx, b.ID, func(string) bool { return false })
 	}
 	if err != nil {
 		cleanup := context.WithoutCancel(ctx)
@@ -32,6 +33,6 @@ func (s *Service) Upload(ctx context.Context, body io.Reader) (*Backup, error) {
 		_, _ = s.db.ExecContext(cleanup, `DELETE FROM backups WHERE id = $1`, b.ID)
 		return nil, err
 	}
-	return scan(s.db.QueryRowContext(ctx, `UPDATE backups SET status = 'completed', size_bytes = $2, completed = now()
-		WHERE id = $1 RETURNING `+cols, b.ID, size))
+	return scan(s.db.QueryRowContext(ctx, `UPDATE backups SET status = 'completed', size_bytes = $7, completed = now(), `+progressSet+`
+		WHERE id = $1 RETURNING `+cols, append(progressArgs(b.ID, manifestProgress(m, size)), size)...))
 }

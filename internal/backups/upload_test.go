@@ -52,7 +52,8 @@ func TestUploadedArchiveRestores(t *testing.T) {
 	change(t, s, tok)
 	r := s.Do(t, http.MethodPost, "/api/v1/backups/upload", bytes.NewReader(archive), tok, "Content-Type", "application/gzip")
 	apptest.ExpectJSON(t, r, http.StatusCreated, map[string]any{"id": apptest.AnyUUID, "filename": apptest.AnyString,
-		"size_bytes": float64(len(archive)), "status": "completed", "created": apptest.AnyTime, "completed": apptest.AnyTime})
+		"size_bytes": float64(len(archive)), "status": "completed", "created": apptest.AnyTime, "completed": apptest.AnyTime,
+		"progress": progress(7, 7, 1, 1, float64(len(archive)))})
 	up := r.JSON(t)
 	if !strings.HasPrefix(up["filename"].(string), "uploaded-") {
 		t.Fatalf("filename %v", up["filename"])

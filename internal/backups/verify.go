@@ -49,9 +49,10 @@ func (s *Service) openArchive(ctx context.Context, id string) (*tar.Reader, func
 // tables are streamed into the database and a file's name must be a valid
 // storage key, so "../x", "/etc/x" or links are refused, never followed.
 //
-// The files put reports true for are stored while they are read; on any
-// failure verify removes them again, else it returns their keys.
-func (s *Service) verify(ctx context.Context, id string, put func(key string) bool) (m *Manifest, written []string, err error) {
+// The files put reports true for are stored in the current backend while
+// they are read; on any failure verify removes them again, else it
+// returns them.
+func (s *Service) verify(ctx context.Context, id string, put func(key string) bool) (m *Manifest, written []blob, err error) {
 	tr, closeFn, err := s.openArchive(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -97,7 +98,7 @@ func (s *Service) verify(ctx context.Context, id string, put func(key string) bo
 		if isFile && put(k) {
 			n, err = s.store.Put(ctx, k, io.TeeReader(tr, hash))
 			if err == nil {
-				written = append(written, k)
+				written = append(written, blob{k, s.stores.Current})
 			}
 		} else {
 			n, err = io.Copy(hash, tr)
