@@ -27,6 +27,12 @@ func initialSettings(cfg *config.Config) map[string]settings.Initial {
 		settings.KeyWebhookPrivate:    cfg.Webhooks.AllowPrivateTargets,
 	}
 	values[settings.KeyOAuthRedirects] = cfg.OAuthRedirects
+	for _, p := range config.OAuthProviders {
+		c := cfg.OAuth[p]
+		values[settings.OAuthKey(p, "client_id")] = c.ClientID
+		values[settings.OAuthKey(p, "client_secret")] = c.ClientSecret
+		values[settings.OAuthKey(p, "redirect_uri")] = c.RedirectURI
+	}
 	// The storage backend is read once at start (internal/config): its
 	// keys show the environment's value only where it pins them.
 	st := cfg.Storage
