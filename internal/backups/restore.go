@@ -103,7 +103,10 @@ func (s *Service) replace(ctx context.Context, id string, m *Manifest) ([]blob, 
 			return nil, err
 		}
 	}
-	for _, ch := range append(s.opts.Notify, RestoredChannel) {
+	// RestoredChannel goes first: PostgreSQL delivers a transaction's
+	// notifications in order, so every instance closes its websockets with
+	// the restore's code before the auth reload could close some with 4403.
+	for _, ch := range append([]string{RestoredChannel}, s.opts.Notify...) {
 		if _, err := tx.Tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, ch); err != nil {
 			return nil, err
 		}
