@@ -37,6 +37,10 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
+		if ret := gqlReturning(snap, b.p, c, op.Members); ret != nil {
+			rec, err := s.create(ctx, c.Name, data, ret)
+			return rec, inputError(err, "object")
+		}
 		rec, err := s.Create(ctx, c.Name, data)
 		if err != nil {
 			return nil, inputError(err, "object")
@@ -56,12 +60,19 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
-		rec, err := s.Update(ctx, c.Name, op.ID, data)
+		ret := gqlReturning(snap, b.p, c, op.Members)
+		var rec []byte
+		var err error
+		if ret != nil {
+			rec, err = s.update(ctx, c.Name, op.ID, data, ret)
+		} else {
+			rec, err = s.Update(ctx, c.Name, op.ID, data)
+		}
 		if apierr.IsNotFound(err) {
 			return nil, nil // missing or hidden: null, as the spec says
 		}
-		if err != nil {
-			return nil, inputError(err, updateArg(op))
+		if err != nil || ret != nil {
+			return rec, inputError(err, updateArg(op))
 		}
 		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case DeleteByID:
@@ -236,6 +247,44 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *colle
 	return gqlRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
+// gqlReturning renders the selection sel of one written record of c as
+// the caller p may view it (NULL when the view rule hides it), to be
+// answered by the write's own statement over the row it wrote, so that a
+// create or update by id is one round trip. It is nil when the record
+// must be read after the write instead (gqlByIDs), because the statement
+// would answer differently: its subqueries see the tables as they were
+// before it, so a selection or view rule that reads c's own table would
+// miss (or see the old) written row; a where: inside the selection can
+// fail on its values, which must not undo the write; and a selection that
+// does not render is reported after the write, as it always was.
+func gqlReturning(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, sel []Member) *returning {
+	if hasWhere(sel) {
+		return nil
+	}
+	b := &renderer{snap: snap, p: p}
+	sc := b.scope(c, alias)
+	rule, err := sc.rule(&b.a, actView, c.ViewRule)
+	if err != nil {
+		return &returning{expr: "NULL::json"}
+	}
+	obj, err := b.object(sc, sel)
+	if err != nil || strings.Contains(rule, c.Table()) || strings.Contains(obj, c.Table()) {
+		return nil
+	}
+	return &returning{a: b.a, expr: "CASE WHEN " + rule + " THEN " + obj + " END"}
+}
+
+// hasWhere reports whether any member of sel, however deep, filters its
+// records with a where:.
+func hasWhere(sel []Member) bool {
+	for _, n := range sel {
+		if n.Rows != nil && n.Rows.Where != nil || hasWhere(n.Sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // gqlInsert creates objects in tx as Create does, each checked against the
 // create rule with its own data and logged with its event.
 func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
@@ -259,7 +308,7 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 		err = checkRelations(ctx, tx, sc, changes)
 		var id string
 		if err == nil {
-			id, _, err = insertRecord(ctx, tx, sc, changes, "")
+			id, _, err = insertRecord(ctx, tx, sc, changes, returning{})
 		}
 		if err != nil {
 			return nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
