@@ -107,3 +107,31 @@ func TestDynamicWriteByIDHidden(t *testing.T) {
 		must(t, s, root.Access, fmt.Sprintf(`mutation { delete_%s(where: {}) { affected_rows } }`, notes), nil)
 	}
 }
+
+// A single relation selected for its id alone is answered from the
+// relation's column when the target's view rule admits the caller (its
+// foreign key makes the id a record's), and is null as before when the
+// rule hides the target or the relation is empty.
+// Not parallel: the statement observer is process-wide.
+func TestDynamicRelationIDOnly(t *testing.T) {
+	s := apptest.Start(t)
+	root := adminAccount(t, s)
+	sh := newShop(t, s, root.Access)
+	stop := observeStatements(sh.people)
+	q := fmt.Sprintf(`query($id: ID!) { %s_by_pk(id: $id) { owner { __typename id } } }`, sh.items)
+	expectJSON(t, must(t, s, "", q, map[string]any{"id": sh.a}), map[string]any{sh.items + "_by_pk": map[string]any{
+		"owner": map[string]any{"__typename": sh.people, "id": sh.ann}}})
+	expectJSON(t, must(t, s, "", q, map[string]any{"id": sh.c}), map[string]any{sh.items + "_by_pk": map[string]any{"owner": nil}})
+	if stmts := stop(); len(stmts) != 0 {
+		t.Fatalf("owner { id } read the owner's table: %q", stmts)
+	}
+
+	secrets, holders := newName("secrets"), newName("holders")
+	createColl(t, s, root.Access, secrets, `[{name: "name", type: "text"}]`, `, list_rule: "name = 'open'", view_rule: "name = 'open'"`)
+	createColl(t, s, root.Access, holders, fmt.Sprintf(`[{name: "secret", type: "relation", relation: {collection: %q}}]`, secrets), `, list_rule: "", view_rule: ""`)
+	closed := insert(t, s, root.Access, secrets, map[string]any{"name": "closed"})
+	holder := insert(t, s, root.Access, holders, map[string]any{"secret": closed})
+	q = fmt.Sprintf(`query($id: ID!) { %s_by_pk(id: $id) { secret { id } } }`, holders)
+	expectJSON(t, must(t, s, "", q, map[string]any{"id": holder}), map[string]any{holders + "_by_pk": map[string]any{"secret": nil}})
+	expectJSON(t, must(t, s, root.Access, q, map[string]any{"id": holder}), map[string]any{holders + "_by_pk": map[string]any{"secret": map[string]any{"id": closed}}})
+}
