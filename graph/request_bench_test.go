@@ -43,10 +43,7 @@ func BenchmarkGraphQLRequest(b *testing.B) {
 			"author": author, "published": i%2 == 0, "views": i, "tags": []string{"go", "new"}}
 	}
 	post := do(fmt.Sprintf(insertQ, posts), map[string]any{"o": newPost(0)}, root)["insert_"+posts+"_one"].(map[string]any)["id"]
-	send := func(b *testing.B, query string, vars map[string]any, token string) {
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
+	serve := func(b *testing.B, req *http.Request, token string) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -56,6 +53,18 @@ func BenchmarkGraphQLRequest(b *testing.B) {
 			b.Fatalf("%d %s", w.Code, w.Body)
 		}
 	}
+	send := func(b *testing.B, query string, vars map[string]any, token string) {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		serve(b, req, token)
+	}
+	// The REST read of the same record, for comparison.
+	b.Run("rest_get", func(b *testing.B) {
+		for b.Loop() {
+			serve(b, httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/v1/collections/%s/records/%s", posts, post), nil), "")
+		}
+	})
 	b.Run("by_pk", func(b *testing.B) {
 		q := fmt.Sprintf(`query($id: ID!) { %s_by_pk(id: $id) { id title body author { id } published views tags created updated } }`, posts)
 		vars := map[string]any{"id": post}
