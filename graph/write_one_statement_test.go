@@ -30,8 +30,8 @@ func observeStatements(table string) (stop func() []string) {
 	}
 }
 
-// insert_X_one and update_X_by_pk answer their selection from the write's
-// own statement (one round trip), unless the selection reads the written
+// insert_X_one, update_X_by_pk and each object of insert_X answer their
+// selection from the write's own statement (one round trip), unless the selection reads the written
 // collection's table, where the statement would not see the new row: then
 // the record is read after the write, and the answer is the same.
 // Not parallel: the statement observer is process-wide.
@@ -62,6 +62,17 @@ func TestDynamicWriteByIDOneStatement(t *testing.T) {
 		t.Fatalf("update_by_pk sent %q, want its one UPDATE statement", stmts)
 	}
 
+	// insert_X: each object's statement answers its record, in order.
+	stop = observeStatements(sh.items)
+	q = fmt.Sprintf(`mutation { insert_%s(objects: [{title: "Fig", owner: %q}, {title: "Grape"}]) { affected_rows returning { title owner { name } } } }`, sh.items, sh.bob)
+	d = must(t, s, root.Access, q, nil)
+	stmts = stop()
+	expectJSON(t, d, map[string]any{"insert_" + sh.items: map[string]any{"affected_rows": 2.0, "returning": []any{
+		map[string]any{"title": "Fig", "owner": map[string]any{"name": "Bob"}}, map[string]any{"title": "Grape", "owner": nil}}}})
+	if len(stmts) != 2 || !strings.HasPrefix(stmts[0], "WITH new AS") || !strings.HasPrefix(stmts[1], "WITH new AS") {
+		t.Fatalf("insert of two objects sent %q, want their two INSERT statements", stmts)
+	}
+
 	// A selection that lists the written collection (here through the
 	// owner's back relation) sees the new record and the new values.
 	stop = observeStatements(sh.items)
@@ -79,7 +90,7 @@ func TestDynamicWriteByIDOneStatement(t *testing.T) {
 }
 
 // A record the caller may write but not view is written and answered
-// null, whether the selection is answered by the write's statement or read
+// null (left out of insert_X's returning), whether the selection is answered by the write's statement or read
 // after it.
 func TestDynamicWriteByIDHidden(t *testing.T) {
 	t.Parallel()
@@ -99,6 +110,12 @@ func TestDynamicWriteByIDHidden(t *testing.T) {
 		if shown["title"] != "high" {
 			t.Fatalf("insert_one of a visible record answered %v", shown)
 		}
+		bulk := fmt.Sprintf(`mutation { insert_%s(objects: [{title: "a", score: 1}, {title: "b", score: 9}, {title: "c", score: 2}]) { affected_rows returning { %s } } }`, notes, sel)
+		got := must(t, s, user.Access, bulk, nil)["insert_"+notes].(map[string]any)
+		if got["affected_rows"] != 3.0 || len(got["returning"].([]any)) != 1 || got["returning"].([]any)[0].(map[string]any)["title"] != "b" {
+			t.Fatalf("insert of a visible and two hidden records answered %v", got)
+		}
+		must(t, s, root.Access, fmt.Sprintf(`mutation { delete_%s(where: {title: {_in: ["a", "b", "c"]}}) { affected_rows } }`, notes), nil)
 		id := must(t, s, root.Access, fmt.Sprintf(`{ %s(where: {title: {_eq: "high"}}) { id } }`, notes), nil)[notes].([]any)[0].(map[string]any)["id"]
 		updateQ := fmt.Sprintf(`mutation { update_%s_by_pk(pk_columns: {id: %q}, _set: {score: 2, title: "lowered"}) { %s } }`, notes, id, sel)
 		expectJSON(t, must(t, s, user.Access, updateQ, nil), map[string]any{"update_" + notes + "_by_pk": nil})

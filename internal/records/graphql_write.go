@@ -107,10 +107,11 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		var ids []string
+		var returning []byte
 		var err error
 		switch op.Kind {
 		case Insert:
-			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
+			ids, returning, err = s.gqlInsert(ctx, tx, sc, op.Objects, returningSel(op.Members))
 		case UpdateWhere:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
 			err = inputError(err, updateArg(op))
@@ -122,8 +123,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return err
 		}
-		var returning []byte
-		if sel := returningSel(op.Members); sel != nil {
+		if sel := returningSel(op.Members); sel != nil && returning == nil {
 			order := listingOrder
 			if op.Kind == Insert {
 				order = givenOrder
@@ -286,36 +286,57 @@ func hasWhere(sel []Member) bool {
 }
 
 // gqlInsert creates objects in tx as Create does, each checked against the
-// create rule with its own data and logged with its event.
-func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
+// create rule with its own data and logged with its event. When the
+// selection sel of returning can be answered by each insert's own
+// statement (gqlReturning), out is the array of the records the caller
+// may view, in the objects' order; else it is nil, to be read after.
+func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any, sel []Member) (ids []string, out []byte, err error) {
 	if err := base.createShutOut(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(objects) > MaxGQLInsert {
-		return nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
+		return nil, nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
 	}
-	ids := make([]string, 0, len(objects))
+	fold := sel != nil && gqlReturning(base.snap, base.p, base.c, sel) != nil
+	if fold {
+		out = []byte{'['}
+	}
+	ids = make([]string, 0, len(objects))
 	for i, obj := range objects {
 		data := copyData(obj)
 		if err := noNUL(data); err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		changes, ruleData, err := parseData(base, data, true)
 		if err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		sc := newScope(base.snap, base.c, base.p, ruleData)
 		err = checkRelations(ctx, tx, sc, changes)
+		ret := &returning{}
+		if fold {
+			ret = gqlReturning(base.snap, base.p, base.c, sel)
+		}
 		var id string
+		var rec []byte
 		if err == nil {
-			id, _, err = insertRecord(ctx, tx, sc, changes, returning{})
+			id, rec, err = insertRecord(ctx, tx, sc, changes, *ret)
 		}
 		if err != nil {
-			return nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
 		}
 		ids = append(ids, id)
+		if rec != nil { // nil: hidden from the caller, so not listed
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, rec...)
+		}
 	}
-	return ids, nil
+	if fold {
+		out = append(out, ']')
+	}
+	return ids, out, nil
 }
 
 // prefixFields names the object a validation problem is in.
