@@ -37,6 +37,10 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
+		if ret := gqlReturning(snap, b.p, c, op.Members); ret != nil {
+			rec, err := s.create(ctx, c.Name, data, ret)
+			return rec, inputError(err, "object")
+		}
 		rec, err := s.Create(ctx, c.Name, data)
 		if err != nil {
 			return nil, inputError(err, "object")
@@ -56,12 +60,19 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
-		rec, err := s.Update(ctx, c.Name, op.ID, data)
+		ret := gqlReturning(snap, b.p, c, op.Members)
+		var rec []byte
+		var err error
+		if ret != nil {
+			rec, err = s.update(ctx, c.Name, op.ID, data, ret)
+		} else {
+			rec, err = s.Update(ctx, c.Name, op.ID, data)
+		}
 		if apierr.IsNotFound(err) {
 			return nil, nil // missing or hidden: null, as the spec says
 		}
-		if err != nil {
-			return nil, inputError(err, updateArg(op))
+		if err != nil || ret != nil {
+			return rec, inputError(err, updateArg(op))
 		}
 		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case DeleteByID:
@@ -96,10 +107,11 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		var ids []string
+		var returning []byte
 		var err error
 		switch op.Kind {
 		case Insert:
-			ids, err = s.gqlInsert(ctx, tx, sc, op.Objects)
+			ids, returning, err = s.gqlInsert(ctx, tx, sc, op.Objects, returningSel(op.Members))
 		case UpdateWhere:
 			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
 			err = inputError(err, updateArg(op))
@@ -111,8 +123,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err != nil {
 			return err
 		}
-		var returning []byte
-		if sel := returningSel(op.Members); sel != nil {
+		if sel := returningSel(op.Members); sel != nil && returning == nil {
 			order := listingOrder
 			if op.Kind == Insert {
 				order = givenOrder
@@ -236,37 +247,96 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *colle
 	return jsonRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
+// gqlReturning renders the selection sel of one written record of c as
+// the caller p may view it (NULL when the view rule hides it), to be
+// answered by the write's own statement over the row it wrote, so that a
+// create or update by id is one round trip. It is nil when the record
+// must be read after the write instead (gqlByIDs), because the statement
+// would answer differently: its subqueries see the tables as they were
+// before it, so a selection or view rule that reads c's own table would
+// miss (or see the old) written row; a where: inside the selection can
+// fail on its values, which must not undo the write; and a selection that
+// does not render is reported after the write, as it always was.
+func gqlReturning(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, sel []Member) *returning {
+	if hasWhere(sel) {
+		return nil
+	}
+	b := &renderer{snap: snap, p: p}
+	sc := b.scope(c, alias)
+	rule, err := sc.rule(&b.a, actView, c.ViewRule)
+	if err != nil {
+		return &returning{expr: "NULL::json"}
+	}
+	obj, err := b.object(sc, sel)
+	if err != nil || strings.Contains(rule, c.Table()) || strings.Contains(obj, c.Table()) {
+		return nil
+	}
+	return &returning{a: b.a, expr: "CASE WHEN " + rule + " THEN " + obj + " END"}
+}
+
+// hasWhere reports whether any member of sel, however deep, filters its
+// records with a where:.
+func hasWhere(sel []Member) bool {
+	for _, n := range sel {
+		if n.Rows != nil && n.Rows.Where != nil || hasWhere(n.Sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // gqlInsert creates objects in tx as Create does, each checked against the
-// create rule with its own data and logged with its event.
-func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any) ([]string, error) {
+// create rule with its own data and logged with its event. When the
+// selection sel of returning can be answered by each insert's own
+// statement (gqlReturning), out is the array of the records the caller
+// may view, in the objects' order; else it is nil, to be read after.
+func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any, sel []Member) (ids []string, out []byte, err error) {
 	if err := base.createShutOut(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(objects) > MaxGQLInsert {
-		return nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
+		return nil, nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
 	}
-	ids := make([]string, 0, len(objects))
+	fold := sel != nil && gqlReturning(base.snap, base.p, base.c, sel) != nil
+	if fold {
+		out = []byte{'['}
+	}
+	ids = make([]string, 0, len(objects))
 	for i, obj := range objects {
 		data := copyData(obj)
 		if err := noNUL(data); err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		changes, ruleData, err := parseData(base, data, true)
 		if err != nil {
-			return nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
 		}
 		sc := newScope(base.snap, base.c, base.p, ruleData)
 		err = checkRelations(ctx, tx, sc, changes)
+		ret := &returning{}
+		if fold {
+			ret = gqlReturning(base.snap, base.p, base.c, sel)
+		}
 		var id string
+		var rec []byte
 		if err == nil {
-			id, _, err = insertRecord(ctx, tx, sc, changes, "")
+			id, rec, err = insertRecord(ctx, tx, sc, changes, *ret)
 		}
 		if err != nil {
-			return nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
 		}
 		ids = append(ids, id)
+		if rec != nil { // nil: hidden from the caller, so not listed
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, rec...)
+		}
 	}
-	return ids, nil
+	if fold {
+		out = append(out, ']')
+	}
+	return ids, out, nil
 }
 
 // prefixFields names the object a validation problem is in.

@@ -40,3 +40,25 @@ func (sc *scope) relatedView(a *args) string {
 	}
 	return rule
 }
+
+// idOnly reports whether a record's selection sel names nothing but its id
+// (and __typename).
+func idOnly(sel []Member) bool {
+	for _, n := range sel {
+		if n.Kind != Typename && (n.Kind != Column || n.Name != "id") {
+			return false
+		}
+	}
+	return true
+}
+
+// linkedID renders the selection sel (idOnly) of the record a single
+// relation's column id names, whose view rule admits the caller, without
+// reading it: the column's foreign key makes any id it holds a record's.
+func linkedID(id string, sel []Member) (string, error) {
+	obj, err := objectOf(sel, func(Member) (string, error) { return id, nil })
+	if err != nil {
+		return "", err
+	}
+	return "CASE WHEN " + id + " IS NOT NULL THEN " + obj + " END", nil
+}

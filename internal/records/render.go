@@ -318,6 +318,9 @@ func (b *renderer) member(sc *scope, n Member) (string, error) {
 		t := b.scope(target, b.newAlias())
 		tr := t.opts.Alias
 		rule := t.relatedView(&b.a)
+		if rule == "TRUE" && !f.Multi() && idOnly(n.Sub) {
+			return linkedID(qcol(row, f.Name), n.Sub)
+		}
 		obj, err := b.object(t, n.Sub)
 		if err != nil {
 			return "", err

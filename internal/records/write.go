@@ -20,6 +20,19 @@ import (
 // checks the create rule, inserts and logs the event (insertRecord); a
 // multi relation's ids are checked first.
 func (s *Service) Create(ctx context.Context, collection string, data map[string]any) (json.RawMessage, error) {
+	return s.create(ctx, collection, data, nil)
+}
+
+// returning is what a write's one statement answers over the written row
+// (aliased alias): expr, whose parameters are a's. The write adds its own
+// parameters after them, so a is the write's from then on.
+type returning struct {
+	a    args
+	expr string
+}
+
+// create is Create answering ret (nil: the record as REST shows it).
+func (s *Service) create(ctx context.Context, collection string, data map[string]any, ret *returning) (json.RawMessage, error) {
 	defer s.wrote()
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -36,7 +49,10 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
 		return nil, err
 	}
-	_, rec, err := insertRecord(ctx, s.hot, sc, changes, recordJSON(sc.shown(), "NULL"))
+	if ret == nil {
+		ret = &returning{expr: recordJSON(sc.shown(), "NULL")}
+	}
+	_, rec, err := insertRecord(ctx, s.hot, sc, changes, *ret)
 	return rec, constraintError(err, sc.c)
 }
 
@@ -45,10 +61,10 @@ func (s *Service) Create(ctx context.Context, collection string, data map[string
 // first) is checked against the create rule (compiled with sc's request
 // data), so relation paths in the rule see exactly what is written, and
 // only a row the rule accepts is inserted. It returns the new id and, if
-// returning is set, that expression over the new row (aliased alias).
+// ret.expr is set, that expression over the new row.
 // Multi relations must have been checked (checkRelations).
-func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, returning string) (string, []byte, error) {
-	var a args
+func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, ret returning) (string, []byte, error) {
+	a, returning := ret.a, ret.expr
 	collID, collName := a.add(sc.c.ID), a.add(sc.c.Name)
 	given := make(map[string]change, len(changes))
 	for _, ch := range changes {
@@ -80,6 +96,7 @@ func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, r
 		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, data) SELECT " + collID + "::uuid, " + collName +
 		", '" + events.Insert + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb FROM ins " + alias + ") " +
 		"SELECT " + col("id") + ", " + returning + " FROM ins " + alias
+	observe(stmt)
 	var id string
 	var out []byte
 	err = scanRow(ctx, q, stmt, a.list, &id, &out)
@@ -94,6 +111,11 @@ func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, r
 // update rule, and for non-admins the view rule, are checked against the
 // row as it was.
 func (s *Service) Update(ctx context.Context, collection, id string, data map[string]any) (json.RawMessage, error) {
+	return s.update(ctx, collection, id, data, nil)
+}
+
+// update is Update answering ret (nil: the record as REST shows it).
+func (s *Service) update(ctx context.Context, collection, id string, data map[string]any, ret *returning) (json.RawMessage, error) {
 	defer s.wrote()
 	sc, err := s.scopeFor(ctx, collection, nil)
 	if err != nil {
@@ -113,7 +135,10 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 	if err := checkRelations(ctx, s.db, sc, changes); err != nil {
 		return nil, err
 	}
-	var a args
+	if ret == nil {
+		ret = &returning{expr: recordJSON(sc.shown(), "NULL")}
+	}
+	a := ret.a
 	collID, collName, idArg := a.add(sc.c.ID), a.add(sc.c.Name), a.add(strings.ToLower(id))
 	rule, err := sc.writeRule(&a, actUpdate, sc.c.UpdateRule)
 	if err != nil {
@@ -131,7 +156,8 @@ func (s *Service) Update(ctx context.Context, collection, id string, data map[st
 		" FROM old WHERE " + col("id") + " = old.id RETURNING " + alias + ".*, old.j AS _old), " +
 		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, data, old) SELECT " + collID + "::uuid, " + collName +
 		", '" + events.Update + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb, " + alias + "._old FROM upd " + alias + ") " +
-		"SELECT " + recordJSON(sc.shown(), "NULL") + " FROM upd " + alias
+		"SELECT " + ret.expr + " FROM upd " + alias
+	observe(stmt)
 	var rec []byte
 	err = scanRow(ctx, s.hot, stmt, a.list, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
