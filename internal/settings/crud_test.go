@@ -27,7 +27,7 @@ func TestSettingsREST(t *testing.T) {
 	defaults := listing(map[string]map[string]any{"smtp_password": entry(nil, descSMTP, "environment", true)})
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access), http.StatusOK, withOAuthDefaults(map[string]any{
 		"maintenance_mode": entry(false, descMaintenance, "default", false), "events_retention": known("events_retention", "24h", "default"),
-		"backup_schedule": known("backup_schedule", "", "default"), "backup_retention": known("backup_retention", 7, "default")}))
+		"backup_schedule": entry("", descBackupSchedule, "default", false), "backup_retention": entry(7, descBackupRetention, "default", false)}))
 	apptest.ExpectJSON(t, s.Do(t, http.MethodGet, "/api/v1/settings", nil, root.Access), http.StatusOK, defaults)
 
 	// Upserts: a custom key (any JSON), a known key, secrets.
