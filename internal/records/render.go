@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"fastcms/internal/apierr"
@@ -24,20 +26,40 @@ import (
 // builder (order.go). Rules and filters compile through internal/query as
 // REST filters do, so every API answers alike.
 
-// doObserver sees the statements Do sends, for tests that hold a root
-// field to one statement; see ObserveGraphQL.
-var doObserver atomic.Pointer[func(query string)]
+// observers see the statements Do sends, for tests that hold a root
+// field to one statement; see ObserveGraphQL. Tests run in parallel, so
+// each observer is kept until its own stop: one test's observer never
+// replaces another's. The list is copied on change and read without a
+// lock, so a statement with no observer costs one atomic load.
+var observers struct {
+	mu   sync.Mutex
+	list atomic.Pointer[[]*func(query string)]
+}
 
 // ObserveGraphQL calls fn with every statement Do sends to the database
 // (the GraphQL API's reads and writes), until the returned func is called.
 func ObserveGraphQL(fn func(query string)) (stop func()) {
-	doObserver.Store(&fn)
-	return func() { doObserver.CompareAndSwap(&fn, nil) }
+	observers.mu.Lock()
+	defer observers.mu.Unlock()
+	var cur []*func(string)
+	if l := observers.list.Load(); l != nil {
+		cur = *l
+	}
+	next := append(append([]*func(string){}, cur...), &fn)
+	observers.list.Store(&next)
+	return func() {
+		observers.mu.Lock()
+		defer observers.mu.Unlock()
+		kept := slices.DeleteFunc(append([]*func(string){}, *observers.list.Load()...), func(f *func(string)) bool { return f == &fn })
+		observers.list.Store(&kept)
+	}
 }
 
 func observe(q string) {
-	if fn := doObserver.Load(); fn != nil {
-		(*fn)(q)
+	if l := observers.list.Load(); l != nil {
+		for _, fn := range *l {
+			(*fn)(q)
+		}
 	}
 }
 
