@@ -150,7 +150,7 @@ func (s *Service) mutate(ctx context.Context, snap *collections.Snapshot, c *col
 				return err
 			}
 		}
-		out = mutationResponse(op.Members, len(ids), returning)
+		out = writeResponse(op.Members, len(ids), returning)
 		return nil
 	})
 	return out, err
@@ -179,7 +179,7 @@ func (s *Service) runUpdates(ctx context.Context, b *renderer, c *collections.Co
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, mutationResponse(op.Members, len(ids), returning)...)
+			out = append(out, writeResponse(op.Members, len(ids), returning)...)
 		}
 		out = append(out, ']')
 		return nil
@@ -511,9 +511,9 @@ func returningSel(sel []Member) []Member {
 	return nil
 }
 
-// mutationResponse writes a write's answer (GraphQL's X_mutation_response)
+// writeResponse writes a write's answer (GraphQL's X_mutation_response)
 // under the selected keys.
-func mutationResponse(sel []Member, affected int, returning []byte) []byte {
+func writeResponse(sel []Member, affected int, returning []byte) []byte {
 	out := []byte{'{'}
 	for _, n := range sel {
 		var v []byte
