@@ -66,16 +66,16 @@ func TestDynamicUpdateMany(t *testing.T) {
 	// Each update has the default at_most of update_X.
 	many := newName("many")
 	createColl(t, s, root.Access, many, `[{name: "v", type: "number"}]`, `, list_rule: "", view_rule: "", update_rule: ""`)
-	objects := make([]any, records.DefaultGQLAtMost+1)
+	objects := make([]any, records.DefaultAtMost+1)
 	for i := range objects {
 		objects[i] = map[string]any{"v": float64(i)}
 	}
 	must(t, s, root.Access, fmt.Sprintf(`mutation($o: [%[1]s_insert_input!]!) { a: insert_%[1]s(objects: $o) { affected_rows } }`, many),
-		map[string]any{"o": objects[:records.DefaultGQLAtMost]})
-	insert(t, s, root.Access, many, map[string]any{"v": float64(records.DefaultGQLAtMost)})
+		map[string]any{"o": objects[:records.DefaultAtMost]})
+	insert(t, s, root.Access, many, map[string]any{"v": float64(records.DefaultAtMost)})
 	q = fmt.Sprintf(`mutation { update_%[1]s_many(updates: [{where: {v: {_eq: 0}}, _inc: {v: 1000}}, {where: {}, _inc: {v: 1}}]) { affected_rows } }`, many)
 	expectErrors(t, gql(t, s, q, nil, root.Access), map[string]any{"update_" + many + "_many": nil},
-		fieldErr(q, "update_"+many+"_many", fmt.Sprintf("more than at_most (%d) records match; nothing was changed", records.DefaultGQLAtMost), "BAD_USER_INPUT", nil))
+		fieldErr(q, "update_"+many+"_many", fmt.Sprintf("more than at_most (%d) records match; nothing was changed", records.DefaultAtMost), "BAD_USER_INPUT", nil))
 	d = must(t, s, root.Access, fmt.Sprintf(`{ %s_aggregate { aggregate { count max { v } } } }`, many), nil)
 	expectJSON(t, d, map[string]any{many + "_aggregate": map[string]any{"aggregate": map[string]any{"count": 101.0, "max": map[string]any{"v": 100.0}}}})
 
@@ -157,7 +157,7 @@ func TestDynamicUpdateIDIn(t *testing.T) {
 	sh := newShop(t, s, root.Access)
 	var mu sync.Mutex
 	var stmts []string
-	stop := records.ObserveGraphQL(func(q string) {
+	stop := records.ObserveStatements(func(q string) {
 		mu.Lock()
 		defer mu.Unlock()
 		stmts = append(stmts, q)

@@ -123,7 +123,7 @@ func TestDynamicOneStatement(t *testing.T) {
 		}
 	}
 	var count atomic.Int64
-	stop := records.ObserveGraphQL(func(q string) {
+	stop := records.ObserveStatements(func(q string) {
 		if strings.Contains(q, `"`+a+`"`) || strings.Contains(q, `"`+b+`"`) || strings.Contains(q, `"`+c+`"`) {
 			count.Add(1)
 		}

@@ -412,7 +412,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 		}
 		if len(writable) > 0 {
 			// X_updates has no at_most (as in Hasura): each update gets the
-			// default one, records.DefaultGQLAtMost.
+			// default one, records.DefaultAtMost.
 			w(&b, "\ninput %s_updates {\n  where: %s_bool_exp!\n  _set: %s_set_input\n", n, n, n)
 			if len(numbers) > 0 {
 				w(&b, "  _inc: %s_inc_input\n", n)
@@ -427,7 +427,7 @@ func collectionSDL(snap *collections.Snapshot) (string, *dynInfo) {
 			info.mutation["insert_"+n] = rootOp{records.Insert, c}
 			info.mutation["update_"+n+"_by_pk"] = rootOp{records.UpdateByID, c}
 			info.mutation["update_"+n] = rootOp{records.UpdateWhere, c}
-			w(&mutation, "  \"The updates in order, in one transaction: each as update_%s with at_most %d; when one fails, none is made.\"\n", n, records.DefaultGQLAtMost)
+			w(&mutation, "  \"The updates in order, in one transaction: each as update_%s with at_most %d; when one fails, none is made.\"\n", n, records.DefaultAtMost)
 			w(&mutation, "  update_%s_many(updates: [%s_updates!]!): [%s_mutation_response]\n", n, n, n)
 			info.mutation["update_"+n+"_many"] = rootOp{records.UpdateMany, c}
 		}

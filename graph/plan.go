@@ -297,10 +297,12 @@ func (g *generation) selection(ctx context.Context, oc *graphql.OperationContext
 	return out, nil
 }
 
-// partNames are the GraphQL arguments the parts of a read plan come from,
-// for the renderer's errors about them (records.PartError).
+// partNames are the GraphQL arguments the parts of a plan come from, for
+// the errors of its reads and writes about them (records.PartError).
 var partNames = map[records.Part]string{
 	records.PartWhere: "where", records.PartOrder: "order_by", records.PartDistinct: "distinct_on",
 	records.PartLimit: "limit", records.PartOffset: "offset", records.PartFirst: "first", records.PartLast: "last",
 	records.PartAfter: "after", records.PartBefore: "before",
+	records.PartObject: "object", records.PartObjects: "objects", records.PartSet: "_set", records.PartInc: "_inc",
+	records.PartUpdates: "updates", records.PartAtMost: "at_most",
 }

@@ -29,7 +29,7 @@ func teamNotes(t *testing.T, s *apptest.Server, admin, rules string, leads ...ac
 // table: shared ones (a multiplexed statement) and the others.
 func countStatements(t *testing.T, table string) (shared, alone *atomic.Int64) {
 	shared, alone = new(atomic.Int64), new(atomic.Int64)
-	stop := records.ObserveGraphQL(func(stmt string) {
+	stop := records.ObserveStatements(func(stmt string) {
 		switch {
 		case !strings.Contains(stmt, `"`+table+`"`), strings.HasPrefix(stmt, "WITH new AS"), strings.HasPrefix(stmt, "WITH old AS"):
 			// Another table's, or a write's own statement.

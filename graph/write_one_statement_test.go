@@ -15,7 +15,7 @@ import (
 func observeStatements(table string) (stop func() []string) {
 	var mu sync.Mutex
 	var stmts []string
-	end := records.ObserveGraphQL(func(q string) {
+	end := records.ObserveStatements(func(q string) {
 		if strings.Contains(q, `"`+table+`"`) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -158,8 +158,8 @@ func minMaxField(f *collections.Field) bool {
 
 // distinctOn is the DISTINCT ON clause of args' distinct_on ("" without
 // one) and the sort keys it needs: PostgreSQL keeps the first row of each
-// group in the ORDER BY, whose leading keys must be the distinct_on
-// columns (as in Hasura); with no order_by they lead in the given order.
+// group in the ORDER BY, whose leading keys must be the distinct
+// columns (as in Hasura); with no order they lead in the given order.
 func (b *renderer) distinctOn(sc *scope, args *Rows, keys []sortKey) (string, []sortKey, error) {
 	if len(args.DistinctOn) == 0 {
 		return "", keys, nil

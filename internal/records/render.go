@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ import (
 // REST filters do, so every API answers alike.
 
 // observers see the statements Do sends, for tests that hold a root
-// field to one statement; see ObserveGraphQL. Tests run in parallel, so
+// field to one statement; see ObserveStatements. Tests run in parallel, so
 // each observer is kept until its own stop: one test's observer never
 // replaces another's. The list is copied on change and read without a
 // lock, so a statement with no observer costs one atomic load.
@@ -36,9 +35,10 @@ var observers struct {
 	list atomic.Pointer[[]*func(query string)]
 }
 
-// ObserveGraphQL calls fn with every statement Do sends to the database
-// (the GraphQL API's reads and writes), until the returned func is called.
-func ObserveGraphQL(fn func(query string)) (stop func()) {
+// ObserveStatements calls fn with every statement Do sends to the database
+// (the reads and writes of plans, as GraphQL runs them), until the
+// returned func is called.
+func ObserveStatements(fn func(query string)) (stop func()) {
 	observers.mu.Lock()
 	defer observers.mu.Unlock()
 	var cur []*func(string)
@@ -84,7 +84,7 @@ func jsonRow(ctx context.Context, q querier, stmt string, a []any) ([]byte, erro
 // planDBError turns what a plan's filter can cause (a value of the wrong
 // form, out of range or with a NUL character) into a client error about
 // it, and a statement that ran out of time into apierr.TooSlow: the other
-// parts of a read are checked before it runs (graphql_errors.go).
+// parts of a read are checked before it runs (dataerrors.go).
 func planDBError(err error) error {
 	if apierr.Cancelled(err) {
 		return apierr.TooSlow()
@@ -115,7 +115,7 @@ func (s *Service) Do(ctx context.Context, snap *collections.Snapshot, op Op) (js
 	if c == nil {
 		return nil, apierr.NotFound("collection %q not found", op.Collection)
 	}
-	return s.gqlMutate(ctx, snap, c, op)
+	return s.mutate(ctx, snap, c, op)
 }
 
 // Render renders the read op (ReadList, ReadByID, ReadAggregate,
@@ -182,7 +182,7 @@ func (b *renderer) scope(c *collections.Collection, row string) *scope {
 func qcol(row, name string) string { return collections.Quote(row) + "." + collections.Quote(name) }
 
 // read builds the statement of a query field ("" when the answer is null
-// without asking: a by_pk the caller may never see).
+// without asking: a by-id record the caller may never see).
 func (b *renderer) read(c *collections.Collection, op Op) (string, error) {
 	sc := b.scope(c, alias)
 	switch op.Kind {
@@ -435,9 +435,4 @@ func whereError(err error) error {
 		return &PartError{Part: PartWhere, Text: "{where}: ", Detail: qe.Reason}
 	}
 	return err
-}
-
-// gqlError reports a client mistake in a GraphQL argument.
-func gqlError(format string, a ...any) error {
-	return apierr.New(http.StatusBadRequest, "bad request", format, a...)
 }

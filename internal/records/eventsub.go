@@ -17,10 +17,10 @@ import (
 	"fastcms/internal/query"
 )
 
-// Subscriptions to record events (<collection>_mutated). Each event of the
+// Subscriptions to record events (GraphQL's <collection>_mutated). Each event of the
 // log carries the whole record (hidden fields too) before and after the
-// change; every subscriber checks it against its own view rule and where:
-// filter in memory (query.Eval over the record map) and renders its own
+// change; every subscriber checks it against its own view rule and filter
+// in memory (query.Eval over the record map) and renders its own
 // selection from the event's JSON, so fanning an event out costs no
 // database round trip per subscriber.
 //
@@ -28,7 +28,7 @@ import (
 //   - Visibility is the collection's view rule (as PocketBase's realtime
 //     does): whether the subscriber could read that one record. A nil rule
 //     (admins only) refuses the subscription of anyone else.
-//   - INSERT: delivered when the new record is visible and matches where:.
+//   - INSERT: delivered when the new record is visible and matches the filter.
 //     DELETE: when the old record is. UPDATE: when either state is visible
 //     and matches, so a subscriber also learns that a record left its
 //     filter; data (the new state) and old are each rendered only if that
@@ -38,11 +38,11 @@ import (
 //     each INSERT and UPDATE against the record as it is in the database
 //     when the event is fanned out, and receives no DELETE (nothing is left
 //     to check; the rule fails closed). One statement per event answers
-//     every subscriber of the same rule (graphql_subcheck.go). Admins skip
+//     every subscriber of the same rule (rowcheck.go). Admins skip
 //     rules.
-//   - where: is the same AST a query's where: compiles to, here
+//   - The filter is the same AST a query's filter compiles to, here
 //     evaluated in memory with query.Eval, so every operator means what it
-//     means in a query. A where: with a relation condition needs related
+//     means in a query. A filter with a relation condition needs related
 //     records, which events do not carry: like a relation-path view rule,
 //     it is checked with one query against the current row, and an old
 //     state or a DELETE does not match it.
@@ -58,13 +58,13 @@ type EventSub struct {
 	snap    *collections.Snapshot
 	c       *collections.Collection
 	p       *auth.Principal
-	fields  query.Fields // what the subscriber's where: reads
+	fields  query.Fields // what the subscriber's filter reads
 	opts    query.Options
 	rule    query.Expr // nil: every record is visible
 	ruleDB  bool       // the rule needs related records: check it in the database
 	ruleSrc string
 	where   query.Expr      // nil: every record matches
-	whereDB bool            // where: needs related records: check it in the database
+	whereDB bool            // filter needs related records: check it in the database
 	ops     map[string]bool // nil: every op
 	sel     []Member        // the selection of the <collection>_event object
 
@@ -72,7 +72,7 @@ type EventSub struct {
 }
 
 // NewEventSub checks and compiles a subscription of p to collection: its
-// where: argument, the ops it wants (nil for all) and the selection of the
+// filter, the ops it wants (nil for all) and the selection of the
 // event object (Kind Column for seq, event and id; Node, with the
 // record selection in Sub, for data and old).
 func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *auth.Principal, where query.Expr, ops []string, sel []Member) (*EventSub, error) {
@@ -169,11 +169,11 @@ func (es *EventSub) checkSelection(sel []Member, inRecord bool) error {
 				return err
 			}
 		case BackRelation:
-			return gqlError("%s: subscriptions render the changed record only; query %s separately", n.Key, n.Key)
+			return apierr.BadRequest("%s: subscriptions render the changed record only; query %s separately", n.Key, n.Key)
 		case Relation:
 			for _, s := range n.Sub {
 				if s.Kind != Typename && s.Name != "id" {
-					return gqlError("%s: subscriptions render the changed record only: select just the id of %s", n.Key, n.Key)
+					return apierr.BadRequest("%s: subscriptions render the changed record only: select just the id of %s", n.Key, n.Key)
 				}
 			}
 		}
@@ -222,9 +222,9 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 	return b.Bytes(), nil
 }
 
-// matches applies where: to one state of the record that the subscriber
+// matches applies the filter to one state of the record that the subscriber
 // may see; state is that state's logged JSON for the state after the
-// change, nil for the state before it. A where: through relations is
+// change, nil for the state before it. A filter through relations is
 // checked in the database, so only while the state is the row's current
 // one, as a relation-path view rule is (see visible).
 func (es *EventSub) matches(ctx context.Context, seq int64, seen bool, r *eventRecord, state json.RawMessage) (bool, error) {

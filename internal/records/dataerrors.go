@@ -13,17 +13,22 @@ import (
 
 // A value a client sends can make PostgreSQL fail: a date it cannot read,
 // a number out of range, a NUL character in text or JSON. Such a failure is
-// the client's, so GraphQL reports it as BAD_USER_INPUT naming the argument
-// the value was in, never as an internal error. Values are checked in Go
+// the client's, so it is reported as a client error naming the part of
+// the plan the value was in (PartError; GraphQL: BAD_USER_INPUT naming the
+// argument), never as an internal error. Values are checked in Go
 // where the argument could not be told from the database's error (cursors,
 // mutation values); what remains of a read's data errors comes from where.
 
 // inputError turns a data error of PostgreSQL (SQLSTATE class 22, data
 // exception, or 54, a value too large to work with) into a client error
-// about arg; any other error is returned as it is.
-func inputError(err error, arg string) error {
+// about part p at path at (as PartError's texts name parts; "" for p
+// itself); any other error is returned as it is.
+func inputError(err error, p Part, at string) error {
 	if msg, ok := dataError(err); ok {
-		return apierr.BadRequest("%s: %s", arg, msg)
+		if at == "" {
+			at = "{" + string(p) + "}"
+		}
+		return &PartError{Part: p, Text: at + ": ", Detail: msg}
 	}
 	return err
 }

@@ -17,19 +17,24 @@ import (
 	"fastcms/internal/query"
 )
 
-// MaxGQLInsert is the most objects one insert_X takes.
-const MaxGQLInsert = 100
+// Writes of plans (Op's Insert…DeleteWhere kinds, GraphQL's mutations):
+// inserts of many records, updates and deletes of the records a filter
+// matches, and their answers (the count of affected records and the
+// records as the caller may view them), each in one transaction.
 
-// DefaultGQLAtMost is the default at_most of update_X and delete_X. The
-// updates of update_X_many (X_updates, as in Hasura) take no at_most, so
-// each of them gets this one: an update matching more fails them all.
-const DefaultGQLAtMost = 100
+// MaxInsert is the most records one Insert takes.
+const MaxInsert = 100
 
-// gqlMutate runs a mutation field. The single-record ones go through
+// DefaultAtMost is the default AtMost of UpdateWhere and DeleteWhere. The
+// updates of UpdateMany (GraphQL's update_X_many) take no AtMost, so each
+// of them gets this one: an update matching more fails them all.
+const DefaultAtMost = 100
+
+// mutate runs a write op. The single-record ones go through
 // Create, Update and Delete, exactly as REST; the bulk ones run the same
 // validation (parseData), relation checks and rules in one transaction.
 // The records returned are read back with the caller's view rule.
-func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op Op) (json.RawMessage, error) {
+func (s *Service) mutate(ctx context.Context, snap *collections.Snapshot, c *collections.Collection, op Op) (json.RawMessage, error) {
 	b := &renderer{snap: snap, p: auth.FromContext(ctx)}
 	switch op.Kind {
 	case InsertOne:
@@ -37,21 +42,21 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
-		if ret := gqlReturning(snap, b.p, c, op.Members); ret != nil {
+		if ret := inlineReturning(snap, b.p, c, op.Members); ret != nil {
 			rec, err := s.create(ctx, c.Name, data, ret)
-			return rec, inputError(err, "object")
+			return rec, inputError(err, PartObject, "{object}")
 		}
 		rec, err := s.Create(ctx, c.Name, data)
 		if err != nil {
-			return nil, inputError(err, "object")
+			return nil, inputError(err, PartObject, "{object}")
 		}
-		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+		return s.readByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case UpdateByID:
 		if !hasOperator(op) {
-			return nil, apierr.BadRequest(noOperator)
+			return nil, noOperator(updateArg(op), "")
 		}
 		if len(op.Set)+len(op.Inc) == 0 {
-			return nil, nil // an empty _set changes no record
+			return nil, nil // an empty Set changes no record
 		}
 		data := copyData(op.Set)
 		for k, v := range copyData(op.Inc) {
@@ -60,7 +65,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		if err := noNUL(data); err != nil {
 			return nil, err
 		}
-		ret := gqlReturning(snap, b.p, c, op.Members)
+		ret := inlineReturning(snap, b.p, c, op.Members)
 		var rec []byte
 		var err error
 		if ret != nil {
@@ -72,14 +77,14 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			return nil, nil // missing or hidden: null, as the spec says
 		}
 		if err != nil || ret != nil {
-			return rec, inputError(err, updateArg(op))
+			return rec, inputError(err, updateArg(op), "")
 		}
-		return s.gqlByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
+		return s.readByIDs(ctx, s.hot, b, c, []string{recordID(rec)}, op.Members, oneRecord)
 	case DeleteByID:
 		if !collections.IsUUID(op.ID) {
 			return nil, nil
 		}
-		rec, err := s.gqlByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Members, oneRecord)
+		rec, err := s.readByIDs(ctx, s.db, b, c, []string{strings.ToLower(op.ID)}, op.Members, oneRecord)
 		if err != nil {
 			return nil, err
 		}
@@ -94,14 +99,14 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 	if op.Kind == UpdateMany {
 		for i, u := range op.Updates {
 			if !hasOperator(u) {
-				return nil, apierr.BadRequest("updates.%d: %s", i, noOperator)
+				return nil, noOperator(PartUpdates, fmt.Sprintf("{updates}.%d", i))
 			}
 		}
-		return s.gqlUpdateMany(ctx, b, c, sc, op)
+		return s.runUpdates(ctx, b, c, sc, op)
 	}
 	if op.Kind == UpdateWhere {
 		if !hasOperator(op) {
-			return nil, apierr.BadRequest(noOperator)
+			return nil, noOperator(updateArg(op), "")
 		}
 	}
 	var out []byte
@@ -111,14 +116,14 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 		var err error
 		switch op.Kind {
 		case Insert:
-			ids, returning, err = s.gqlInsert(ctx, tx, sc, op.Objects, returningSel(op.Members))
+			ids, returning, err = s.insertMany(ctx, tx, sc, op.Objects, returningSel(op.Members))
 		case UpdateWhere:
-			ids, err = s.gqlUpdate(ctx, tx, b, c, op)
-			err = inputError(err, updateArg(op))
+			ids, err = s.updateMatching(ctx, tx, b, c, op)
+			err = inputError(err, updateArg(op), "")
 		case DeleteWhere:
-			ids, err = s.gqlMatch(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
+			ids, err = s.matchRows(ctx, tx, b, newScope(snap, c, b.p, nil), actDelete, c.DeleteRule, op)
 		default:
-			return errors.New("records: unknown GraphQL mutation")
+			return errors.New("records: unknown write")
 		}
 		if err != nil {
 			return err
@@ -128,7 +133,7 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 			if op.Kind == Insert {
 				order = givenOrder
 			}
-			if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
+			if returning, err = s.readByIDs(ctx, tx, &renderer{snap: snap, p: b.p}, c, ids, sel, order); err != nil {
 				return err
 			}
 		}
@@ -145,36 +150,36 @@ func (s *Service) gqlMutate(ctx context.Context, snap *collections.Snapshot, c *
 				return err
 			}
 		}
-		out = mutationResponse(op.Members, len(ids), returning)
+		out = writeResponse(op.Members, len(ids), returning)
 		return nil
 	})
 	return out, err
 }
 
-// gqlUpdateMany runs the updates of update_X_many in order in one
-// transaction, each exactly as update_X (rules, validation, events, at_most
-// of DefaultGQLAtMost), each answered by its own X_mutation_response read
-// right after it. Any failure rolls back all of them.
-func (s *Service) gqlUpdateMany(ctx context.Context, b *renderer, c *collections.Collection, sc *scope, op Op) (json.RawMessage, error) {
+// runUpdates runs the updates of UpdateMany in order in one transaction,
+// each exactly as UpdateWhere (rules, validation, events, AtMost of
+// DefaultAtMost), each answered by its own response read right after it.
+// Any failure rolls back all of them.
+func (s *Service) runUpdates(ctx context.Context, b *renderer, c *collections.Collection, sc *scope, op Op) (json.RawMessage, error) {
 	var out []byte
 	err := s.inTx(ctx, sc, func(tx *sql.Tx) error {
 		out = append(out[:0], '[')
 		for i, u := range op.Updates {
-			u.Kind, u.AtMost, u.Members = UpdateWhere, DefaultGQLAtMost, op.Members
-			ids, err := s.gqlUpdate(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, u)
+			u.Kind, u.AtMost, u.Members = UpdateWhere, DefaultAtMost, op.Members
+			ids, err := s.updateMatching(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, u)
 			if err != nil {
-				return prefixFields(inputError(err, fmt.Sprintf("updates.%d.%s", i, updateArg(u))), fmt.Sprintf("updates.%d.", i))
+				return prefixFields(inputError(err, PartUpdates, fmt.Sprintf("{updates}.%d.{%s}", i, updateArg(u))), PartUpdates, fmt.Sprintf("{updates}.%d.", i))
 			}
 			var returning []byte
 			if sel := returningSel(op.Members); sel != nil {
-				if returning, err = s.gqlByIDs(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
+				if returning, err = s.readByIDs(ctx, tx, &renderer{snap: b.snap, p: b.p}, c, ids, sel, listingOrder); err != nil {
 					return err
 				}
 			}
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, mutationResponse(op.Members, len(ids), returning)...)
+			out = append(out, writeResponse(op.Members, len(ids), returning)...)
 		}
 		out = append(out, ']')
 		return nil
@@ -203,25 +208,25 @@ func recordID(rec []byte) string {
 	return r.ID
 }
 
-// byIDs is what gqlByIDs renders.
+// byIDs is what readByIDs renders.
 type byIDs int
 
 const (
 	// oneRecord: one object, or null.
 	oneRecord byIDs = iota
 	// listingOrder: an array in the default listing order (created, then
-	// id), so the returning of update_X and delete_X is stable whatever
+	// id), so the returning of UpdateWhere and DeleteWhere is stable whatever
 	// order the records were matched in.
 	listingOrder
 	// givenOrder: an array in the order of ids, so the returning of
-	// insert_X follows its objects (as in Hasura; they share one created
+	// Insert follows its objects (as in Hasura; they share one created
 	// time, so the listing order would be the ids' random one).
 	givenOrder
 )
 
-// gqlByIDs renders the records ids with selection sel, each as the caller
+// readByIDs renders the records ids with selection sel, each as the caller
 // may view it, as shape says.
-func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *collections.Collection, ids []string, sel []Member, shape byIDs) ([]byte, error) {
+func (s *Service) readByIDs(ctx context.Context, q querier, b *renderer, c *collections.Collection, ids []string, sel []Member, shape byIDs) ([]byte, error) {
 	one := shape == oneRecord
 	sc := b.scope(c, alias)
 	rule, err := sc.rule(&b.a, actView, c.ViewRule)
@@ -247,17 +252,17 @@ func (s *Service) gqlByIDs(ctx context.Context, q querier, b *renderer, c *colle
 	return jsonRow(ctx, q, "SELECT COALESCE(json_agg("+obj+" ORDER BY "+order+"), '[]'::json)"+from, b.a.list)
 }
 
-// gqlReturning renders the selection sel of one written record of c as
+// inlineReturning renders the selection sel of one written record of c as
 // the caller p may view it (NULL when the view rule hides it), to be
 // answered by the write's own statement over the row it wrote, so that a
 // create or update by id is one round trip. It is nil when the record
-// must be read after the write instead (gqlByIDs), because the statement
+// must be read after the write instead (readByIDs), because the statement
 // would answer differently: its subqueries see the tables as they were
 // before it, so a selection or view rule that reads c's own table would
-// miss (or see the old) written row; a where: inside the selection can
+// miss (or see the old) written row; a filter inside the selection can
 // fail on its values, which must not undo the write; and a selection that
 // does not render is reported after the write, as it always was.
-func gqlReturning(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, sel []Member) *returning {
+func inlineReturning(snap *collections.Snapshot, p *auth.Principal, c *collections.Collection, sel []Member) *returning {
 	if hasWhere(sel) {
 		return nil
 	}
@@ -275,7 +280,7 @@ func gqlReturning(snap *collections.Snapshot, p *auth.Principal, c *collections.
 }
 
 // hasWhere reports whether any member of sel, however deep, filters its
-// records with a where:.
+// records with a filter (Rows.Where).
 func hasWhere(sel []Member) bool {
 	for _, n := range sel {
 		if n.Rows != nil && n.Rows.Where != nil || hasWhere(n.Sub) {
@@ -285,19 +290,19 @@ func hasWhere(sel []Member) bool {
 	return false
 }
 
-// gqlInsert creates objects in tx as Create does, each checked against the
+// insertMany creates objects in tx as Create does, each checked against the
 // create rule with its own data and logged with its event. When the
 // selection sel of returning can be answered by each insert's own
-// statement (gqlReturning), out is the array of the records the caller
+// statement (inlineReturning), out is the array of the records the caller
 // may view, in the objects' order; else it is nil, to be read after.
-func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any, sel []Member) (ids []string, out []byte, err error) {
+func (s *Service) insertMany(ctx context.Context, tx *sql.Tx, base *scope, objects []map[string]any, sel []Member) (ids []string, out []byte, err error) {
 	if err := base.createShutOut(); err != nil {
 		return nil, nil, err
 	}
-	if len(objects) > MaxGQLInsert {
-		return nil, nil, apierr.BadRequest("objects: at most %d records per insert", MaxGQLInsert)
+	if len(objects) > MaxInsert {
+		return nil, nil, partError(PartObjects, fmt.Sprintf("{objects}: at most %d records per insert", MaxInsert))
 	}
-	fold := sel != nil && gqlReturning(base.snap, base.p, base.c, sel) != nil
+	fold := sel != nil && inlineReturning(base.snap, base.p, base.c, sel) != nil
 	if fold {
 		out = []byte{'['}
 	}
@@ -305,17 +310,17 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	for i, obj := range objects {
 		data := copyData(obj)
 		if err := noNUL(data); err != nil {
-			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, PartObjects, fmt.Sprintf("{objects}.%d.", i))
 		}
 		changes, ruleData, err := parseData(base, data, true)
 		if err != nil {
-			return nil, nil, prefixFields(err, fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(err, PartObjects, fmt.Sprintf("{objects}.%d.", i))
 		}
 		sc := newScope(base.snap, base.c, base.p, ruleData)
 		err = checkRelations(ctx, tx, sc, changes)
 		ret := &returning{}
 		if fold {
-			ret = gqlReturning(base.snap, base.p, base.c, sel)
+			ret = inlineReturning(base.snap, base.p, base.c, sel)
 		}
 		var id string
 		var rec []byte
@@ -323,7 +328,7 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 			id, rec, err = insertRecord(ctx, tx, sc, changes, *ret)
 		}
 		if err != nil {
-			return nil, nil, prefixFields(inputError(err, fmt.Sprintf("objects.%d", i)), fmt.Sprintf("objects.%d.", i))
+			return nil, nil, prefixFields(inputError(err, PartObjects, fmt.Sprintf("{objects}.%d", i)), PartObjects, fmt.Sprintf("{objects}.%d.", i))
 		}
 		ids = append(ids, id)
 		if rec != nil { // nil: hidden from the caller, so not listed
@@ -339,8 +344,9 @@ func (s *Service) gqlInsert(ctx context.Context, tx *sql.Tx, base *scope, object
 	return ids, out, nil
 }
 
-// prefixFields names the object a validation problem is in.
-func prefixFields(err error, prefix string) error {
+// prefixFields names the object a validation problem is in: prefix (a
+// path in part p, as PartError's texts name parts) before each field.
+func prefixFields(err error, p Part, prefix string) error {
 	e, ok := apierr.As(err)
 	if !ok || len(e.Fields) == 0 {
 		return err
@@ -349,13 +355,13 @@ func prefixFields(err error, prefix string) error {
 	for k, v := range e.Fields {
 		fields[prefix+k] = v
 	}
-	return apierr.Invalid(fields)
+	return &PartError{Part: p, Fields: fields}
 }
 
-// gqlMatch locks the ids of the records where: selects that rule allows
+// matchRows locks the ids of the records op's filter selects that rule allows
 // act on and the caller may view, refusing the whole operation when there
-// are more than at_most (so at_most never counts, or reveals, hidden rows).
-func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *scope, act action, rule *string, op Op) ([]string, error) {
+// are more than AtMost (so AtMost never counts, or reveals, hidden rows).
+func (s *Service) matchRows(ctx context.Context, tx *sql.Tx, b *renderer, sc *scope, act action, rule *string, op Op) ([]string, error) {
 	w := &renderer{snap: b.snap, p: b.p}
 	sc.opts.Alias = alias
 	cond, err := sc.writeRule(&w.a, act, rule)
@@ -369,7 +375,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *sco
 		}
 	}
 	if op.AtMost < 0 {
-		return nil, apierr.BadRequest("at_most must not be negative")
+		return nil, partError(PartAtMost, "{at_most} must not be negative")
 	}
 	stmt := "SELECT " + qcol(alias, "id") + " FROM " + sc.c.Table() + " " + alias + " WHERE " + cond + " AND " + where +
 		" ORDER BY " + qcol(alias, "id") + " LIMIT " + fmt.Sprint(op.AtMost+1) + " FOR UPDATE"
@@ -391,7 +397,7 @@ func (s *Service) gqlMatch(ctx context.Context, tx *sql.Tx, b *renderer, sc *sco
 		return nil, planDBError(err)
 	}
 	if len(ids) > op.AtMost {
-		return nil, apierr.BadRequest("more than at_most (%d) records match; nothing was changed", op.AtMost)
+		return nil, partError(PartAtMost, fmt.Sprintf("more than {at_most} (%d) records match; nothing was changed", op.AtMost))
 	}
 	return ids, nil
 }
@@ -425,25 +431,32 @@ func idInCond(a *args, w query.Expr) (cond string, ok bool) {
 	return qcol(alias, "id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])", true
 }
 
-// hasOperator reports whether an update names _set or _inc: one without is
-// refused, as Hasura does; an empty one is allowed and changes no record.
+// hasOperator reports whether an update gives Set or Inc: one without is
+// refused (as Hasura does); an empty one is allowed and changes no record.
 func hasOperator(op Op) bool { return op.Set != nil || op.Inc != nil }
 
-const noOperator = "give _set or _inc"
-
-// updateArg is the argument a data error of an update's SQL comes from:
-// _set values are validated before, so an error (an overflow) is _inc's
-// when there is one.
-func updateArg(op Op) string {
-	if len(op.Inc) > 0 {
-		return "_inc"
+// noOperator refuses an update that gives neither Set nor Inc, at path
+// (a path in part p before the message, "" for none).
+func noOperator(p Part, at string) error {
+	if at != "" {
+		at += ": "
 	}
-	return "_set"
+	return partError(p, at+"give {set} or {inc}")
 }
 
-// gqlUpdate applies _set and _inc to the matching records; an empty _set
-// (and _inc) matches no record, so nothing is changed or reported.
-func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *renderer, c *collections.Collection, op Op) ([]string, error) {
+// updateArg is the part a data error of an update's SQL comes from: Set
+// values are validated before, so an error (an overflow) is Inc's when
+// there is one.
+func updateArg(op Op) Part {
+	if len(op.Inc) > 0 {
+		return PartInc
+	}
+	return PartSet
+}
+
+// updateMatching applies Set and Inc to the matching records; an empty Set
+// (and Inc) matches no record, so nothing is changed or reported.
+func (s *Service) updateMatching(ctx context.Context, tx *sql.Tx, b *renderer, c *collections.Collection, op Op) ([]string, error) {
 	sc := newScope(b.snap, c, b.p, nil)
 	if err := sc.shutOut(actUpdate, c.UpdateRule); err != nil || len(op.Set)+len(op.Inc) == 0 {
 		return nil, err
@@ -463,7 +476,7 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *renderer, c *col
 	if err := checkRelations(ctx, tx, sc, changes); err != nil {
 		return nil, err
 	}
-	ids, err := s.gqlMatch(ctx, tx, b, sc, actUpdate, c.UpdateRule, op)
+	ids, err := s.matchRows(ctx, tx, b, sc, actUpdate, c.UpdateRule, op)
 	if err != nil || len(ids) == 0 {
 		return ids, err
 	}
@@ -479,7 +492,7 @@ func (s *Service) gqlUpdate(ctx context.Context, tx *sql.Tx, b *renderer, c *col
 	stmt := "UPDATE " + c.Table() + " AS " + alias + " SET " + strings.Join(sets, ", ") + " WHERE " + col("id") + " = ANY(" + a.add(pq.Array(ids)) + "::uuid[])"
 	observe(stmt)
 	if _, err := tx.ExecContext(ctx, stmt, a.list...); err != nil {
-		return nil, constraintError(err, c) // now, so update_X_many can name the update
+		return nil, constraintError(err, c) // now, so UpdateMany can name the update
 	}
 	return ids, emitChanged(ctx, tx, c, events.Update, ids, old)
 }
@@ -498,8 +511,9 @@ func returningSel(sel []Member) []Member {
 	return nil
 }
 
-// mutationResponse writes X_mutation_response under the selected keys.
-func mutationResponse(sel []Member, affected int, returning []byte) []byte {
+// writeResponse writes a write's answer (GraphQL's X_mutation_response)
+// under the selected keys.
+func writeResponse(sel []Member, affected int, returning []byte) []byte {
 	out := []byte{'{'}
 	for _, n := range sel {
 		var v []byte

@@ -31,9 +31,9 @@ import (
 // with equal arguments share one row, and sharing never shows anyone a
 // row their own statement would not.
 
-// LiveStatement builds the statement of a live query's read (a list, by_pk
+// LiveStatement builds the statement of a live query's read (a list, by id
 // or aggregate) for the caller in ctx without running it; RunLive runs it.
-// stmt is "" when the answer is null without asking (a by_pk the caller
+// stmt is "" when the answer is null without asking (a by-id record the caller
 // may never see).
 func (s *Service) LiveStatement(ctx context.Context, snap *collections.Snapshot, op Op) (stmt string, args []any, err error) {
 	if snap.Get(op.Collection) == nil {
@@ -51,7 +51,7 @@ type LiveResult struct {
 
 // RunLive runs stmt once for every argument set of sets, in one statement
 // when there is more than one set, and returns the answers in order. When
-// the shared statement fails (a value one subscriber's where: holds may
+// the shared statement fails (a value one subscriber's filter holds may
 // not fit its column), each set runs alone, so an error stays with the
 // set that causes it.
 func (s *Service) RunLive(ctx context.Context, stmt string, sets [][]any) []LiveResult {

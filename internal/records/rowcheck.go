@@ -7,9 +7,9 @@ import (
 )
 
 // Row checks of subscriptions, batched per event: a view rule (or a
-// where:) through a relation is checked in the database against the row
+// filter) through a relation is checked in the database against the row
 // an event logged. Every subscriber whose check has the same
-// statement text — one rule or where: shape, its values in the arguments —
+// statement text — one rule or filter shape, its values in the arguments —
 // registers it here; the first subscriber to check an event runs one
 // statement (RunLive) for the distinct arguments of every registered
 // subscriber, and the others read their answer from it. A subscriber that
