@@ -398,7 +398,12 @@ func TestSubscriptionSlowClient(t *testing.T) {
 // fast client beside it got every event all along (stopReading).
 func TestSubscriptionStalledClientDropped(t *testing.T) {
 	t.Parallel()
-	slow, _ := stopReading(t, 100*time.Millisecond)
+	// Long enough for the fast client to keep up under load, and waited
+	// out (with room) before the slow client reads, so that its pending
+	// write has surely timed out.
+	const writeTimeout = 2 * time.Second
+	slow, _ := stopReading(t, writeTimeout)
+	time.Sleep(2 * writeTimeout)
 	for n := 0; ; n++ {
 		got, err := slow.read()
 		if err == nil && got["type"] == "next" {
