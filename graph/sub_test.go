@@ -419,6 +419,28 @@ func TestSubscriptionStalledClientDropped(t *testing.T) {
 	}
 }
 
+// dialSmallBuffer opens a socket whose receive buffer is small (no
+// autotuning), so the server's writes to a client that stops reading
+// block sooner.
+func dialSmallBuffer(t *testing.T, s *apptest.Server) *wsClient {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{transportWS}, HandshakeTimeout: wsTimeout,
+		NetDial: func(network, addr string) (net.Conn, error) {
+			conn, err := net.Dial(network, addr)
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetReadBuffer(64 << 10) //nolint:errcheck // a larger buffer only makes the test longer
+			}
+			return conn, err
+		}}
+	conn, resp, err := d.Dial(wsURL(s), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: t, conn: conn, proto: transportWS}
+}
+
 // The slow-client tests change slowRecords records slowRounds times.
 const slowRecords, slowRounds = 100, 8
 
@@ -442,23 +464,7 @@ func stopReading(t *testing.T, writeTimeout time.Duration) (*wsClient, string) {
 	must(t, s, root.Access, fmt.Sprintf(`mutation($o: [%s_insert_input!]!) { insert_%s(objects: $o) { affected_rows } }`, coll, coll), map[string]any{"o": objs})
 	q := fmt.Sprintf(`subscription($a: String) { %s(after_seq: $a, events: [UPDATE]) { event data { body } old { body } } }`, field)
 	after := logEnd(t, s)
-	// The slow client's socket buffers little (no autotuning), so the
-	// server's writes to it block sooner.
-	d := websocket.Dialer{Subprotocols: []string{transportWS}, HandshakeTimeout: wsTimeout,
-		NetDial: func(network, addr string) (net.Conn, error) {
-			conn, err := net.Dial(network, addr)
-			if tc, ok := conn.(*net.TCPConn); ok {
-				tc.SetReadBuffer(64 << 10) //nolint:errcheck // a larger buffer only makes the test longer
-			}
-			return conn, err
-		}}
-	conn, resp, err := d.Dial(wsURL(s), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	t.Cleanup(func() { conn.Close() })
-	slow, fast := &wsClient{t: t, conn: conn, proto: transportWS}, dialWS(t, s, transportWS, nil)
+	slow, fast := dialSmallBuffer(t, s), dialWS(t, s, transportWS, nil)
 	for _, c := range []*wsClient{slow, fast} {
 		c.init(nil)
 		c.start("1", q, map[string]any{"a": after})
