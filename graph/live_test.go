@@ -180,8 +180,8 @@ func TestLiveQueryRelation(t *testing.T) {
 // TestLiveQueryStalledClient: a live query whose client stops reading
 // holds up no one else. Two clients watch the same query (one shared
 // statement); the stalled one's socket fills (40 results of 160 kB, more
-// than the 4 MB the kernel buffers at most), and
-// the other still sees every change as it is made.
+// than the 4 MB the kernel buffers at most), and the other still sees
+// every change as it is made.
 func TestLiveQueryStalledClient(t *testing.T) {
 	t.Parallel()
 	s := apptest.Start(t, func(c *config.Config, _ *app.Options) { c.GraphQL.WSWriteTimeout = time.Hour })
