@@ -3,10 +3,13 @@ package graph_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"fastcms/internal/app"
 	"fastcms/internal/apptest"
+	"fastcms/internal/config"
 )
 
 // Live queries (Subscription.X, X_by_pk, X_aggregate) over real
@@ -172,4 +175,45 @@ func TestLiveQueryRelation(t *testing.T) {
 	back.expectLive("b", authors+"_by_pk", map[string]any{"name": "bea", books + "_via_author": []any{map[string]any{"title": "t1"}}})
 	insert(t, s, root.Access, books, map[string]any{"title": "t2", "author": a})
 	back.expectLive("b", authors+"_by_pk", map[string]any{"name": "bea", books + "_via_author": []any{map[string]any{"title": "t1"}, map[string]any{"title": "t2"}}})
+}
+
+// TestLiveQueryStalledClient: a live query whose client stops reading
+// holds up no one else. Two clients watch the same query (one shared
+// statement); the stalled one's socket fills (40 results of 160 kB, more
+// than the 4 MB the kernel buffers at most), and the other still sees
+// every change as it is made.
+func TestLiveQueryStalledClient(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t, func(c *config.Config, _ *app.Options) { c.GraphQL.WSWriteTimeout = time.Hour })
+	root := adminAccount(t, s)
+	items := newName("livestall")
+	createColl(t, s, root.Access, items, `[{name: "name", type: "text"}, {name: "body", type: "text"}, {name: "n", type: "number"}]`, `, list_rule: "", view_rule: ""`)
+	body := strings.Repeat("b", 8000)
+	var first string
+	for i := range 20 {
+		id := insert(t, s, root.Access, items, map[string]any{"name": fmt.Sprintf("r%02d", i), "body": body, "n": 0})
+		if i == 0 {
+			first = id
+		}
+	}
+	q := fmt.Sprintf(`subscription { %s(order_by: {name: asc}) { name body n } }`, items)
+	stalled, reader := dialSmallBuffer(t, s), dialWS(t, s, transportWS, nil)
+	for _, c := range []*wsClient{stalled, reader} {
+		c.init(nil)
+		c.start("l", q, nil)
+	}
+	for n := 1; n <= 40; n++ {
+		must(t, s, root.Access, fmt.Sprintf(`mutation($n: Float) { update_%s_by_pk(pk_columns: {id: %q}, _set: {n: $n}) { id } }`, items, first), map[string]any{"n": n})
+		// Updates may be coalesced: read until the latest one shows.
+		for {
+			got, err := reader.read()
+			if err != nil || got["type"] != "next" {
+				t.Fatalf("reader, change %d: %v %v", n, got, err)
+			}
+			rows, _ := got["payload"].(map[string]any)["data"].(map[string]any)[items].([]any)
+			if len(rows) == 20 && rows[0].(map[string]any)["n"] == float64(n) {
+				break
+			}
+		}
+	}
 }

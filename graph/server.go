@@ -49,6 +49,9 @@ type Options struct {
 	// 0 is no cap.
 	MaxSubscriptionsPerSocket int
 	MaxSocketsPerClient       int
+	// WriteTimeout bounds one websocket write (defaultWriteTimeout when 0):
+	// see gorillaConn.WriteJSON.
+	WriteTimeout time.Duration
 	// MaxUploadBytes bounds a multipart request (upload_file), as
 	// MAX_IMPORT_BYTES bounds the REST upload; 0 is gqlgen's 32 MiB.
 	MaxUploadBytes int64
@@ -99,7 +102,7 @@ func NewServer(o Options) http.Handler {
 func newHandler(es graphql.ExecutableSchema, o Options) *handler.Server {
 	srv := handler.New(es)
 	srv.AddTransport(transport.Websocket{
-		Implementation:        newGorillaWebsocket(o.CheckOrigin),
+		Implementation:        newGorillaWebsocket(o.CheckOrigin, o.WriteTimeout),
 		InitFunc:              wsInit(o.Auth, o.sessions, o.Shutdown, o.Log),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,

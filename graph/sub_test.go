@@ -364,24 +364,66 @@ func TestWebsocketTokenExpiry(t *testing.T) {
 
 // TestSubscriptionSlowClient: a client that stops reading holds up no one
 // else; its subscription ends with SLOW_CONSUMER once its buffer is full,
-// and its socket carries on.
+// and its socket carries on. The write timeout is far longer than the
+// test, so the order does not depend on how loaded the machine is (with
+// the default 10 s, a pause of the slow client beyond that dropped its
+// socket first: see TestSubscriptionStalledClientDropped).
 func TestSubscriptionSlowClient(t *testing.T) {
 	t.Parallel()
-	s := apptest.Start(t)
-	root := adminAccount(t, s)
-	coll := newName("subslow")
-	createColl(t, s, root.Access, coll, `[{name: "body", type: "text"}]`, `, view_rule: ""`)
-	field := coll + "_mutated"
-	const records, rounds = 100, 8
-	objs := make([]any, records)
-	for i := range objs {
-		objs[i] = map[string]any{"body": "x"}
+	slow, field := stopReading(t, time.Hour)
+	// The slow client gets what was in flight, then the end of its subscription.
+	for n := 0; ; n++ {
+		got, err := slow.read()
+		if err != nil {
+			t.Fatalf("slow client after %d events: %v", n, err)
+		}
+		if got["type"] == "next" {
+			continue
+		}
+		if n >= slowRecords*slowRounds {
+			t.Fatalf("the slow client got all %d events", n)
+		}
+		expectJSON(t, got, map[string]any{"id": "1", "type": "error", "payload": []any{map[string]any{
+			"message": "the client fell too far behind its events: subscribe again with after_seq", "path": []any{field},
+			"extensions": map[string]any{"code": "SLOW_CONSUMER"}}}})
+		break
 	}
-	must(t, s, root.Access, fmt.Sprintf(`mutation($o: [%s_insert_input!]!) { insert_%s(objects: $o) { affected_rows } }`, coll, coll), map[string]any{"o": objs})
-	q := fmt.Sprintf(`subscription($a: String) { %s(after_seq: $a, events: [UPDATE]) { event data { body } old { body } } }`, field)
-	after := logEnd(t, s)
-	// The slow client's socket buffers little (no autotuning), so the
-	// server's writes to it block sooner.
+	slow.run("2", `{ __typename }`, map[string]any{"data": map[string]any{"__typename": "Query"}})
+}
+
+// TestSubscriptionStalledClientDropped: a client that reads nothing for
+// GRAPHQL_WS_WRITE_TIMEOUT while the server has something to send is
+// dropped: it finds what was in flight, then the connection's end without
+// a close frame (1006), since no frame can pass a full connection. The
+// fast client beside it got every event all along (stopReading).
+func TestSubscriptionStalledClientDropped(t *testing.T) {
+	t.Parallel()
+	// Long enough for the fast client to keep up under load, and waited
+	// out (with room) before the slow client reads, so that its pending
+	// write has surely timed out.
+	const writeTimeout = 2 * time.Second
+	slow, _ := stopReading(t, writeTimeout)
+	time.Sleep(2 * writeTimeout)
+	for n := 0; ; n++ {
+		got, err := slow.read()
+		if err == nil && got["type"] == "next" {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
+			t.Fatalf("slow client after %d events: want the connection dropped (1006), got %v %v", n, got, err)
+		}
+		if n == 0 || n >= slowRecords*slowRounds {
+			t.Fatalf("the slow client got %d of %d events before the drop", n, slowRecords*slowRounds)
+		}
+		break
+	}
+}
+
+// dialSmallBuffer opens a socket whose receive buffer is small (no
+// autotuning), so the server's writes to a client that stops reading
+// block sooner.
+func dialSmallBuffer(t *testing.T, s *apptest.Server) *wsClient {
+	t.Helper()
 	d := websocket.Dialer{Subprotocols: []string{transportWS}, HandshakeTimeout: wsTimeout,
 		NetDial: func(network, addr string) (net.Conn, error) {
 			conn, err := net.Dial(network, addr)
@@ -396,7 +438,33 @@ func TestSubscriptionSlowClient(t *testing.T) {
 	}
 	resp.Body.Close()
 	t.Cleanup(func() { conn.Close() })
-	slow, fast := &wsClient{t: t, conn: conn, proto: transportWS}, dialWS(t, s, transportWS, nil)
+	return &wsClient{t: t, conn: conn, proto: transportWS}
+}
+
+// The slow-client tests change slowRecords records slowRounds times.
+const slowRecords, slowRounds = 100, 8
+
+// stopReading starts a server with writeTimeout, and two clients
+// subscribed to the updates of a fresh collection: a fast one, which must
+// get every event of every round as it comes, and a slow one, which reads
+// nothing until the rounds are done (returned, with the subscription's
+// field). Each round changes every record to 8 kB, so the slow client's
+// socket fills after a few hundred events.
+func stopReading(t *testing.T, writeTimeout time.Duration) (*wsClient, string) {
+	t.Helper()
+	s := apptest.Start(t, func(c *config.Config, _ *app.Options) { c.GraphQL.WSWriteTimeout = writeTimeout })
+	root := adminAccount(t, s)
+	coll := newName("subslow")
+	createColl(t, s, root.Access, coll, `[{name: "body", type: "text"}]`, `, view_rule: ""`)
+	field := coll + "_mutated"
+	objs := make([]any, slowRecords)
+	for i := range objs {
+		objs[i] = map[string]any{"body": "x"}
+	}
+	must(t, s, root.Access, fmt.Sprintf(`mutation($o: [%s_insert_input!]!) { insert_%s(objects: $o) { affected_rows } }`, coll, coll), map[string]any{"o": objs})
+	q := fmt.Sprintf(`subscription($a: String) { %s(after_seq: $a, events: [UPDATE]) { event data { body } old { body } } }`, field)
+	after := logEnd(t, s)
+	slow, fast := dialSmallBuffer(t, s), dialWS(t, s, transportWS, nil)
 	for _, c := range []*wsClient{slow, fast} {
 		c.init(nil)
 		c.start("1", q, map[string]any{"a": after})
@@ -404,21 +472,21 @@ func TestSubscriptionSlowClient(t *testing.T) {
 	// The fast client reads as the events come, one round at a time.
 	fastDone := make(chan error, 1)
 	go func() {
-		for i := range records * rounds {
+		for i := range slowRecords * slowRounds {
 			fast.conn.SetReadDeadline(time.Now().Add(4 * wsTimeout)) //nolint:errcheck // shows up as a failed read
 			var msg map[string]any
 			if err := fast.conn.ReadJSON(&msg); err != nil || msg["type"] != "next" {
 				fastDone <- fmt.Errorf("fast client, event %d: %v %v", i, err, msg)
 				return
 			}
-			if (i+1)%records == 0 {
+			if (i+1)%slowRecords == 0 {
 				fastDone <- nil
 			}
 		}
 	}()
 	// Each round changes every record to 8 kB: 100 events of 16 kB each.
 	big := make([]byte, 8000)
-	for r := range rounds {
+	for r := range slowRounds {
 		for i := range big {
 			big[i] = byte('a' + r)
 		}
@@ -427,24 +495,7 @@ func TestSubscriptionSlowClient(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The slow client gets what was in flight, then the end of its subscription.
-	for n := 0; ; n++ {
-		got, err := slow.read()
-		if err != nil {
-			t.Fatalf("slow client after %d events: %v", n, err)
-		}
-		if got["type"] == "next" {
-			continue
-		}
-		if n >= records*rounds {
-			t.Fatalf("the slow client got all %d events", n)
-		}
-		expectJSON(t, got, map[string]any{"id": "1", "type": "error", "payload": []any{map[string]any{
-			"message": "the client fell too far behind its events: subscribe again with after_seq", "path": []any{field},
-			"extensions": map[string]any{"code": "SLOW_CONSUMER"}}}})
-		break
-	}
-	slow.run("2", `{ __typename }`, map[string]any{"data": map[string]any{"__typename": "Query"}})
+	return slow, field
 }
 
 // TestSubscriptionRelationRule: a view rule through a relation is checked

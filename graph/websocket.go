@@ -16,11 +16,15 @@ import (
 // gorillaWebsocket plugs gorilla/websocket (the design card's choice) into
 // gqlgen's websocket transport, which otherwise uses coder/websocket.
 type gorillaWebsocket struct {
-	upgrader websocket.Upgrader
+	upgrader     websocket.Upgrader
+	writeTimeout time.Duration
 }
 
-func newGorillaWebsocket(checkOrigin func(r *http.Request) bool) gorillaWebsocket {
-	return gorillaWebsocket{upgrader: websocket.Upgrader{
+func newGorillaWebsocket(checkOrigin func(r *http.Request) bool, writeTimeout time.Duration) gorillaWebsocket {
+	if writeTimeout <= 0 {
+		writeTimeout = defaultWriteTimeout
+	}
+	return gorillaWebsocket{writeTimeout: writeTimeout, upgrader: websocket.Upgrader{
 		CheckOrigin:     checkOrigin,
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -37,7 +41,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	gc := &gorillaConn{conn: conn}
+	gc := &gorillaConn{conn: conn, writeTimeout: g.writeTimeout}
 	if slot, ok := r.Context().Value(wsSlotKey{}).(*wsSlot); ok {
 		slot.conn = gc
 	}
@@ -47,8 +51,9 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 // gorillaConn serialises writes: gorilla allows one concurrent writer, and
 // the transport writes from keep-alive and subscription goroutines alike.
 type gorillaConn struct {
-	conn *websocket.Conn
-	mu   sync.Mutex
+	conn         *websocket.Conn
+	writeTimeout time.Duration
+	mu           sync.Mutex
 	// sess is the socket's session once connection_init is accepted; it
 	// takes the tokens a client sends to stay signed in (wssession.go).
 	sess atomic.Pointer[wsSession]
@@ -59,9 +64,9 @@ var (
 	_ transport.WebsocketReadDeadliner = (*gorillaConn)(nil)
 )
 
-// writeTimeout bounds each write, so a client that stops reading is closed
-// instead of holding its writer forever.
-const writeTimeout = 10 * time.Second
+// defaultWriteTimeout bounds each write unless Options.WriteTimeout says
+// otherwise (GRAPHQL_WS_WRITE_TIMEOUT).
+const defaultWriteTimeout = 10 * time.Second
 
 func (c *gorillaConn) Close() error { return c.conn.Close() }
 
@@ -88,10 +93,26 @@ func (c *gorillaConn) NextReader() (int, io.Reader, error) {
 	}
 }
 
+// WriteJSON writes one message, waiting at most writeTimeout for the
+// client to take it. Two bounds end a client that does not keep up, and
+// which one applies depends on how long the client pauses reading:
+//   - A client that reads, but slower than its events come, lets each
+//     write finish; its subscription's queue (subBuffer events) overflows
+//     and the subscription ends with SLOW_CONSUMER, queued after the
+//     events already in flight. The socket stays open.
+//   - A client that reads nothing for writeTimeout while a write waits is
+//     dropped: the socket is closed without a close frame (the client sees
+//     1006), since none could pass the full connection and a write cut off
+//     by its deadline leaves a partial frame behind. Anything queued behind
+//     the write, a SLOW_CONSUMER error too, is lost with the socket.
+//
+// Only the writers of this socket wait: the broker queues each
+// subscriber's events without blocking (events.Subscription.offer), so
+// no other subscriber waits for this one.
 func (c *gorillaConn) WriteJSON(v any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.conn.SetWriteDeadline(time.Now().Add(writeTimeout)) //nolint:errcheck // a failed deadline shows up as a failed write
+	c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout)) //nolint:errcheck // a failed deadline shows up as a failed write
 	err := c.conn.WriteJSON(v)
 	if err != nil {
 		// A client that stopped reading (or a broken connection): close it,

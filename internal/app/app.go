@@ -194,6 +194,7 @@ func New(cfg *config.Config, db *bun.DB, opts Options) (*App, error) {
 		MaxTokens:                 cfg.GraphQL.MaxTokens,
 		MaxSubscriptionsPerSocket: cfg.GraphQL.WSMaxSubscriptions,
 		MaxSocketsPerClient:       cfg.GraphQL.WSMaxSockets,
+		WriteTimeout:              cfg.GraphQL.WSWriteTimeout,
 		MaxUploadBytes:            cfg.MaxImportBytes,
 		Maintenance:               func() bool { return settingsSvc.Current().MaintenanceMode() },
 		RateLimit:                 limiter.AllowOperation,

@@ -105,6 +105,10 @@ type GraphQL struct {
 	// anonymous ones) on one instance.
 	WSMaxSubscriptions int
 	WSMaxSockets       int
+	// WSWriteTimeout bounds one websocket write: a client that reads
+	// nothing for that long while the server has something to send is
+	// dropped.
+	WSWriteTimeout time.Duration
 }
 
 // SMTP configures outgoing mail; with no Host, mail is written to the log.
@@ -198,6 +202,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.GraphQL.WSMaxSockets, err = strconv.Atoi(env("GRAPHQL_WS_MAX_SOCKETS", "20")); err != nil || c.GraphQL.WSMaxSockets < 1 {
 		return nil, fmt.Errorf("GRAPHQL_WS_MAX_SOCKETS must be a positive whole number")
+	}
+	if c.GraphQL.WSWriteTimeout, err = time.ParseDuration(env("GRAPHQL_WS_WRITE_TIMEOUT", "10s")); err != nil || c.GraphQL.WSWriteTimeout <= 0 {
+		return nil, fmt.Errorf("GRAPHQL_WS_WRITE_TIMEOUT must be a positive duration (e.g. 10s)")
 	}
 	for _, o := range strings.Split(env("CORS_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
