@@ -16,7 +16,7 @@ import (
 
 // Each test here changes live settings on one instance and watches them
 // apply there at once and on a second instance of the database within a
-// second (waitFor), through REST and GraphQL.
+// second (apptest.WaitFor), through REST and GraphQL.
 
 // setGraphQL stores a setting through GraphQL and removes it when t ends.
 func setGraphQL(t *testing.T, s *apptest.Server, token, key string, value any) {
@@ -35,7 +35,7 @@ func onBoth(t *testing.T, a, b *apptest.Server, what string, ok func(s *apptest.
 		t.Fatalf("%s: not on the instance that changed it", what)
 	}
 	start := time.Now()
-	waitFor(t, what+" on the second instance", func() bool { return ok(b) })
+	apptest.WaitFor(t, what+" on the second instance", func() bool { return ok(b) })
 	t.Logf("%s reached the second instance after %v", what, time.Since(start))
 }
 
@@ -198,9 +198,9 @@ func TestLiveEventsRetention(t *testing.T) {
 	// idempotent), so the log empties within a second.
 	set(t, a, root.Access, "events_retention", "1s")
 	start := time.Now()
-	waitFor(t, "pruned", func() bool { return events() == 0 })
+	apptest.WaitFor(t, "pruned", func() bool { return events() == 0 })
 	t.Logf("events older than the new retention were pruned after %v", time.Since(start))
-	waitFor(t, "events_retention on the second instance", func() bool {
+	apptest.WaitFor(t, "events_retention on the second instance", func() bool {
 		return bytes.Contains(b.Do(t, http.MethodGet, "/api/v1/settings/app", nil, root.Access).Body, []byte(`"events_retention":{"value":"1s"`))
 	})
 }

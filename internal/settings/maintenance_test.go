@@ -79,7 +79,7 @@ func TestSecondInstanceFollowsSettings(t *testing.T) {
 
 	start := time.Now()
 	set(t, a, root.Access, "maintenance_mode", true)
-	waitFor(t, "maintenance on b", func() bool {
+	apptest.WaitFor(t, "maintenance on b", func() bool {
 		r := b.Do(t, http.MethodPost, "/api/v1/collections/shared/records", map[string]any{"data": map[string]any{"title": "x"}}, u.Access)
 		return r.Status == http.StatusServiceUnavailable
 	})
@@ -88,7 +88,7 @@ func TestSecondInstanceFollowsSettings(t *testing.T) {
 
 	start = time.Now()
 	set(t, a, root.Access, "api_rate_limit", 1000)
-	waitFor(t, "rate limit on b", func() bool {
+	apptest.WaitFor(t, "rate limit on b", func() bool {
 		return b.Do(t, http.MethodGet, "/api/v1/collections/shared/records", nil, u.Access).Header.Get("X-RateLimit-Limit") == "1000"
 	})
 	t.Logf("api_rate_limit reached the second instance after %v", time.Since(start))
@@ -101,16 +101,4 @@ func expectMaintenanceGraphQLOn(t *testing.T, s *apptest.Server, token, coll str
 	r, _ := s.GraphQL(t, `mutation { insert_`+coll+`_one(object: {title: "x"}) { title } }`, nil, token)
 	apptest.ExpectJSON(t, r, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{
 		"message": maintenanceMessage, "extensions": map[string]any{"code": "SERVICE_UNAVAILABLE"}}}})
-}
-
-// waitFor polls ok for at most a second.
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within a second", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
