@@ -24,6 +24,8 @@ type Service struct {
 	registry *collections.Registry
 	// hot runs the one-record statements prepared (stmtcache.go).
 	hot *stmtCache
+	// creates combines concurrent creates (createbatch.go).
+	creates createBatcher
 	// totals remembers list totals while nothing changes (totals.go).
 	totals totals
 }

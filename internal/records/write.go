@@ -17,8 +17,9 @@ import (
 )
 
 // Create inserts a record after validating data, in one statement that
-// checks the create rule, inserts and logs the event (insertRecord); a
-// multi relation's ids are checked first.
+// checks the create rule, inserts and logs the event (insert.go), shared
+// with concurrent creates of the same shape (createbatch.go); a multi
+// relation's ids are checked first.
 func (s *Service) Create(ctx context.Context, collection string, data map[string]any) (json.RawMessage, error) {
 	return s.create(ctx, collection, data, nil)
 }
@@ -52,58 +53,8 @@ func (s *Service) create(ctx context.Context, collection string, data map[string
 	if ret == nil {
 		ret = &returning{expr: recordJSON(sc.shown(), "NULL")}
 	}
-	_, rec, err := insertRecord(ctx, s.hot, sc, changes, *ret)
+	rec, err := s.insertCombined(ctx, sc, changes, *ret)
 	return rec, constraintError(err, sc.c)
-}
-
-// insertRecord inserts one validated record and logs its event with one
-// statement: the row as it will be stored (its id and timestamps drawn
-// first) is checked against the create rule (compiled with sc's request
-// data), so relation paths in the rule see exactly what is written, and
-// only a row the rule accepts is inserted. It returns the new id and, if
-// ret.expr is set, that expression over the new row.
-// Multi relations must have been checked (checkRelations).
-func insertRecord(ctx context.Context, q querier, sc *scope, changes []change, ret returning) (string, []byte, error) {
-	a, returning := ret.a, ret.expr
-	collID, collName := a.add(sc.c.ID), a.add(sc.c.Name)
-	given := make(map[string]change, len(changes))
-	for _, ch := range changes {
-		given[ch.field.Name] = ch
-	}
-	row := []string{`gen_random_uuid() AS "id"`, `now() AS "created"`, `now() AS "updated"`}
-	cols := []string{`"id"`, `"created"`, `"updated"`}
-	for _, f := range sc.c.Fields {
-		typ := collections.TypeOf(f).Column(f)
-		name := collections.Quote(f.Name)
-		ch, ok := given[f.Name]
-		if !ok {
-			row = append(row, "NULL::"+typ+" AS "+name)
-			continue
-		}
-		row = append(row, a.add(bindable(ch.value))+"::"+typ+" AS "+name)
-		cols = append(cols, name)
-	}
-	rule, err := sc.rule(&a, actCreate, sc.c.CreateRule)
-	if err != nil {
-		return "", nil, err
-	}
-	if returning == "" {
-		returning = "NULL"
-	}
-	list := strings.Join(cols, ", ")
-	stmt := "WITH new AS (SELECT " + strings.Join(row, ", ") + "), " +
-		"ins AS (INSERT INTO " + sc.c.Table() + " (" + list + ") SELECT " + list + " FROM new " + alias + " WHERE " + rule + " RETURNING *), " +
-		"ev AS (INSERT INTO events (collection_id, collection, op, record_id, data) SELECT " + collID + "::uuid, " + collName +
-		", '" + events.Insert + "', " + col("id") + ", (" + fullJSON(sc.c, alias) + ")::jsonb FROM ins " + alias + ") " +
-		"SELECT " + col("id") + ", " + returning + " FROM ins " + alias
-	observe(stmt)
-	var id string
-	var out []byte
-	err = scanRow(ctx, q, stmt, a.list, &id, &out)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, apierr.Forbidden("the create rule of %s does not allow this record", sc.c.Name)
-	}
-	return id, out, err
 }
 
 // Update changes the fields present in data; "field+"/"field-" add to or
