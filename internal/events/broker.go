@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lib/pq"
 
 	"fastcms/internal/notify"
 )
@@ -46,7 +49,8 @@ type Broker struct {
 // when retention changes (by every instance; the deletes are idempotent).
 func NewBroker(db *sql.DB, hub *notify.Hub, log *slog.Logger, retention func() time.Duration) (*Broker, error) {
 	b := &Broker{db: db, log: log, retention: retention, maxReplay: MaxReplay, subs: map[string]map[*Subscription]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	if err := db.QueryRow("SELECT COALESCE(max(seq), 0) FROM events").Scan(&b.cursor); err != nil {
+	var err error
+	if b.cursor, err = End(context.Background(), db); err != nil {
 		return nil, err
 	}
 	if _, err := hub.Subscribe(Channel, b.announced); err != nil {
@@ -133,47 +137,107 @@ func (b *Broker) run(ctx context.Context) {
 	}
 }
 
-// drain dispatches every event after the cursor, in seq order.
+// drain dispatches every event after the cursor, in seq order. It reads
+// only the events of collections someone here follows: every write of
+// every instance is in the log, and reading each one's data back with no
+// subscriber for it cost as much PostgreSQL time as a third of the write.
+// The cursor moves to the log's end all the same, so a subscription
+// starting now has its seam there.
 func (b *Broker) drain(ctx context.Context) error {
 	for {
 		b.mu.Lock()
 		after := b.cursor
+		followed := make([]string, 0, len(b.subs))
+		for id := range b.subs {
+			followed = append(followed, id)
+		}
 		b.mu.Unlock()
-		batch, err := read(ctx, b.db, after, 0, drainBatch, "")
-		if err != nil || len(batch) == 0 {
+		end, err := End(ctx, b.db)
+		if err != nil || end <= after {
 			return err
 		}
+		var batch []Event
+		if len(followed) > 0 {
+			if batch, err = Read(ctx, b.db, after, end, drainBatch, followed); err != nil {
+				return err
+			}
+		}
 		b.mu.Lock()
+		if !b.follows(followed) {
+			// A collection's first subscriber came while reading: its seam
+			// is the old cursor, so its events must be read too.
+			b.mu.Unlock()
+			continue
+		}
 		for _, ev := range batch {
 			for s := range b.subs[ev.CollectionID] {
 				s.offer(ev)
 			}
 		}
-		b.cursor = batch[len(batch)-1].Seq
+		full := len(batch) == drainBatch
+		if full {
+			b.cursor = batch[len(batch)-1].Seq
+		} else {
+			b.cursor = end
+		}
 		b.mu.Unlock()
 		// A short batch was the log's end: reading on would cost a query
 		// per wake that finds nothing.
-		if len(batch) < drainBatch {
+		if !full {
 			return nil
 		}
 	}
 }
 
+// follows reports whether every collection with a subscriber here is in
+// read. The caller holds b.mu.
+func (b *Broker) follows(read []string) bool {
+	if len(b.subs) > len(read) {
+		return false
+	}
+	for id := range b.subs {
+		if !slices.Contains(read, id) {
+			return false
+		}
+	}
+	return true
+}
+
 // drainBatch bounds the events the broker reads in one query.
 const drainBatch = 500
 
-// read returns events with after < seq (≤ upTo when upTo > 0), of
-// collectionID only when it is not empty, in order.
-func read(ctx context.Context, db *sql.DB, after, upTo int64, limit int, collectionID string) ([]Event, error) {
+// Querier is what Read and End need of a pool or a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// End is the seq of the last sequenced event: every event up to it is
+// visible to whoever reads it (a batch of seqs commits at once, and
+// batches commit in order).
+func End(ctx context.Context, q Querier) (int64, error) {
+	var end int64
+	err := q.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&end)
+	return end, err
+}
+
+// Read returns at most limit events with after < seq (≤ upTo when upTo >
+// 0), of the collections given only when there are any, in order.
+func Read(ctx context.Context, db Querier, after, upTo int64, limit int, collectionIDs []string) ([]Event, error) {
 	q := `SELECT seq, collection_id, collection, op, record_id, data, old, created FROM events WHERE seq > $1`
 	args := []any{after, limit}
 	if upTo > 0 {
 		args = append(args, upTo)
 		q += fmt.Sprintf(` AND seq <= $%d`, len(args))
 	}
-	if collectionID != "" {
-		args = append(args, collectionID)
+	switch len(collectionIDs) {
+	case 0:
+	case 1:
+		args = append(args, collectionIDs[0])
 		q += fmt.Sprintf(` AND collection_id = $%d`, len(args))
+	default:
+		args = append(args, pq.Array(collectionIDs))
+		q += fmt.Sprintf(` AND collection_id = ANY($%d::uuid[])`, len(args))
 	}
 	q += ` ORDER BY seq LIMIT $2`
 	rows, err := db.QueryContext(ctx, q, args...)
@@ -295,7 +359,7 @@ var ErrTooOld = errors.New("events: after_seq is older than the retained log")
 func (s *Subscription) pump(afterSeq, seam int64) {
 	defer close(s.out)
 	for afterSeq < seam {
-		batch, err := read(context.Background(), s.b.db, afterSeq, seam, 500, s.collectionID)
+		batch, err := Read(context.Background(), s.b.db, afterSeq, seam, 500, []string{s.collectionID})
 		if err != nil {
 			s.end(err)
 			return

@@ -36,14 +36,19 @@ const sequencerLock = 727_011
 // sequencerBatch bounds the events stamped in one transaction.
 const sequencerBatch = 2000
 
-// Sequencer polling: right after stamping a batch it looks again at once;
-// with nothing to stamp it waits minPoll, doubling up to maxPoll while the
-// log stays quiet. Writers do not wake it: they would have to do so after
-// their commit, which costs them a round trip, and a few milliseconds of
-// extra latency for subscribers is cheaper than that.
+// Sequencer polling: after stamping a partial batch it waits stampPace
+// (after a full one it goes on at once); with nothing to stamp it waits
+// minPoll, doubling up to maxPoll while the log stays quiet. Writers do not
+// wake it: they would have to do so after their commit, which costs them a
+// round trip, and a few milliseconds of extra latency for subscribers is
+// cheaper than that. The pace is there because a stamp costs PostgreSQL
+// about 0.5 ms however few events it stamps: looking again at once, it
+// stamped 3 events at a time under 4,000 creates/s and took as much of
+// PostgreSQL as the creates' own statements.
 const (
-	minPoll = time.Millisecond
-	maxPoll = 20 * time.Millisecond
+	minPoll   = time.Millisecond
+	maxPoll   = 20 * time.Millisecond
+	stampPace = 4 * time.Millisecond
 	// electPoll is how often an instance that is not the sequencer tries
 	// to become it.
 	electPoll = time.Second
@@ -136,6 +141,14 @@ func (s *Sequencer) lead(ctx context.Context) error {
 			if s.stamped != nil {
 				s.stamped()
 			}
+			if n == sequencerBatch {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(stampPace):
+			}
 			continue
 		}
 		select {
@@ -184,7 +197,5 @@ func LogEnd(ctx context.Context, db *sql.DB) (int64, error) {
 		case <-time.After(wait):
 		}
 	}
-	var end int64
-	err := db.QueryRowContext(ctx, "SELECT COALESCE(max(seq), 0) FROM events").Scan(&end)
-	return end, err
+	return End(ctx, db)
 }

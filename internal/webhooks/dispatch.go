@@ -82,9 +82,27 @@ func (s *Service) dispatch(ctx context.Context, filters map[string]query.Expr) (
 	if err != nil {
 		return false, err
 	}
-	evs, err := readEvents(ctx, tx, cursor)
-	if err != nil || len(evs) == 0 {
+	// Only the events of collections a webhook watches are read; the
+	// cursor moves to the log's end all the same.
+	end, err := events.End(ctx, tx)
+	if err != nil || end <= cursor {
 		return false, err
+	}
+	var watched []string
+	for _, h := range hooks {
+		if !slices.Contains(watched, h.collectionID) {
+			watched = append(watched, h.collectionID)
+		}
+	}
+	var evs []events.Event
+	if len(watched) > 0 {
+		if evs, err = events.Read(ctx, tx, cursor, end, dispatchBatch, watched); err != nil {
+			return false, err
+		}
+	}
+	full = len(evs) == dispatchBatch
+	if full {
+		end = evs[len(evs)-1].Seq
 	}
 	var rows deliveryRows
 	for _, ev := range evs {
@@ -103,10 +121,10 @@ func (s *Service) dispatch(ctx context.Context, filters map[string]query.Expr) (
 			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhook_cursor SET seq = $1 WHERE id = 1`, evs[len(evs)-1].Seq); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_cursor SET seq = $1 WHERE id = 1`, end); err != nil {
 		return false, err
 	}
-	return len(evs) == dispatchBatch, tx.Commit()
+	return full, tx.Commit()
 }
 
 func enabledHooks(ctx context.Context, tx *sql.Tx) ([]hook, error) {
@@ -124,26 +142,6 @@ func enabledHooks(ctx context.Context, tx *sql.Tx) ([]hook, error) {
 		hooks = append(hooks, h)
 	}
 	return hooks, rows.Err()
-}
-
-func readEvents(ctx context.Context, tx *sql.Tx, after int64) ([]events.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, collection_id, collection, op, record_id, data, old, created
-		FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, dispatchBatch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var evs []events.Event
-	for rows.Next() {
-		var ev events.Event
-		var data, old []byte
-		if err := rows.Scan(&ev.Seq, &ev.CollectionID, &ev.Collection, &ev.Op, &ev.RecordID, &data, &old, &ev.Created); err != nil {
-			return nil, err
-		}
-		ev.Data, ev.Old = data, old
-		evs = append(evs, ev)
-	}
-	return evs, rows.Err()
 }
 
 // deliveryRows are the columns of the deliveries to insert.
