@@ -83,6 +83,7 @@ func run() error {
 	withPeers := flag.Bool("peers", false, "also measure PostGraphile 4, PocketBase and the pgbench floor (installed by bench/peers/install.sh)")
 	peerRounds := flag.Int("peer-rounds", 3, "interleaved rounds of each peer workload (the table shows the median)")
 	peerConc := flag.String("peer-concurrency", "", "comma-separated concurrencies of the peer workloads (default the profile's)")
+	pbSync := flag.String("pocketbase-synchronous", "", "PocketBase's SQLite synchronous pragma, FULL for durable commits (default its own, NORMAL)")
 	flag.Parse()
 	if *summarize != "" {
 		js, err := os.ReadFile(*summarize)
@@ -189,7 +190,7 @@ func run() error {
 
 	b := &bench{
 		p: p, base: "http://" + ln.Addr().String(), serverRec: serverRec, twinRec: twinRec, twin: twinDB,
-		raw: sqldb, showSQL: *showSQL, only: *only, openRate: *openRate,
+		raw: sqldb, showSQL: *showSQL, only: *only, openRate: *openRate, pbSync: *pbSync,
 		client: &http.Client{Transport: &http.Transport{
 			MaxIdleConns: 512, MaxIdleConnsPerHost: 512, MaxConnsPerHost: 64, DisableCompression: true, IdleConnTimeout: time.Minute,
 		}, Timeout: 5 * time.Minute},
@@ -268,6 +269,8 @@ type bench struct {
 	openRate  float64
 	only      string
 	token     string
+	// pbSync is PocketBase's synchronous pragma ("": its default, NORMAL).
+	pbSync string
 	res       *results
 
 	collID   map[string]string

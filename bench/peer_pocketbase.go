@@ -1,7 +1,8 @@
 package main
 
 // PocketBase with its defaults (SQLite in WAL mode with synchronous=NORMAL:
-// a commit is not fsynced, the WAL is at checkpoints), in a data directory
+// a commit is not fsynced, the WAL is at checkpoints) or, with
+// --pocketbase-synchronous FULL, every commit fsynced as ours are, in a data directory
 // of its own: a superuser made with its CLI, authors and posts collections
 // with the same fields (and an index on created, as ours has), and the same
 // rows, loaded through its batch API.
@@ -42,7 +43,11 @@ func (b *bench) startPocketBase(ctx context.Context, p *peers, bin string) (*poc
 	if err != nil {
 		return nil, err
 	}
-	pr, err := p.start("pocketbase", bin, []string{"serve", "--http", "127.0.0.1:" + strconv.Itoa(port), "--dir", data}, nil)
+	var env []string
+	if b.pbSync != "" {
+		env = append(env, "FASTCMS_BENCH_PB_SYNCHRONOUS="+b.pbSync)
+	}
+	pr, err := p.start("pocketbase", bin, []string{"serve", "--http", "127.0.0.1:" + strconv.Itoa(port), "--dir", data}, env)
 	if err != nil {
 		return nil, err
 	}

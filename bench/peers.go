@@ -228,10 +228,13 @@ func (b *bench) startPeers(ctx context.Context, dsn string) (*peers, error) {
 		p.pb = pb
 		pr.Versions[cPocketBase] = pocketBaseVersion
 	}
+	pbDurability := "PocketBase runs with its defaults: SQLite in WAL mode with synchronous=NORMAL, so a commit is not fsynced " +
+		"(it survives a crash of the process, not of the machine)."
+	if b.pbSync != "" {
+		pbDurability = "PocketBase runs SQLite in WAL mode with synchronous=" + b.pbSync + " (--pocketbase-synchronous; FULL fsyncs every commit)."
+	}
 	pr.Notes = append(pr.Notes,
-		fmt.Sprintf("Durability: ours, PostGraphile and the floor commit to the same PostgreSQL (synchronous_commit=%s, fsync=%s). "+
-			"PocketBase runs with its defaults: SQLite in WAL mode with synchronous=NORMAL, so a commit is not fsynced "+
-			"(it survives a crash of the process, not of the machine).", syncCommit, fsync),
+		fmt.Sprintf("Durability: ours, PostGraphile and the floor commit to the same PostgreSQL (synchronous_commit=%s, fsync=%s). ", syncCommit, fsync)+pbDurability,
 		"Pools: ours 32 connections, PostGraphile 10 (its default), pgbench one per client; PocketBase is SQLite in-process.",
 		"Auth: ours and PocketBase check a token on creates (admin, superuser); PostGraphile runs as the database owner without one. "+
 			"Reads are anonymous everywhere (public list and view rules).",

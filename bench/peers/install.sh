@@ -19,7 +19,9 @@ postgraphile_version="4"
 log() { echo "install.sh: $*" >&2; }
 
 pocketbase() {
-	local dir="$cache/pocketbase-$pocketbase_version"
+	# -2: the main.go that reads FASTCMS_BENCH_PB_SYNCHRONOUS (a cache of the
+	# one before it is not reused).
+	local dir="$cache/pocketbase-$pocketbase_version-2"
 	local bin="$dir/pocketbase"
 	if [[ -x "$bin" ]]; then
 		echo "$bin"
@@ -29,17 +31,30 @@ pocketbase() {
 	mkdir -p "$dir/src"
 	# A module of its own, so FastCMS's go.mod is never touched.
 	cat >"$dir/src/main.go" <<'GO'
-// Command pocketbase is PocketBase with its defaults, for FastCMS's benchmark.
+// Command pocketbase is PocketBase with its defaults, for FastCMS's
+// benchmark; FASTCMS_BENCH_PB_SYNCHRONOUS sets SQLite's synchronous pragma
+// (FULL: every commit fsynced), the rest of the connection as PocketBase
+// opens it.
 package main
 
 import (
 	"log"
+	"os"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
 )
 
 func main() {
-	if err := pocketbase.New().Start(); err != nil {
+	var cfg pocketbase.Config
+	if sync := os.Getenv("FASTCMS_BENCH_PB_SYNCHRONOUS"); sync != "" {
+		cfg.DBConnect = func(path string) (*dbx.DB, error) {
+			return dbx.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"+
+				"&_pragma=journal_size_limit(200000000)&_pragma=synchronous("+sync+")"+
+				"&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)")
+		}
+	}
+	if err := pocketbase.NewWithConfig(cfg).Start(); err != nil {
 		log.Fatal(err)
 	}
 }
