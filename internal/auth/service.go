@@ -62,6 +62,8 @@ type Service struct {
 	mail  mail.Sender
 	log   *slog.Logger
 	cache *principalCache
+	// verified remembers access tokens already verified (tokens.go).
+	verified verifiedTokens
 	// throttle limits guessing and mail requests; bg sends mail after the response.
 	throttle *throttle
 	bg       *background
