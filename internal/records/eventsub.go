@@ -67,6 +67,8 @@ type EventSub struct {
 	whereDB bool            // filter needs related records: check it in the database
 	ops     map[string]bool // nil: every op
 	sel     []Member        // the selection of the <collection>_event object
+	// renderKey is the subscriber's class of renderings (selectionKey).
+	renderKey string
 
 	ruleCheck, whereCheck *rowCheck // the database checks of ruleDB and whereDB
 }
@@ -81,7 +83,7 @@ func (s *Service) NewEventSub(snap *collections.Snapshot, collection string, p *
 		return nil, apierr.NotFound("collection %q not found", collection)
 	}
 	sc := newScope(snap, c, p, nil)
-	es := &EventSub{svc: s, snap: snap, c: c, p: p, fields: sc.fields(), opts: sc.opts, sel: sel}
+	es := &EventSub{svc: s, snap: snap, c: c, p: p, fields: sc.fields(), opts: sc.opts, sel: sel, renderKey: selectionKey(snap, p.IsAdmin(), sel)}
 	es.opts.Alias = ""
 	if !p.IsAdmin() {
 		switch {
@@ -217,9 +219,26 @@ func (es *EventSub) Match(ctx context.Context, ev events.Event) ([]byte, error) 
 	if !oldSeen {
 		oldRec = nil
 	}
-	var b bytes.Buffer
-	es.renderEvent(&b, ev, newRec, oldRec)
-	return b.Bytes(), nil
+	key := es.renderKey + strconv.FormatBool(newRec != nil) + strconv.FormatBool(oldRec != nil)
+	return pe.rendered(key, func(b *bytes.Buffer) { es.renderEvent(b, ev, newRec, oldRec) }), nil
+}
+
+// selectionKey identifies what renderEvent writes for a subscriber, apart
+// from which states it may see: the snapshot (fields, relation targets),
+// whether hidden fields show, and the selection.
+func selectionKey(snap *collections.Snapshot, admin bool, sel []Member) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %t ", snap.Version, admin)
+	var walk func([]Member)
+	walk = func(ms []Member) {
+		for _, m := range ms {
+			fmt.Fprintf(&b, "%q%d%q{", m.Key, m.Kind, m.Name)
+			walk(m.Sub)
+			b.WriteByte('}')
+		}
+	}
+	walk(sel)
+	return b.String()
 }
 
 // matches applies the filter to one state of the record that the subscriber
@@ -265,11 +284,44 @@ func (es *EventSub) visible(ctx context.Context, seq int64, r *eventRecord, stat
 	return query.Eval(es.rule, es.snap.RuleFields(es.c), r.values(es.c), es.opts)
 }
 
-// parsedEvent is an event's records, parsed once for all subscribers.
+// parsedEvent is an event's records, parsed once for all subscribers, and
+// its renderings, each made once for all the subscribers of one class
+// (selectionKey and the states they may see): 1,000 subscribers with the
+// same subscription render an event once.
 type parsedEvent struct {
 	once      sync.Once
 	data, old *eventRecord
 	err       error
+
+	mu      sync.Mutex
+	renders map[string]*rendering
+}
+
+// rendering is one class's rendering of an event; its bytes are shared,
+// so read only.
+type rendering struct {
+	once sync.Once
+	b    []byte
+}
+
+// rendered returns the rendering of key, made by render on first use.
+func (pe *parsedEvent) rendered(key string, render func(*bytes.Buffer)) []byte {
+	pe.mu.Lock()
+	r := pe.renders[key]
+	if r == nil {
+		if pe.renders == nil {
+			pe.renders = map[string]*rendering{}
+		}
+		r = &rendering{}
+		pe.renders[key] = r
+	}
+	pe.mu.Unlock()
+	r.once.Do(func() {
+		var b bytes.Buffer
+		render(&b)
+		r.b = b.Bytes()
+	})
+	return r.b
 }
 
 // eventCache keeps the last events parsed: every subscriber of a
