@@ -6,6 +6,7 @@ package main
 // twins replay what it recorded through a second pool built the same way.
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"github.com/lib/pq"
+
+	"fastcms/internal/ids"
 )
 
 // stmtKind tells a recorded step apart: a statement or a transaction edge.
@@ -36,6 +39,24 @@ type sqlStep struct {
 	ReadOnly bool
 	Iso      sql.IsolationLevel
 	Conn     int64 // which connection issued it
+	// Fresh are the arguments the server drew for its request (a new
+	// record's id): a replay draws them afresh, or it would insert the
+	// same id again.
+	Fresh []int
+}
+
+// markFresh finds, in the steps of one request, the arguments that are
+// ids the server drew: UUIDs in the response that the request did not
+// send.
+func markFresh(steps []sqlStep, request, response []byte) {
+	for i := range steps {
+		for j, a := range steps[i].Args {
+			id, ok := a.(string)
+			if ok && ids.IsUUID(id) && bytes.Contains(response, []byte(id)) && !bytes.Contains(request, []byte(id)) {
+				steps[i].Fresh = append(steps[i].Fresh, j)
+			}
+		}
+	}
 }
 
 // background tells the statements the server issues on its own from those

@@ -26,8 +26,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -379,6 +381,12 @@ func (b *bench) replay(ctx context.Context, steps []sqlStep) error {
 		q := queryer(b.twin)
 		if tx != nil && s.Conn == txConn {
 			q = tx
+		}
+		if len(s.Fresh) > 0 {
+			s.Args = slices.Clone(s.Args)
+			for _, j := range s.Fresh {
+				s.Args[j] = uuid.NewString()
+			}
 		}
 		switch s.Kind {
 		case kindBegin:

@@ -71,8 +71,9 @@ func (b *bench) runWorkloads(ctx context.Context) error {
 				break
 			}
 			b.serverRec.start()
-			_, err := b.do(ctx, r)
+			body, err := b.do(ctx, r)
 			steps := requestSteps(b.serverRec.stop())
+			markFresh(steps, r.Body, body)
 			captured = append(captured, steps)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", w.Name, w.API, err)
