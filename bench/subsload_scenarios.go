@@ -34,7 +34,7 @@ func runSubsScenario(ctx context.Context, c subsConfig, scenario, bin string) (s
 	case "idle":
 		return row, idleScenario(ctx, c, s, pid, &row)
 	case "fanout":
-		return row, fanoutScenario(ctx, c, s, &row)
+		return row, fanoutScenario(ctx, c, s, pid, &row)
 	case "live", "owner":
 		return row, liveScenario(ctx, c, s, pid, scenario == "owner", &row)
 	}
@@ -98,7 +98,7 @@ func (s *subsServer) writer(ctx context.Context, n, first int, rate float64, own
 	return writeLat, errs.Load()
 }
 
-func fanoutScenario(ctx context.Context, c subsConfig, s *subsServer, row *subsRow) error {
+func fanoutScenario(ctx context.Context, c subsConfig, s *subsServer, pid int, row *subsRow) error {
 	sentAt := make([]atomic.Int64, c.writes)
 	lat := &latencies{}
 	var delivered atomic.Int64
@@ -116,10 +116,17 @@ func fanoutScenario(ctx context.Context, c subsConfig, s *subsServer, row *subsR
 	}
 	defer closeAll(clients)
 	time.Sleep(time.Second)
+	cpu0 := readProc(pid)
 	wl, failed := s.writer(ctx, c.writes, 0, c.rate, func(int) string { return "" }, func(i int) { sentAt[i].Store(time.Now().UnixNano()) })
 	want := int64(c.subscribers) * int64(c.writes-int(failed))
 	for deadline := time.Now().Add(10 * time.Second); delivered.Load() < want && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
+	}
+	cpu1 := readProc(pid)
+	if n := delivered.Load(); n > 0 {
+		// Server CPU per event delivered: robust where latency, which
+		// the load tool's own CPU on the same cores inflates, is not.
+		row.Figures["server_cpu_us_per_delivery"] = fmt.Sprintf("%.1f", float64((cpu1.cpu-cpu0.cpu).Microseconds())/float64(n))
 	}
 	row.Figures["delivered"] = fmt.Sprintf("%d/%d", delivered.Load(), want)
 	row.Figures["subscription_errors"] = strconv.FormatInt(s.errors.Load(), 10)
