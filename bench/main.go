@@ -273,7 +273,7 @@ type bench struct {
 	token     string
 	// pbSync is PocketBase's synchronous pragma ("": its default, NORMAL).
 	pbSync string
-	res       *results
+	res    *results
 
 	collID   map[string]string
 	authors  []string // ids in file order
