@@ -3,6 +3,7 @@ package records
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Concurrent creates of one shape are combined into one statement, a
@@ -10,10 +11,10 @@ import (
 // a WAL flush of its own, and on this 2-core machine pgbench inserted the
 // benchmark's posts with their events at 4.2k rows/s one per statement
 // against 11.2k rows/s eight per statement. A create that finds fewer than
-// maxRunningBatches statements of its shape running goes at once, alone,
-// so a server under light load adds no latency; otherwise it waits, and
-// when a running statement ends the creates waiting go together as the
-// next one. A statement that fails is run again one create at a time, so
+// maxRunningBatches statements of its shape running (or those running
+// stalled) goes at once, alone, so a server under light load adds no
+// latency; otherwise it waits, and when a running statement ends the
+// creates waiting go together as the next one. A statement that fails is run again one create at a time, so
 // each create gets exactly the answer, and the error, it would have had
 // alone.
 const (
@@ -25,18 +26,27 @@ const (
 	maxRunningBatches = 2
 	// maxCreateBatch bounds the rows of one statement.
 	maxCreateBatch = 32
+	// stallAfter is how long a shape's statements may all run without one
+	// starting or ending before a new create goes alone anyway: a row
+	// waiting for a lock (its related record locked by a long
+	// transaction) must not hold up every create of its collection.
+	stallAfter = 100 * time.Millisecond
 )
 
 // createBatcher queues the creates of each shape (insertShape.key).
 type createBatcher struct {
 	mu     sync.Mutex
 	shapes map[string]*createQueue
+	// stall overrides stallAfter (tests).
+	stall time.Duration
 }
 
 // createQueue is one shape's statements in flight and creates waiting.
 type createQueue struct {
 	running int
 	waiting []*pendingCreate
+	// progress is when a statement of the shape last started or ended.
+	progress time.Time
 }
 
 // pendingCreate is one create in a batch, and its answer.
@@ -64,8 +74,13 @@ func (b *createBatcher) enqueue(p *pendingCreate) []*pendingCreate {
 		q = &createQueue{}
 		b.shapes[p.shape.key] = q
 	}
-	if q.running < maxRunningBatches {
+	stall := b.stall
+	if stall == 0 {
+		stall = stallAfter
+	}
+	if q.running < maxRunningBatches || time.Since(q.progress) > stall {
 		q.running++
+		q.progress = time.Now()
 		return []*pendingCreate{p}
 	}
 	q.waiting = append(q.waiting, p)
@@ -80,6 +95,7 @@ func (b *createBatcher) next(key string) []*pendingCreate {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	q := b.shapes[key]
+	q.progress = time.Now()
 	if len(q.waiting) == 0 {
 		q.running--
 		if q.running == 0 {

@@ -77,11 +77,21 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// No stall bypass while the test queues creates at its own pace.
+	svc.creates.stall = time.Hour
+	blocked := func() int {
+		var n int
+		if err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH new AS%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	// round holds Ann's row (every create names her, and gives the same
-	// fields: a create of other fields has another shape) so that the foreign key check of a first create
-	// naming her keeps its statement running; queues the others behind it
-	// one by one (so they run in this order); then lets go, and returns
-	// every answer and the statements sent after the first.
+	// fields: a create of other fields has another shape) so that the
+	// foreign key checks of the first maxRunningBatches creates keep their
+	// statements running; queues the others behind them one by one (so
+	// they run in this order); then lets go, and returns every answer and
+	// the statements sent after the first ones.
 	round := func(datas []map[string]any) ([]createResult, []string) {
 		t.Helper()
 		tx, err := db.DB.BeginTx(ctx, nil)
@@ -106,15 +116,13 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 				results[i] = createResult{title: datas[i]["title"].(string), rec: rec, err: err}
 			}()
 		}
-		start(0)
-		waitUntil(t, "the first create to wait for the row lock", func() bool {
-			var n int
-			err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH new AS%'`).Scan(&n)
-			return err == nil && n == 1
-		})
-		for i := 1; i < len(datas); i++ {
+		for i := 0; i < maxRunningBatches; i++ {
 			start(i)
-			waitUntil(t, fmt.Sprintf("create %d to queue", i), func() bool { return svc.waitingCreates() == i })
+			waitUntil(t, fmt.Sprintf("create %d to wait for the row lock", i), func() bool { return blocked() == i+1 })
+		}
+		for i := maxRunningBatches; i < len(datas); i++ {
+			start(i)
+			waitUntil(t, fmt.Sprintf("create %d to queue", i), func() bool { return svc.waitingCreates() == i-maxRunningBatches+1 })
 		}
 		var mu sync.Mutex
 		var stmts []string
@@ -154,7 +162,7 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 	}
 
 	results, stmts := round([]map[string]any{
-		{"title": "first", "mail": "f@x.io"}, {"title": "a", "mail": "a@x.io"}, {"title": "no", "mail": "n@x.io"}, {"title": "b", "mail": "b@x.io"}, {"title": "c", "mail": "c@x.io"},
+		{"title": "first", "mail": "f@x.io"}, {"title": "second", "mail": "s@x.io"}, {"title": "a", "mail": "a@x.io"}, {"title": "no", "mail": "n@x.io"}, {"title": "b", "mail": "b@x.io"}, {"title": "c", "mail": "c@x.io"},
 	})
 	expect(results, map[string]string{"no": "403 the create rule of cb_notes does not allow this record"})
 	if len(stmts) != 1 || rows(stmts[0]) != 4 {
@@ -164,14 +172,48 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 	// "a@x.io" is taken: the shared statement fails, and each create runs
 	// alone. The two "d@x.io" go in order, so the second one is refused.
 	results, stmts = round([]map[string]any{
-		{"title": "first2", "mail": "f2@x.io"}, {"title": "d1", "mail": "d@x.io"}, {"title": "dup", "mail": "a@x.io"}, {"title": "d2", "mail": "d@x.io"}, {"title": "e", "mail": "e@x.io"},
+		{"title": "first2", "mail": "f2@x.io"}, {"title": "second2", "mail": "s2@x.io"}, {"title": "d1", "mail": "d@x.io"}, {"title": "dup", "mail": "a@x.io"}, {"title": "d2", "mail": "d@x.io"}, {"title": "e", "mail": "e@x.io"},
 	})
 	expect(results, map[string]string{"dup": "409 mail: value must be unique", "d2": "409 mail: value must be unique"})
 	if len(stmts) != 5 || rows(stmts[0]) != 4 {
 		t.Fatalf("sent %d statements, want one of 4 rows, then each alone", len(stmts))
 	}
 	var n int
-	if err := db.DB.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE collection = $1", notes).Scan(&n); err != nil || n != 7 {
-		t.Fatalf("%d events logged (%v), want one per record: 7", n, err)
+	if err := db.DB.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE collection = $1", notes).Scan(&n); err != nil || n != 9 {
+		t.Fatalf("%d events logged (%v), want one per record: 9", n, err)
 	}
+
+	// Statements stalled on a lock do not hold up every create of the
+	// collection: once none has started or ended for the stall time, a
+	// create goes alone instead of queueing.
+	svc.creates.stall = 50 * time.Millisecond
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // rolled back below
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM "+collections.TableOf(people)+" WHERE id = $1 FOR UPDATE", ann.ID); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range maxRunningBatches + 1 {
+		if i == maxRunningBatches {
+			time.Sleep(60 * time.Millisecond)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := svc.Create(user, notes, map[string]any{"title": "s", "author": ann.ID, "mail": fmt.Sprintf("stall%d@x.io", i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+		waitUntil(t, fmt.Sprintf("stalled create %d to wait for the row lock", i), func() bool { return blocked() == i+1 })
+	}
+	if n := svc.waitingCreates(); n != 0 {
+		t.Fatalf("%d creates queued behind stalled statements", n)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
 }
