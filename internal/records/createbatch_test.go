@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -86,6 +87,19 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 		}
 		return n
 	}
+	// holdAnn locks Ann's row until the transaction ends: a create naming
+	// her waits in its foreign key check.
+	holdAnn := func() *sql.Tx {
+		t.Helper()
+		tx, err := db.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM "+collections.TableOf(people)+" WHERE id = $1 FOR UPDATE", ann.ID); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
 	// round holds Ann's row (every create names her, and gives the same
 	// fields: a create of other fields has another shape) so that the
 	// foreign key checks of the first maxRunningBatches creates keep their
@@ -94,14 +108,8 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 	// the statements sent after the first ones.
 	round := func(datas []map[string]any) ([]createResult, []string) {
 		t.Helper()
-		tx, err := db.DB.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := holdAnn()
 		defer tx.Rollback() //nolint:errcheck // rolled back below
-		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM "+collections.TableOf(people)+" WHERE id = $1 FOR UPDATE", ann.ID); err != nil {
-			t.Fatal(err)
-		}
 		results := make([]createResult, len(datas))
 		var wg sync.WaitGroup
 		start := func(i int) {
@@ -187,14 +195,8 @@ func TestConcurrentCreatesShareAStatement(t *testing.T) {
 	// collection: once none has started or ended for the stall time, a
 	// create goes alone instead of queueing.
 	svc.creates.stall = 50 * time.Millisecond
-	tx, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := holdAnn()
 	defer tx.Rollback() //nolint:errcheck // rolled back below
-	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM "+collections.TableOf(people)+" WHERE id = $1 FOR UPDATE", ann.ID); err != nil {
-		t.Fatal(err)
-	}
 	var wg sync.WaitGroup
 	for i := range maxRunningBatches + 1 {
 		if i == maxRunningBatches {
