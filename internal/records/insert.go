@@ -26,7 +26,8 @@ type insertShape struct {
 	// expression's, the collection's id and name, the rule's.
 	head                               args
 	collID, collName, rule, returnExpr string
-	key                                string
+	// one is the statement of one row; key is it with the head's values.
+	one, key string
 }
 
 // insertRow is one record of an insert: its id (drawn here, so the rows of
@@ -62,8 +63,9 @@ func newInsert(sc *scope, changes []change, ret returning) (*insertShape, insert
 		return nil, row, err
 	}
 	sh.rule = rule
+	sh.one = sh.statement(1)
 	var key strings.Builder
-	key.WriteString(sh.statement(1))
+	key.WriteString(sh.one)
 	for _, v := range sh.head.list {
 		fmt.Fprintf(&key, "\x00%T:%v", v, v)
 	}
@@ -138,11 +140,10 @@ func (sh *insertShape) bind(rows []insertRow) []any {
 // insertOne inserts row with q and answers its returning expression; a row
 // the create rule refuses is a 403.
 func (sh *insertShape) insertOne(ctx context.Context, q querier, row insertRow) ([]byte, error) {
-	stmt := sh.statement(1)
-	observe(stmt)
+	observe(sh.one)
 	var id string
 	var out []byte
-	err := scanRow(ctx, q, stmt, sh.bind([]insertRow{row}), &id, &out)
+	err := scanRow(ctx, q, sh.one, sh.bind([]insertRow{row}), &id, &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sh.refused()
 	}
