@@ -362,6 +362,21 @@ func TestWebsocketTokenExpiry(t *testing.T) {
 	}
 }
 
+// TestAnonymousWebsocketSignsIn: a socket opened without a token, which
+// its watcher does not tick, signs in with a ping payload and is then
+// closed with 4403 when that token expires, as a signed-in socket is.
+func TestAnonymousWebsocketSignsIn(t *testing.T) {
+	t.Parallel()
+	s := apptest.Start(t, shortTokens)
+	acc := register(t, s, newEmail("wsanon"))
+	c := dialWS(t, s, transportWS, nil)
+	c.init(nil)
+	c.send(map[string]any{"type": "ping", "payload": bearer(acc.Access)})
+	c.expect(map[string]any{"type": "pong", "payload": bearer(acc.Access)})
+	c.run("1", `{ me { email } }`, map[string]any{"data": map[string]any{"me": map[string]any{"email": acc.Email}}})
+	c.expectClosed(4403, msgBadToken)
+}
+
 // TestSubscriptionSlowClient: a client that stops reading holds up no one
 // else; its subscription ends with SLOW_CONSUMER once its buffer is full,
 // and its socket carries on. The write timeout is far longer than the
