@@ -26,6 +26,14 @@ func TestWritesLogEvents(t *testing.T) {
 	s.Do(t, http.MethodPost, recs+"/bulk-update", map[string]any{"record_ids": []any{a, b}, "data": map[string]any{"title": "z"}}, "")
 	s.Do(t, http.MethodDelete, recs+"/"+b, nil, "")
 
+	// The sequencer stamps committed events after commit, a few
+	// milliseconds later (it paces its stamps): unstamped events have no
+	// order yet.
+	apptest.WaitFor(t, "every event to be sequenced", func() bool {
+		var n int
+		err := s.DB(t).QueryRow("SELECT count(*) FROM events WHERE collection = ? AND seq IS NULL", name).Scan(&n)
+		return err == nil && n == 0
+	})
 	rows, err := s.DB(t).Query("SELECT op, record_id, data, old FROM events WHERE collection = ? ORDER BY seq", name)
 	if err != nil {
 		t.Fatal(err)
