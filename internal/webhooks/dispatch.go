@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"fastcms/internal/events"
@@ -179,7 +179,8 @@ func (s *Service) match(ev events.Event, hooks []hook, filters map[string]query.
 				continue
 			}
 		}
-		id := newUUID()
+		// Drawn here: the delivery's id is in its body, written with the row.
+		id := uuid.NewString()
 		msg, err := payload(id, ev)
 		if err != nil {
 			return err
@@ -249,14 +250,4 @@ func readRecord(raw json.RawMessage) (*record, error) {
 	}
 	var r record
 	return &r, json.Unmarshal(raw, &r)
-}
-
-// newUUID is a random (version 4) UUID: a delivery's id, which is in its
-// body, so it is drawn before the row is written.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
