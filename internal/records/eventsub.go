@@ -431,13 +431,7 @@ func jsonTime(raw json.RawMessage) any {
 
 // renderEvent writes the selected members of the event object.
 func (es *EventSub) renderEvent(b *bytes.Buffer, ev events.Event, newRec, oldRec *eventRecord) {
-	b.WriteByte('{')
-	for i, n := range es.sel {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeJSONString(b, n.Key)
-		b.WriteByte(':')
+	writeObject(b, es.sel, func(n Member) {
 		switch {
 		case n.Kind == Typename:
 			writeJSONString(b, n.Name)
@@ -454,6 +448,20 @@ func (es *EventSub) renderEvent(b *bytes.Buffer, ev events.Event, newRec, oldRec
 		default:
 			b.WriteString("null")
 		}
+	})
+}
+
+// writeObject writes {"key":value,…} for the members of sel, value
+// writing each member's value.
+func writeObject(b *bytes.Buffer, sel []Member, value func(Member)) {
+	b.WriteByte('{')
+	for i, n := range sel {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(b, n.Key)
+		b.WriteByte(':')
+		value(n)
 	}
 	b.WriteByte('}')
 }
@@ -464,87 +472,77 @@ func (es *EventSub) renderRecord(b *bytes.Buffer, r *eventRecord, sel []Member) 
 		b.WriteString("null")
 		return
 	}
-	b.WriteByte('{')
-	for i, n := range sel {
-		if i > 0 {
-			b.WriteByte(',')
+	writeObject(b, sel, func(n Member) { es.renderMember(b, r, n) })
+}
+
+// renderMember writes one selected member of a record: a relation selects
+// only id (and __typename), which the record's own column holds.
+func (es *EventSub) renderMember(b *bytes.Buffer, r *eventRecord, n Member) {
+	if n.Kind == Typename {
+		writeJSONString(b, n.Name)
+		return
+	}
+	switch n.Name {
+	case "id":
+		writeJSONString(b, r.ID)
+		return
+	case "created":
+		writeRaw(b, r.Created)
+		return
+	case "updated":
+		writeRaw(b, r.Updated)
+		return
+	}
+	f := es.c.Field(n.Name)
+	hidden := f == nil || (f.Hidden && !es.p.IsAdmin())
+	if n.Kind != Relation {
+		if hidden {
+			b.WriteString("null")
+		} else {
+			writeRaw(b, r.Data[n.Name])
 		}
-		writeJSONString(b, n.Key)
-		b.WriteByte(':')
-		if n.Kind == Typename {
-			writeJSONString(b, n.Name)
-			continue
+		return
+	}
+	if hidden || f.Relation == nil || es.snap.Get(f.Relation.CollectionID) == nil {
+		if f != nil && f.Multi() && hidden {
+			b.WriteString("[]")
+		} else {
+			b.WriteString("null")
 		}
-		switch n.Name {
-		case "id":
-			writeJSONString(b, r.ID)
-			continue
-		case "created":
-			writeRaw(b, r.Created)
-			continue
-		case "updated":
-			writeRaw(b, r.Updated)
-			continue
-		}
-		f := es.c.Field(n.Name)
-		hidden := f == nil || (f.Hidden && !es.p.IsAdmin())
-		if n.Kind != Relation {
-			if hidden {
-				b.WriteString("null")
+		return
+	}
+	target := es.snap.Get(f.Relation.CollectionID).Name
+	var v any
+	_ = json.Unmarshal(r.Data[n.Name], &v)
+	ref := func(id string) {
+		writeObject(b, n.Sub, func(s Member) {
+			if s.Kind == Typename {
+				writeJSONString(b, target)
 			} else {
-				writeRaw(b, r.Data[n.Name])
+				writeJSONString(b, id)
 			}
-			continue
+		})
+	}
+	switch x := v.(type) {
+	case string:
+		ref(x)
+	case []any:
+		b.WriteByte('[')
+		for j, item := range x {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			s, _ := item.(string)
+			ref(s)
 		}
-		if hidden || f.Relation == nil || es.snap.Get(f.Relation.CollectionID) == nil {
-			if f != nil && f.Multi() && hidden {
-				b.WriteString("[]")
-			} else {
-				b.WriteString("null")
-			}
-			continue
-		}
-		target := es.snap.Get(f.Relation.CollectionID).Name
-		var v any
-		_ = json.Unmarshal(r.Data[n.Name], &v)
-		ref := func(id string) {
-			b.WriteByte('{')
-			for j, s := range n.Sub {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				writeJSONString(b, s.Key)
-				b.WriteByte(':')
-				if s.Kind == Typename {
-					writeJSONString(b, target)
-				} else {
-					writeJSONString(b, id)
-				}
-			}
-			b.WriteByte('}')
-		}
-		switch x := v.(type) {
-		case string:
-			ref(x)
-		case []any:
-			b.WriteByte('[')
-			for j, item := range x {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				s, _ := item.(string)
-				ref(s)
-			}
-			b.WriteByte(']')
-		default:
-			if f.Multi() {
-				b.WriteString("[]")
-			} else {
-				b.WriteString("null")
-			}
+		b.WriteByte(']')
+	default:
+		if f.Multi() {
+			b.WriteString("[]")
+		} else {
+			b.WriteString("null")
 		}
 	}
-	b.WriteByte('}')
 }
 
 func writeRaw(b *bytes.Buffer, raw json.RawMessage) {
