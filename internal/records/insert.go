@@ -87,13 +87,11 @@ func (sh *insertShape) statement(n int) string {
 		names = append(names, collections.Quote(f.Name))
 	}
 	b.WriteString(`WITH new AS (SELECT v."id", now() AS "created", now() AS "updated"`)
-	given := make(map[string]bool, len(sh.cols))
-	for _, f := range sh.cols {
-		given[f.Name] = true
-	}
+	given := sh.cols // in the collection's order, so a walk alongside its fields
 	for _, f := range sh.sc.c.Fields {
 		name := collections.Quote(f.Name)
-		if given[f.Name] {
+		if len(given) > 0 && given[0] == f {
+			given = given[1:]
 			b.WriteString(", v." + name)
 		} else {
 			b.WriteString(", NULL::" + collections.TypeOf(f).Column(f) + " AS " + name)
